@@ -1,0 +1,100 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+#ifdef BERT_TESTING
+/* Fault injection for tests: fail_at counts down to the allocation that must fail. */
+static long fail_at = -1;
+static long n_allocs = 0;
+
+long bert__alloc_fail_after(long k)
+{
+    long n = n_allocs;
+    n_allocs = 0;
+    fail_at = k;
+    return n;
+}
+
+static int should_fail(void)
+{
+    n_allocs++;
+    if (fail_at < 0)
+        return 0;
+    if (fail_at == 0) {
+        fail_at = -1;
+        return 1;
+    }
+    fail_at--;
+    return 0;
+}
+#else
+static int should_fail(void)
+{
+    return 0;
+}
+#endif
+
+void *bert__malloc(size_t size)
+{
+    if (should_fail())
+        return NULL;
+    return malloc(size ? size : 1);
+}
+
+void *bert__calloc(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    if (should_fail())
+        return NULL;
+    return calloc(count ? count : 1, size ? size : 1);
+}
+
+void *bert__realloc(void *p, size_t size)
+{
+    if (should_fail())
+        return NULL;
+    return realloc(p, size ? size : 1);
+}
+
+void *bert__reallocarray(void *p, size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    return bert__realloc(p, count * size);
+}
+
+void bert__free(void *p)
+{
+    free(p);
+}
+
+char *bert__strndup(const char *s, size_t len)
+{
+    char *d = len < SIZE_MAX ? bert__malloc(len + 1) : NULL;
+    if (!d)
+        return NULL;
+    if (len)
+        memcpy(d, s, len);
+    d[len] = '\0';
+    return d;
+}
+
+bert_status bert__grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return BERT_OK;
+    size_t n = *cap ? *cap : 16;
+    while (n < need) {
+        if (n > SIZE_MAX / 2)
+            return BERT_E_NOMEM;
+        n *= 2;
+    }
+    void *q = bert__reallocarray(*p, n, elem);
+    if (!q)
+        return BERT_E_NOMEM;
+    *p = q;
+    *cap = n;
+    return BERT_OK;
+}

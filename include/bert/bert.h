@@ -1,0 +1,12 @@
+/* libbert: a BERT-style encoder and sequence-classification framework in C11.
+ * This header includes the whole public API. */
+#ifndef BERT_BERT_H
+#define BERT_BERT_H
+
+#include <bert/export.h>
+#include <bert/log.h>
+#include <bert/status.h>
+#include <bert/tokenizer.h>
+#include <bert/version.h>
+
+#endif

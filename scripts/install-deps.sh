@@ -1,0 +1,10 @@
+#!/bin/sh
+# Installs libbert's build and test dependencies from Debian 12 packages (run as root).
+# The README says why each one is here.
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends \
+    build-essential cmake pkg-config \
+    libdnnl-dev ocl-icd-opencl-dev \
+    libutf8proc-dev libjansson-dev libcmocka-dev

@@ -1,0 +1,22 @@
+/* Test helpers: where the shared fixtures live, and reading JSON/JSONL files with jansson. */
+#ifndef BERT_TEST_SUPPORT_H
+#define BERT_TEST_SUPPORT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+/* $BERT_SHARED_DIR, else the compiled-in default (the source tree's ../shared). */
+const char *test_shared_dir(void);
+/* test_shared_dir() + "/" + rel, in a static buffer (one at a time). Fails the test (exit 1) when
+ * the file does not exist, naming the path tried: a missing fixture never skips. */
+const char *test_shared_path(const char *rel);
+/* Reads a JSONL file into a JSON array (caller decrefs). Fails the test on any error. */
+json_t *test_read_jsonl(const char *path);
+json_t *test_read_json(const char *path);
+/* A temporary directory for this test process (created once, removed never: under $TMPDIR). */
+const char *test_tmpdir(void);
+/* Writes len bytes to dir/name; returns the full path in a static buffer. */
+const char *test_write_file(const char *dir, const char *name, const void *data, size_t len);
+
+#endif

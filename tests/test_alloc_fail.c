@@ -1,0 +1,96 @@
+/* Allocation-failure walks: fail the k-th allocation for k = 0, 1, ... until the call succeeds.
+ * Every failing run must return BERT_E_NOMEM, leave no half-built handle, and leak nothing (the
+ * sanitizer build's LeakSanitizer checks the last part). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include <bert/bert.h>
+
+#include "common/common.h"
+#include "support.h"
+
+#define MAX_WALK 10000
+
+static void test_tokenizer_load_walk(void **state)
+{
+    (void)state;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/m", test_tmpdir());
+    mkdir(dir, 0700);
+    const char vocab[] = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n##s\n";
+    const char cfg[] = "{\"do_lower_case\": true, \"never_split\": [\"hello\", \"x\"], \"mask_token\": \"[MASK]\"}";
+    test_write_file(dir, "vocab.txt", vocab, sizeof vocab - 1);
+    test_write_file(dir, "tokenizer_config.json", cfg, sizeof cfg - 1);
+    long k;
+    for (k = 0; k < MAX_WALK; k++) {
+        bert_tokenizer *tok = (bert_tokenizer *)dir;
+        char err[256] = "";
+        bert__alloc_fail_after(k);
+        bert_status st = bert_tokenizer_load(dir, NULL, &tok, err, sizeof err);
+        bert__alloc_fail_after(-1);
+        if (st == BERT_OK) {
+            bert_tokenizer_free(tok);
+            break;
+        }
+        assert_int_equal(st, BERT_E_NOMEM);
+        assert_null(tok);
+        assert_true(strlen(err) > 0);
+    }
+    printf("tokenizer load: %ld allocations failed in turn\n", k);
+    assert_true(k > 5 && k < MAX_WALK);
+}
+
+static void test_batch_encode_walk(void **state)
+{
+    (void)state;
+    bert_tokenizer *tok = NULL;
+    char err[256];
+    assert_int_equal(bert_tokenizer_load_vocab(test_shared_path("data/vocab/bert-base-uncased/vocab.txt"), NULL, &tok,
+                                               err, sizeof err),
+                     BERT_OK);
+    bert_text t[2] = {{"Hello, world! [SEP] caf\xc3\xa9", 22, "a pair of texts", 15},
+                      {"one more line with a few more words in it than the others", 58, NULL, 0}};
+    bert_encode_params p = bert_encode_default_params();
+    p.truncation = BERT_TRUNCATION_LONGEST_FIRST;
+    p.max_length = 8;
+    p.stride = 1;
+    p.return_overflowing = 1;
+    long k;
+    for (k = 0; k < MAX_WALK; k++) {
+        bert_batch *b = NULL;
+        bert__alloc_fail_after(k);
+        bert_status st = bert_batch_new(&b, err, sizeof err);
+        if (st == BERT_OK)
+            st = bert_batch_encode(b, tok, t, 2, &p);
+        bert__alloc_fail_after(-1);
+        if (st == BERT_OK) {
+            assert_true(bert_batch_get(b).n_rows > 2);
+            bert_batch_free(b);
+            break;
+        }
+        assert_int_equal(st, BERT_E_NOMEM);
+        if (b) {
+            assert_int_equal(bert_batch_get(b).n_rows, 0);
+            assert_true(strlen(bert_batch_errmsg(b)) > 0);
+        }
+        bert_batch_free(b);
+    }
+    printf("batch encode: %ld allocations failed in turn\n", k);
+    assert_true(k > 5 && k < MAX_WALK);
+    bert_tokenizer_free(tok);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tokenizer_load_walk),
+        cmocka_unit_test(test_batch_encode_walk),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

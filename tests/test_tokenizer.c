@@ -1,0 +1,342 @@
+/* The tokenizer through its public API, stage by stage (pre-tokenisation, clean text, CJK,
+ * special tokens), encoding (pairs, padding, overflow) and bad input. Expected values for the
+ * truncation cases were checked on HF tokenizers 0.23 by hand. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <bert/bert.h>
+
+#include "support.h"
+
+static bert_tokenizer *uncased;
+static bert_tokenizer *uncased_nocjk;
+static bert_batch *batch;
+
+static int setup(void **state)
+{
+    (void)state;
+    char err[512];
+    const char *v = test_shared_path("data/vocab/bert-base-uncased/vocab.txt");
+    if (bert_tokenizer_load_vocab(v, NULL, &uncased, err, sizeof err) != BERT_OK)
+        return -1;
+    bert_tokenizer_config c = bert_tokenizer_default_config();
+    c.tokenize_chinese_chars = 0;
+    if (bert_tokenizer_load_vocab(v, &c, &uncased_nocjk, err, sizeof err) != BERT_OK)
+        return -1;
+    return bert_batch_new(&batch, err, sizeof err) == BERT_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    bert_batch_free(batch);
+    bert_tokenizer_free(uncased);
+    bert_tokenizer_free(uncased_nocjk);
+    return 0;
+}
+
+/* Encodes one text (or pair) with p and returns row r's tokens joined by ' ' into buf. */
+static const char *tokens(const bert_tokenizer *tok, const char *a, const char *b, const bert_encode_params *p,
+                          size_t r)
+{
+    static char buf[4096];
+    bert_text t = {a, strlen(a), b, b ? strlen(b) : 0};
+    bert_encode_params def = bert_encode_default_params();
+    bert_status st = bert_batch_encode(batch, tok, &t, 1, p ? p : &def);
+    if (st != BERT_OK)
+        fail_msg("encode failed: %s", bert_batch_errmsg(batch));
+    bert_batch_view v = bert_batch_get(batch);
+    assert_true(r < v.n_rows);
+    size_t k = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < v.lengths[r]; i++) {
+        size_t n = 0;
+        const char *s = bert_tokenizer_id_to_token(tok, v.ids[r * v.seq_len + i], &n);
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%.*s", i ? " " : "", (int)n, s);
+    }
+    return buf;
+}
+
+static void test_pretokenize_splits_whitespace_and_punctuation_with_byte_offsets(void **state)
+{
+    (void)state;
+    assert_string_equal(tokens(uncased, "Hello,  world!", NULL, NULL, 0), "[CLS] hello , world ! [SEP]");
+    bert_batch_view v = bert_batch_get(batch);
+    assert_int_equal(v.offsets[1].begin, 0);
+    assert_int_equal(v.offsets[1].end, 5);
+    assert_int_equal(v.offsets[3].begin, 8); /* two spaces skipped */
+    assert_int_equal(v.offsets[3].end, 13);
+    assert_int_equal(v.word_ids[1], 0);
+    assert_int_equal(v.word_ids[2], 1);
+    assert_int_equal(v.word_ids[4], 3);
+    assert_int_equal(v.word_ids[0], -1);
+    assert_string_equal(tokens(uncased, "$5+x", NULL, NULL, 0), "[CLS] $ 5 + x [SEP]");
+}
+
+static void test_clean_text_drops_controls_and_maps_whitespace(void **state)
+{
+    (void)state;
+    static const char text[] = "a\0b\x01" "c\xe2\x80\x8b" "d\xef\xbf\xbd" "e\xc2\xa0" "f";
+    bert_text t = {text, sizeof text - 1, NULL, 0};
+    assert_int_equal(bert_batch_encode(batch, uncased, &t, 1, NULL), BERT_OK);
+    bert_batch_view v = bert_batch_get(batch);
+    /* NUL, U+0001, U+200B and U+FFFD vanish (joining "abcde"), NBSP separates "f" */
+    assert_int_equal(v.lengths[0], 2 + 2 + 1);
+    assert_int_equal(v.offsets[v.lengths[0] - 2].begin, sizeof text - 2);
+}
+
+static void test_cjk_ideographs_become_words_only_when_enabled(void **state)
+{
+    (void)state;
+    assert_string_equal(tokens(uncased, "\xe4\xb8\xad\xe6\x96\x87x", NULL, NULL, 0), "[CLS] 中 文 x [SEP]");
+    /* without isolation the ideographs are one word with "x", split by WordPiece */
+    assert_string_equal(tokens(uncased_nocjk, "\xe4\xb8\xad\xe6\x96\x87x", NULL, NULL, 0), "[CLS] 中 ##文 ##x [SEP]");
+}
+
+static void test_accents_stripped_and_lowercased_with_original_offsets(void **state)
+{
+    (void)state;
+    assert_string_equal(tokens(uncased, "Caf\xc3\xa9", NULL, NULL, 0), "[CLS] cafe [SEP]");
+    bert_batch_view v = bert_batch_get(batch);
+    assert_int_equal(v.offsets[1].end, 5); /* the é is two bytes of the original */
+}
+
+static void test_special_tokens_in_text_are_matched_on_raw_text(void **state)
+{
+    (void)state;
+    assert_string_equal(tokens(uncased, "x[SEP]y [MASK]", NULL, NULL, 0), "[CLS] x [SEP] y [MASK] [SEP]");
+    bert_batch_view v = bert_batch_get(batch);
+    assert_int_equal(v.offsets[2].begin, 1);
+    assert_int_equal(v.offsets[2].end, 6);
+    assert_int_equal(v.special_tokens_mask[2], 0); /* it came from the text */
+    /* lower-casing happens after the match, so "[sep]" is ordinary text */
+    assert_string_equal(tokens(uncased, "[sep]", NULL, NULL, 0), "[CLS] [ sep ] [SEP]");
+}
+
+static void test_pair_type_ids_sequence_ids_and_special_mask(void **state)
+{
+    (void)state;
+    assert_string_equal(tokens(uncased, "a b", "c", NULL, 0), "[CLS] a b [SEP] c [SEP]");
+    bert_batch_view v = bert_batch_get(batch);
+    const int32_t type[] = {0, 0, 0, 0, 1, 1}, seq[] = {-1, 0, 0, -1, 1, -1};
+    const uint8_t special[] = {1, 0, 0, 1, 0, 1};
+    for (size_t i = 0; i < 6; i++) {
+        assert_int_equal(v.type_ids[i], type[i]);
+        assert_int_equal(v.sequence_ids[i], seq[i]);
+        assert_int_equal(v.special_tokens_mask[i], special[i]);
+        assert_int_equal(v.attention_mask[i], 1);
+    }
+    assert_int_equal(v.offsets[4].begin, 0); /* offsets of text b count in text b */
+    assert_int_equal(v.word_ids[4], 0);
+}
+
+static void test_batch_padding_longest_and_max_length(void **state)
+{
+    (void)state;
+    bert_text t[2] = {{"a", 1, NULL, 0}, {"a b c", 5, NULL, 0}};
+    assert_int_equal(bert_batch_encode(batch, uncased, t, 2, NULL), BERT_OK);
+    bert_batch_view v = bert_batch_get(batch);
+    assert_int_equal(v.n_rows, 2);
+    assert_int_equal(v.seq_len, 5);
+    assert_int_equal(v.lengths[0], 3);
+    assert_int_equal(v.ids[3], 0); /* [PAD] */
+    assert_int_equal(v.attention_mask[3], 0);
+    assert_int_equal(v.special_tokens_mask[3], 1);
+    assert_int_equal(v.sequence_ids[4], -1);
+    assert_int_equal(v.sample_index[1], 1);
+    bert_encode_params p = bert_encode_default_params();
+    p.padding = BERT_PADDING_MAX_LENGTH;
+    p.max_length = 16;
+    assert_int_equal(bert_batch_encode(batch, uncased, t, 2, &p), BERT_OK);
+    v = bert_batch_get(batch);
+    assert_int_equal(v.seq_len, 16);
+    assert_int_equal(v.attention_mask[16 + 5], 0);
+    assert_int_equal(v.attention_mask[16 + 4], 1);
+}
+
+static void test_truncation_stops_tokenizing_at_max_length_words_like_hf(void **state)
+{
+    (void)state;
+    bert_encode_params p = bert_encode_default_params();
+    p.truncation = BERT_TRUNCATION_LONGEST_FIRST;
+    p.max_length = 8;
+    p.return_overflowing = 1;
+    /* HF 0.23: a b c d e f | g h ##h  (tokenizing stops after the word reaching 8 tokens) */
+    assert_string_equal(tokens(uncased, "a b c d e f g hh ii jj", NULL, &p, 0), "[CLS] a b c d e f [SEP]");
+    assert_int_equal(bert_batch_get(batch).n_rows, 2);
+    assert_string_equal(tokens(uncased, "a b c d e f g hh ii jj", NULL, &p, 1), "[CLS] g h ##h [SEP]");
+}
+
+static void test_pair_overflow_rows_in_hf_order(void **state)
+{
+    (void)state;
+    bert_encode_params p = bert_encode_default_params();
+    p.truncation = BERT_TRUNCATION_LONGEST_FIRST;
+    p.max_length = 5;
+    p.return_overflowing = 1;
+    static const char *const want[] = {"a|d", "b|d", "b|e", "b|f", "c|d", "c|e", "c|f", "a|e", "a|f"};
+    tokens(uncased, "a b c", "d e f", &p, 0);
+    bert_batch_view v = bert_batch_get(batch);
+    assert_int_equal(v.n_rows, 9);
+    for (size_t r = 0; r < 9; r++) {
+        char exp[64];
+        snprintf(exp, sizeof exp, "[CLS] %c [SEP] %c [SEP]", want[r][0], want[r][2]);
+        assert_string_equal(tokens(uncased, "a b c", "d e f", &p, r), exp);
+        assert_int_equal(bert_batch_get(batch).sample_index[r], 0);
+    }
+}
+
+static void test_truncation_refusals_are_errors_with_messages(void **state)
+{
+    (void)state;
+    bert_encode_params p = bert_encode_default_params();
+    bert_text pair = {"a b c", 5, "d", 1};
+    p.truncation = BERT_TRUNCATION_ONLY_SECOND;
+    p.max_length = 4;
+    assert_int_equal(bert_batch_encode(batch, uncased, &pair, 1, &p), BERT_E_TRUNCATION);
+    assert_non_null(strstr(bert_batch_errmsg(batch), "too short"));
+    assert_int_equal(bert_batch_get(batch).n_rows, 0);
+    p.max_length = 2; /* fewer than [CLS] [SEP] [SEP] */
+    assert_int_equal(bert_batch_encode(batch, uncased, &pair, 1, &p), BERT_E_TRUNCATION);
+    assert_non_null(strstr(bert_batch_errmsg(batch), "smaller than the 3 special tokens"));
+    p.truncation = BERT_TRUNCATION_LONGEST_FIRST;
+    p.max_length = 0;
+    assert_int_equal(bert_batch_encode(batch, uncased, &pair, 1, &p), BERT_E_INVALID_ARG);
+    p.max_length = 6; /* a window of 4 tokens */
+    p.stride = 4;
+    p.return_overflowing = 1;
+    bert_text one = {"a b c d e f g", 13, NULL, 0};
+    assert_int_equal(bert_batch_encode(batch, uncased, &one, 1, &p), BERT_E_TRUNCATION);
+    assert_non_null(strstr(bert_batch_errmsg(batch), "stride 4"));
+    p.stride = 3;
+    assert_int_equal(bert_batch_encode(batch, uncased, &one, 1, &p), BERT_OK);
+    assert_string_equal(bert_batch_errmsg(batch), "");
+}
+
+static void test_malformed_utf8_names_the_byte_or_is_replaced(void **state)
+{
+    (void)state;
+    bert_text t[2] = {{"fine", 4, NULL, 0}, {"ok \xff bad", 8, NULL, 0}};
+    assert_int_equal(bert_batch_encode(batch, uncased, t, 2, NULL), BERT_E_UTF8);
+    assert_non_null(strstr(bert_batch_errmsg(batch), "input 1, text a: malformed UTF-8 at byte 3"));
+    bert_encode_params p = bert_encode_default_params();
+    p.on_invalid_utf8 = BERT_INVALID_UTF8_REPLACE;
+    assert_int_equal(bert_batch_encode(batch, uncased, t, 2, &p), BERT_OK);
+    assert_string_equal(tokens(uncased, "ok \xff bad", NULL, &p, 0), "[CLS] ok bad [SEP]");
+    bert_text pair = {"x", 1, "\xe2\x82", 2}; /* truncated sequence in text b */
+    assert_int_equal(bert_batch_encode(batch, uncased, &pair, 1, NULL), BERT_E_UTF8);
+    assert_non_null(strstr(bert_batch_errmsg(batch), "text b: malformed UTF-8 at byte 0"));
+    size_t bad = 99;
+    assert_int_equal(bert_utf8_check("ab\xc0\xaf", 4, &bad), BERT_E_UTF8);
+    assert_int_equal(bad, 2);
+    assert_int_equal(bert_utf8_check("h\xc3\xa9", 3, &bad), BERT_OK);
+}
+
+static void test_text_is_not_assumed_nul_terminated(void **state)
+{
+    (void)state;
+    const char buf[] = {'h', 'e', 'l', 'l', 'o', 'X', 'X'};
+    bert_text t = {buf, 5, NULL, 0};
+    assert_int_equal(bert_batch_encode(batch, uncased, &t, 1, NULL), BERT_OK);
+    bert_batch_view v = bert_batch_get(batch);
+    assert_int_equal(v.lengths[0], 3);
+    assert_int_equal(v.ids[1], bert_tokenizer_token_to_id(uncased, "hello", 5));
+    bert_text empty = {NULL, 0, NULL, 0};
+    assert_int_equal(bert_batch_encode(batch, uncased, &empty, 1, NULL), BERT_OK);
+    assert_int_equal(bert_batch_get(batch).lengths[0], 2);
+}
+
+static void test_null_arguments_are_rejected(void **state)
+{
+    (void)state;
+    bert_text t = {"a", 1, NULL, 0};
+    assert_int_equal(bert_batch_encode(NULL, uncased, &t, 1, NULL), BERT_E_INVALID_ARG);
+    assert_int_equal(bert_batch_encode(batch, NULL, &t, 1, NULL), BERT_E_INVALID_ARG);
+    assert_int_equal(bert_batch_encode(batch, uncased, NULL, 1, NULL), BERT_E_INVALID_ARG);
+    bert_text bad = {NULL, 3, NULL, 0};
+    assert_int_equal(bert_batch_encode(batch, uncased, &bad, 1, NULL), BERT_E_INVALID_ARG);
+    bert_encode_params p = bert_encode_default_params();
+    p.truncation = (bert_truncation)9;
+    assert_int_equal(bert_batch_encode(batch, uncased, &t, 1, &p), BERT_E_INVALID_ARG);
+    assert_int_equal(bert_batch_encode(batch, uncased, &t, 0, NULL), BERT_OK);
+    assert_int_equal(bert_batch_get(batch).n_rows, 0);
+    assert_null(bert_tokenizer_id_to_token(uncased, -1, NULL));
+    assert_null(bert_tokenizer_id_to_token(uncased, 30522, NULL));
+    assert_int_equal(bert_tokenizer_token_to_id(uncased, "no-such-token", 13), -1);
+    assert_int_equal(bert_tokenizer_special_id(uncased, BERT_SPECIAL_MASK), 103);
+    bert_batch_free(NULL);
+    bert_tokenizer_free(NULL);
+}
+
+static void test_spans_to_codepoints(void **state)
+{
+    (void)state;
+    const char *s = "h\xc3\xa9llo \xf0\x9f\x98\x80!";
+    bert_span in[3] = {{0, 6}, {7, 11}, {11, 12}}, out[3];
+    assert_int_equal(bert_spans_to_codepoints(s, strlen(s), in, 3, out), BERT_OK);
+    assert_int_equal(out[0].end, 5);
+    assert_int_equal(out[1].begin, 6);
+    assert_int_equal(out[1].end, 7);
+    assert_int_equal(out[2].end, 8);
+    bert_span mid = {2, 3};
+    assert_int_equal(bert_spans_to_codepoints(s, strlen(s), &mid, 1, out), BERT_E_INVALID_ARG);
+    bert_span past = {0, 99};
+    assert_int_equal(bert_spans_to_codepoints(s, strlen(s), &past, 1, out), BERT_E_INVALID_ARG);
+}
+
+/* A 50 MB line: one word of 50 M characters is one [UNK] (linear, no per-word buffer growth), and
+ * with truncation a 50 MB text of words stops after max_length tokens. No timing is asserted. */
+static void test_huge_line_linear_and_bounded(void **state)
+{
+    (void)state;
+    const size_t n = 50u << 20;
+    char *big = malloc(n);
+    assert_non_null(big);
+    memset(big, 'x', n);
+    bert_text t = {big, n, NULL, 0};
+    assert_int_equal(bert_batch_encode(batch, uncased, &t, 1, NULL), BERT_OK);
+    bert_batch_view v = bert_batch_get(batch);
+    assert_int_equal(v.lengths[0], 3);
+    assert_int_equal(v.ids[1], 100);
+    assert_int_equal(v.offsets[1].end, n);
+    for (size_t i = 0; i + 5 <= n; i += 5)
+        memcpy(big + i, "word ", 5);
+    bert_encode_params p = bert_encode_default_params();
+    p.truncation = BERT_TRUNCATION_LONGEST_FIRST;
+    p.max_length = 512;
+    assert_int_equal(bert_batch_encode(batch, uncased, &t, 1, &p), BERT_OK);
+    assert_int_equal(bert_batch_get(batch).lengths[0], 512);
+    /* and 4 MB of words fully: one token per word */
+    t.a_len = 4u << 20;
+    assert_int_equal(bert_batch_encode(batch, uncased, &t, 1, NULL), BERT_OK);
+    assert_int_equal(bert_batch_get(batch).lengths[0], (4u << 20) / 5 + (((4u << 20) % 5) ? 1 : 0) + 2);
+    free(big);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pretokenize_splits_whitespace_and_punctuation_with_byte_offsets),
+        cmocka_unit_test(test_clean_text_drops_controls_and_maps_whitespace),
+        cmocka_unit_test(test_cjk_ideographs_become_words_only_when_enabled),
+        cmocka_unit_test(test_accents_stripped_and_lowercased_with_original_offsets),
+        cmocka_unit_test(test_special_tokens_in_text_are_matched_on_raw_text),
+        cmocka_unit_test(test_pair_type_ids_sequence_ids_and_special_mask),
+        cmocka_unit_test(test_batch_padding_longest_and_max_length),
+        cmocka_unit_test(test_truncation_stops_tokenizing_at_max_length_words_like_hf),
+        cmocka_unit_test(test_pair_overflow_rows_in_hf_order),
+        cmocka_unit_test(test_truncation_refusals_are_errors_with_messages),
+        cmocka_unit_test(test_malformed_utf8_names_the_byte_or_is_replaced),
+        cmocka_unit_test(test_text_is_not_assumed_nul_terminated),
+        cmocka_unit_test(test_null_arguments_are_rejected),
+        cmocka_unit_test(test_spans_to_codepoints),
+        cmocka_unit_test(test_huge_line_linear_and_bounded),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,362 @@
+/* bert_batch: encodes inputs (singles or pairs) into padded rows with special tokens, truncation
+ * and overflowing windows, the way HF's BertProcessing post-processor assembles them. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "truncate.h"
+
+struct bert_batch {
+    char errmsg[512];
+
+    /* rows before padding, concatenated */
+    int32_t *r_ids, *r_type, *r_seq, *r_word;
+    uint8_t *r_special;
+    bert_span *r_off;
+    size_t r_n, r_cap;
+    size_t *row_start, *row_len, *row_sample;
+    size_t n_rows, rows_cap;
+
+    /* padded output [n_rows x seq_len] */
+    int32_t *ids, *type_ids, *seq_ids, *word_ids;
+    uint8_t *mask, *special;
+    bert_span *offsets;
+    size_t out_cap, seq_len;
+
+    /* scratch */
+    bert__seq sa, sb;
+    bert__word word;
+    size_t word_chars; /* max_input_chars_per_word the word buffer was sized for */
+    bert__windows wa, wb;
+};
+
+bert_encode_params bert_encode_default_params(void)
+{
+    bert_encode_params p;
+    memset(&p, 0, sizeof p);
+    p.add_special_tokens = 1;
+    p.truncation = BERT_TRUNCATION_NONE;
+    p.padding = BERT_PADDING_LONGEST;
+    p.on_invalid_utf8 = BERT_INVALID_UTF8_ERROR;
+    return p;
+}
+
+bert_status bert_batch_new(bert_batch **out, char *errbuf, size_t errbuf_size)
+{
+    if (!out)
+        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG, "bert_batch_new: out is NULL");
+    *out = bert__calloc(1, sizeof **out);
+    if (!*out)
+        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "bert_batch_new: allocating the batch");
+    return BERT_OK;
+}
+
+static void windows_free(bert__windows *w)
+{
+    bert__free(w->start);
+    bert__free(w->stop);
+    memset(w, 0, sizeof *w);
+}
+
+void bert_batch_free(bert_batch *b)
+{
+    if (!b)
+        return;
+    bert__free(b->r_ids);
+    bert__free(b->r_type);
+    bert__free(b->r_seq);
+    bert__free(b->r_word);
+    bert__free(b->r_special);
+    bert__free(b->r_off);
+    bert__free(b->row_start);
+    bert__free(b->row_len);
+    bert__free(b->row_sample);
+    bert__free(b->ids);
+    bert__free(b->type_ids);
+    bert__free(b->seq_ids);
+    bert__free(b->word_ids);
+    bert__free(b->mask);
+    bert__free(b->special);
+    bert__free(b->offsets);
+    bert__seq_free(&b->sa);
+    bert__seq_free(&b->sb);
+    bert__word_free(&b->word);
+    windows_free(&b->wa);
+    windows_free(&b->wb);
+    bert__free(b);
+}
+
+const char *bert_batch_errmsg(const bert_batch *b)
+{
+    return b ? b->errmsg : "bert_batch_errmsg: NULL batch";
+}
+
+static bert_status fail(bert_batch *b, bert_status st, const char *fmt, ...) BERT__PRINTF(3, 4);
+static bert_status fail(bert_batch *b, bert_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b->errmsg, sizeof b->errmsg, fmt, ap);
+    va_end(ap);
+    b->n_rows = 0;
+    b->seq_len = 0;
+    b->r_n = 0;
+    return st;
+}
+
+/* Grows all parallel arrays of the unpadded rows to hold need tokens. */
+static bert_status reserve_tokens(bert_batch *b, size_t need)
+{
+    if (need <= b->r_cap)
+        return BERT_OK;
+    size_t c[6] = {b->r_cap, b->r_cap, b->r_cap, b->r_cap, b->r_cap, b->r_cap};
+    if (bert__grow((void **)&b->r_ids, &c[0], need, sizeof *b->r_ids) ||
+        bert__grow((void **)&b->r_type, &c[1], need, sizeof *b->r_type) ||
+        bert__grow((void **)&b->r_seq, &c[2], need, sizeof *b->r_seq) ||
+        bert__grow((void **)&b->r_word, &c[3], need, sizeof *b->r_word) ||
+        bert__grow((void **)&b->r_special, &c[4], need, sizeof *b->r_special) ||
+        bert__grow((void **)&b->r_off, &c[5], need, sizeof *b->r_off))
+        return BERT_E_NOMEM;
+    b->r_cap = c[0];
+    return BERT_OK;
+}
+
+static bert_status reserve_rows(bert_batch *b, size_t need)
+{
+    if (need <= b->rows_cap)
+        return BERT_OK;
+    size_t c[3] = {b->rows_cap, b->rows_cap, b->rows_cap};
+    if (bert__grow((void **)&b->row_start, &c[0], need, sizeof(size_t)) ||
+        bert__grow((void **)&b->row_len, &c[1], need, sizeof(size_t)) ||
+        bert__grow((void **)&b->row_sample, &c[2], need, sizeof(size_t)))
+        return BERT_E_NOMEM;
+    b->rows_cap = c[0];
+    return BERT_OK;
+}
+
+static bert_status reserve_windows(bert__windows *w, size_t need)
+{
+    if (need <= w->cap)
+        return BERT_OK;
+    size_t c1 = w->cap, c2 = w->cap;
+    if (bert__grow((void **)&w->start, &c1, need, sizeof(size_t)) ||
+        bert__grow((void **)&w->stop, &c2, need, sizeof(size_t)))
+        return BERT_E_NOMEM;
+    w->cap = c1;
+    return BERT_OK;
+}
+
+/* Appends one token to the current row (capacity already reserved). */
+static void put(bert_batch *b, int32_t id, int32_t type, int32_t seq, int32_t word, uint8_t special, bert_span off)
+{
+    size_t i = b->r_n++;
+    b->r_ids[i] = id;
+    b->r_type[i] = type;
+    b->r_seq[i] = seq;
+    b->r_word[i] = word;
+    b->r_special[i] = special;
+    b->r_off[i] = off;
+}
+
+static void put_range(bert_batch *b, const bert__seq *s, size_t from, size_t to, int32_t seq)
+{
+    for (size_t i = from; i < to; i++)
+        put(b, s->ids[i], seq, seq, s->words[i], 0, s->offsets[i]);
+}
+
+/* One row: [CLS] a[wa] [SEP] (b[wb] [SEP]). */
+static bert_status add_row(bert_batch *b, const bert_tokenizer *tok, const bert_encode_params *p, size_t sample,
+                           size_t a0, size_t a1, const bert__seq *sb, size_t b0, size_t b1)
+{
+    const int specials = p->add_special_tokens;
+    size_t n = (a1 - a0) + (sb ? b1 - b0 : 0) + (specials ? (sb ? 3 : 2) : 0);
+    if (reserve_tokens(b, b->r_n + n) != BERT_OK || reserve_rows(b, b->n_rows + 1) != BERT_OK)
+        return BERT_E_NOMEM;
+    const bert_span none = {0, 0};
+    const int32_t cls = tok->special_ids[BERT_SPECIAL_CLS], sep = tok->special_ids[BERT_SPECIAL_SEP];
+    b->row_start[b->n_rows] = b->r_n;
+    b->row_sample[b->n_rows] = sample;
+    if (specials)
+        put(b, cls, 0, -1, -1, 1, none);
+    put_range(b, &b->sa, a0, a1, 0);
+    if (specials)
+        put(b, sep, 0, -1, -1, 1, none);
+    if (sb) {
+        put_range(b, sb, b0, b1, 1);
+        if (specials)
+            put(b, sep, 1, -1, -1, 1, none);
+    }
+    b->row_len[b->n_rows] = b->r_n - b->row_start[b->n_rows];
+    b->n_rows++;
+    return BERT_OK;
+}
+
+static bert_status tokenize_one(bert_batch *b, const bert_tokenizer *tok, const bert_encode_params *p, size_t i,
+                                const char *which, const char *text, size_t len, bert__seq *out)
+{
+    bert__tokenize_opts o = {p->on_invalid_utf8, p->truncation != BERT_TRUNCATION_NONE ? p->max_length : 0};
+    size_t bad = 0;
+    if (!text && len)
+        return fail(b, BERT_E_INVALID_ARG, "input %zu: text %s is NULL with length %zu", i, which, len);
+    bert_status st = bert__tokenize(tok, text ? text : "", len, &o, &b->word, out, &bad);
+    if (st == BERT_E_UTF8)
+        return fail(b, st, "input %zu, text %s: malformed UTF-8 at byte %zu (byte 0x%02X)", i, which, bad,
+                    (unsigned)(unsigned char)text[bad]);
+    if (st != BERT_OK)
+        return fail(b, st, "input %zu, text %s: %s", i, which, bert_status_str(st));
+    return BERT_OK;
+}
+
+static bert_status encode_one(bert_batch *b, const bert_tokenizer *tok, const bert_text *t, size_t i,
+                              const bert_encode_params *p)
+{
+    bert_status st;
+    const int pair = t->b != NULL;
+    if ((st = tokenize_one(b, tok, p, i, "a", t->a, t->a_len, &b->sa)) != BERT_OK)
+        return st;
+    if (pair && (st = tokenize_one(b, tok, p, i, "b", t->b, t->b_len, &b->sb)) != BERT_OK)
+        return st;
+
+    const size_t n_added = p->add_special_tokens ? (pair ? 3 : 2) : 0;
+    size_t max_len = 0;
+    if (p->truncation != BERT_TRUNCATION_NONE)
+        max_len = p->max_length - n_added; /* max_length >= n_added checked by the caller */
+    if (reserve_windows(&b->wa, bert__windows_needed(b->sa.n, p->stride)) != BERT_OK ||
+        reserve_windows(&b->wb, bert__windows_needed(pair ? b->sb.n : 0, p->stride)) != BERT_OK)
+        return fail(b, BERT_E_NOMEM, "input %zu: allocating truncation windows", i);
+    char msg[384];
+    st = bert__truncate(p->truncation, max_len, p->stride, b->sa.n, pair ? &b->sb.n : NULL, &b->wa, &b->wb, msg,
+                        sizeof msg);
+    if (st != BERT_OK)
+        return fail(b, st, "input %zu: %s", i, st == BERT_E_INTERNAL ? "truncation windows overflowed" : msg);
+
+    const bert__seq *sb = pair ? &b->sb : NULL;
+    const bert__windows *wa = &b->wa, *wb = &b->wb;
+    const size_t nb = pair ? wb->n : 1;
+    if ((st = add_row(b, tok, p, i, wa->start[0], wa->stop[0], sb, pair ? wb->start[0] : 0, pair ? wb->stop[0] : 0)))
+        goto nomem;
+    if (!p->return_overflowing)
+        return BERT_OK;
+    /* HF's order: every overflowing window of A with each window of B, then the main A window
+     * with each overflowing window of B. */
+    for (size_t x = 1; x < wa->n; x++)
+        for (size_t y = 0; y < nb; y++)
+            if ((st = add_row(b, tok, p, i, wa->start[x], wa->stop[x], sb, pair ? wb->start[y] : 0,
+                              pair ? wb->stop[y] : 0)))
+                goto nomem;
+    for (size_t y = 1; pair && y < wb->n; y++)
+        if ((st = add_row(b, tok, p, i, wa->start[0], wa->stop[0], sb, wb->start[y], wb->stop[y])))
+            goto nomem;
+    return BERT_OK;
+nomem:
+    return fail(b, BERT_E_NOMEM, "input %zu: allocating %zu rows", i, b->n_rows + 1);
+}
+
+static bert_status pad(bert_batch *b, const bert_tokenizer *tok, const bert_encode_params *p)
+{
+    size_t T = 0;
+    for (size_t r = 0; r < b->n_rows; r++)
+        if (b->row_len[r] > T)
+            T = b->row_len[r];
+    if (p->padding == BERT_PADDING_MAX_LENGTH && p->max_length > T)
+        T = p->max_length;
+    if (b->n_rows && T > SIZE_MAX / b->n_rows)
+        return fail(b, BERT_E_NOMEM, "batch of %zu rows x %zu tokens is too large", b->n_rows, T);
+    size_t need = b->n_rows * T;
+    if (need > b->out_cap) {
+        size_t c[7] = {b->out_cap, b->out_cap, b->out_cap, b->out_cap, b->out_cap, b->out_cap, b->out_cap};
+        if (bert__grow((void **)&b->ids, &c[0], need, sizeof *b->ids) ||
+            bert__grow((void **)&b->type_ids, &c[1], need, sizeof *b->type_ids) ||
+            bert__grow((void **)&b->seq_ids, &c[2], need, sizeof *b->seq_ids) ||
+            bert__grow((void **)&b->word_ids, &c[3], need, sizeof *b->word_ids) ||
+            bert__grow((void **)&b->mask, &c[4], need, sizeof *b->mask) ||
+            bert__grow((void **)&b->special, &c[5], need, sizeof *b->special) ||
+            bert__grow((void **)&b->offsets, &c[6], need, sizeof *b->offsets))
+            return fail(b, BERT_E_NOMEM, "allocating a batch of %zu rows x %zu tokens", b->n_rows, T);
+        b->out_cap = c[0];
+    }
+    const int32_t pad_id = tok->special_ids[BERT_SPECIAL_PAD] >= 0 ? tok->special_ids[BERT_SPECIAL_PAD] : 0;
+    for (size_t r = 0; r < b->n_rows; r++) {
+        const size_t s = b->row_start[r], n = b->row_len[r], o = r * T;
+        memcpy(b->ids + o, b->r_ids + s, n * sizeof *b->ids);
+        memcpy(b->type_ids + o, b->r_type + s, n * sizeof *b->type_ids);
+        memcpy(b->seq_ids + o, b->r_seq + s, n * sizeof *b->seq_ids);
+        memcpy(b->word_ids + o, b->r_word + s, n * sizeof *b->word_ids);
+        memcpy(b->special + o, b->r_special + s, n);
+        memcpy(b->offsets + o, b->r_off + s, n * sizeof *b->offsets);
+        memset(b->mask + o, 1, n);
+        for (size_t j = n; j < T; j++) {
+            b->ids[o + j] = pad_id;
+            b->type_ids[o + j] = 0;
+            b->seq_ids[o + j] = -1;
+            b->word_ids[o + j] = -1;
+            b->special[o + j] = 1;
+            b->mask[o + j] = 0;
+            b->offsets[o + j].begin = b->offsets[o + j].end = 0;
+        }
+    }
+    b->seq_len = T;
+    return BERT_OK;
+}
+
+bert_status bert_batch_encode(bert_batch *b, const bert_tokenizer *tok, const bert_text *texts, size_t n,
+                              const bert_encode_params *params)
+{
+    if (!b)
+        return BERT_E_INVALID_ARG;
+    const bert_encode_params def = bert_encode_default_params();
+    const bert_encode_params *p = params ? params : &def;
+    b->errmsg[0] = '\0';
+    b->n_rows = 0;
+    b->r_n = 0;
+    b->seq_len = 0;
+    if (!tok || (!texts && n))
+        return fail(b, BERT_E_INVALID_ARG, "bert_batch_encode: NULL tokenizer or texts");
+    if ((unsigned)p->truncation > BERT_TRUNCATION_ONLY_SECOND || (unsigned)p->padding > BERT_PADDING_MAX_LENGTH ||
+        (unsigned)p->on_invalid_utf8 > BERT_INVALID_UTF8_REPLACE)
+        return fail(b, BERT_E_INVALID_ARG, "bert_batch_encode: truncation, padding or on_invalid_utf8 out of range");
+    if (p->add_special_tokens && (tok->special_ids[BERT_SPECIAL_CLS] < 0 || tok->special_ids[BERT_SPECIAL_SEP] < 0))
+        return fail(b, BERT_E_INVALID_ARG, "special tokens '%s'/'%s' are not in the vocabulary",
+                    tok->cfg.cls_token, tok->cfg.sep_token);
+    if (p->truncation != BERT_TRUNCATION_NONE || p->padding == BERT_PADDING_MAX_LENGTH) {
+        if (p->max_length == 0)
+            return fail(b, BERT_E_INVALID_ARG, "truncation or padding to max_length needs max_length > 0");
+    }
+    if (b->word_chars != tok->cfg.max_input_chars_per_word || !b->word.bytes) {
+        bert__word_free(&b->word);
+        if (bert__word_init(&b->word, tok->cfg.max_input_chars_per_word) != BERT_OK)
+            return fail(b, BERT_E_NOMEM, "allocating the word buffer");
+        b->word_chars = tok->cfg.max_input_chars_per_word;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const size_t n_added = p->add_special_tokens ? (texts[i].b ? 3 : 2) : 0;
+        /* HF silently skips truncation here (an unsigned subtraction wraps); we refuse instead. */
+        if (p->truncation != BERT_TRUNCATION_NONE && p->max_length < n_added)
+            return fail(b, BERT_E_TRUNCATION, "input %zu: max_length %zu is smaller than the %zu special tokens", i,
+                        p->max_length, n_added);
+        bert_status st = encode_one(b, tok, &texts[i], i, p);
+        if (st != BERT_OK)
+            return st;
+    }
+    return pad(b, tok, p);
+}
+
+bert_batch_view bert_batch_get(const bert_batch *b)
+{
+    bert_batch_view v;
+    memset(&v, 0, sizeof v);
+    if (!b)
+        return v;
+    v.n_rows = b->n_rows;
+    v.seq_len = b->seq_len;
+    v.ids = b->ids;
+    v.type_ids = b->type_ids;
+    v.attention_mask = b->mask;
+    v.special_tokens_mask = b->special;
+    v.offsets = b->offsets;
+    v.sequence_ids = b->seq_ids;
+    v.word_ids = b->word_ids;
+    v.lengths = b->row_len;
+    v.sample_index = b->row_sample;
+    return v;
+}

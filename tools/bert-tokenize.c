@@ -1,0 +1,402 @@
+/* bert-tokenize: WordPiece-tokenizes a text file, one JSON object per line of input. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bert/bert.h>
+
+#include "cli.h"
+
+static const char *prog = "bert-tokenize";
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "NAME\n"
+            "    bert-tokenize - BERT WordPiece tokenization, identical to Hugging Face\n"
+            "\n"
+            "SYNOPSIS\n"
+            "    bert-tokenize [OPTIONS] [FILE|-]\n"
+            "\n"
+            "DESCRIPTION\n"
+            "    Reads one text per line from FILE (or standard input) and writes one JSON object per\n"
+            "    line: {\"line\", \"ids\", \"type_ids\", \"tokens\", \"offsets\"}, offsets being UTF-8 byte\n"
+            "    ranges into the text each token came from ([0,0] for [CLS]/[SEP]). With --overflow\n"
+            "    every overflowing window is one more object with a \"window\" number.\n"
+            "\n"
+            "OPTIONS\n"
+            "    --model DIR        Hugging Face folder with vocab.txt and tokenizer_config.json\n"
+            "                       (default: the embedded default model, models/mini-sst2)\n"
+            "    --vocab FILE       a vocab.txt alone, with BERT's default settings (see below)\n"
+            "    --lower, --no-lower            force lower-casing on or off\n"
+            "    --strip-accents, --no-strip-accents   force accent stripping on or off\n"
+            "    --no-chinese-chars             do not isolate CJK ideographs\n"
+            "    --pair             lines are TAB-separated pairs: text_a<TAB>text_b\n"
+            "    --max-length N     truncate to N tokens including [CLS]/[SEP]\n"
+            "    --truncation S     longest_first (default with --max-length), only_first, only_second\n"
+            "    --stride N         overlap of overflowing windows (with --overflow)\n"
+            "    --overflow         also print the overflowing windows\n"
+            "    --char-offsets     add \"char_offsets\" (Unicode code points, as Python counts)\n"
+            "    --on-invalid M     malformed UTF-8: error (default: stop, naming the line and byte),\n"
+            "                       replace (bad bytes become U+FFFD, which is dropped), skip (the line\n"
+            "                       is left out, with a warning)\n"
+            "    --batch-size N     lines encoded per call (default 256)\n"
+            "    -q, --quiet        no warnings;  -v  library logs on stderr\n"
+            "    -h, --help         this text\n"
+            "\n"
+            "EXIT STATUS\n"
+            "    0 success, 2 bad usage, 3 bad input (file, line and byte named), 4 tokenizer could not be\n"
+            "    loaded, 5 other failure (out of memory, write error)\n");
+}
+
+typedef struct opts {
+    const char *model, *vocab, *input;
+    int lower, strip, no_cjk, pair, overflow, char_offsets, quiet, verbose;
+    bert_encode_params enc;
+    int on_invalid; /* 0 error, 1 replace, 2 skip */
+    size_t batch;
+} opts;
+
+static int parse(int argc, char **argv, opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->lower = o->strip = -1;
+    o->enc = bert_encode_default_params();
+    o->batch = 256;
+    int trunc_set = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_VALUE                                                                                                     \
+    do {                                                                                                               \
+        if (!v) {                                                                                                      \
+            fprintf(stderr, "%s: option %s needs a value\n", prog, a);                                                \
+            return -1;                                                                                                 \
+        }                                                                                                              \
+        i++;                                                                                                           \
+    } while (0)
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            exit(CLI_OK);
+        } else if (!strcmp(a, "--model")) {
+            NEED_VALUE;
+            o->model = v;
+        } else if (!strcmp(a, "--vocab")) {
+            NEED_VALUE;
+            o->vocab = v;
+        } else if (!strcmp(a, "--lower")) {
+            o->lower = 1;
+        } else if (!strcmp(a, "--no-lower")) {
+            o->lower = 0;
+        } else if (!strcmp(a, "--strip-accents")) {
+            o->strip = 1;
+        } else if (!strcmp(a, "--no-strip-accents")) {
+            o->strip = 0;
+        } else if (!strcmp(a, "--no-chinese-chars")) {
+            o->no_cjk = 1;
+        } else if (!strcmp(a, "--pair")) {
+            o->pair = 1;
+        } else if (!strcmp(a, "--overflow")) {
+            o->overflow = 1;
+        } else if (!strcmp(a, "--char-offsets")) {
+            o->char_offsets = 1;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            o->quiet = 1;
+        } else if (!strcmp(a, "-v")) {
+            o->verbose = 1;
+        } else if (!strcmp(a, "--max-length") || !strcmp(a, "--stride") || !strcmp(a, "--batch-size")) {
+            NEED_VALUE;
+            size_t n;
+            if (cli_parse_size(v, &n) != 0 || (n == 0 && strcmp(a, "--stride") != 0)) {
+                fprintf(stderr, "%s: %s: '%s' is not a %s integer\n", prog, a, v,
+                        strcmp(a, "--stride") ? "positive" : "non-negative");
+                return -1;
+            }
+            if (!strcmp(a, "--max-length"))
+                o->enc.max_length = n;
+            else if (!strcmp(a, "--stride"))
+                o->enc.stride = n;
+            else
+                o->batch = n;
+        } else if (!strcmp(a, "--truncation")) {
+            NEED_VALUE;
+            trunc_set = 1;
+            if (!strcmp(v, "longest_first"))
+                o->enc.truncation = BERT_TRUNCATION_LONGEST_FIRST;
+            else if (!strcmp(v, "only_first"))
+                o->enc.truncation = BERT_TRUNCATION_ONLY_FIRST;
+            else if (!strcmp(v, "only_second"))
+                o->enc.truncation = BERT_TRUNCATION_ONLY_SECOND;
+            else {
+                fprintf(stderr, "%s: --truncation: '%s' is not longest_first, only_first or only_second\n", prog, v);
+                return -1;
+            }
+        } else if (!strcmp(a, "--on-invalid")) {
+            NEED_VALUE;
+            if (!strcmp(v, "error"))
+                o->on_invalid = 0;
+            else if (!strcmp(v, "replace"))
+                o->on_invalid = 1;
+            else if (!strcmp(v, "skip"))
+                o->on_invalid = 2;
+            else {
+                fprintf(stderr, "%s: --on-invalid: '%s' is not error, replace or skip\n", prog, v);
+                return -1;
+            }
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "%s: unknown option '%s' (see --help)\n", prog, a);
+            return -1;
+        } else if (o->input) {
+            fprintf(stderr, "%s: more than one input file ('%s', '%s')\n", prog, o->input, a);
+            return -1;
+        } else {
+            o->input = a;
+        }
+#undef NEED_VALUE
+    }
+    if (o->model && o->vocab) {
+        fprintf(stderr, "%s: give --model or --vocab, not both\n", prog);
+        return -1;
+    }
+    if (o->enc.max_length && !trunc_set)
+        o->enc.truncation = BERT_TRUNCATION_LONGEST_FIRST;
+    if (trunc_set && !o->enc.max_length) {
+        fprintf(stderr, "%s: --truncation needs --max-length\n", prog);
+        return -1;
+    }
+    if ((o->overflow || o->enc.stride) && !o->enc.max_length) {
+        fprintf(stderr, "%s: --overflow and --stride need --max-length\n", prog);
+        return -1;
+    }
+    o->enc.return_overflowing = o->overflow;
+    o->enc.on_invalid_utf8 = o->on_invalid == 1 ? BERT_INVALID_UTF8_REPLACE : BERT_INVALID_UTF8_ERROR;
+    if (!o->input)
+        o->input = "-";
+    return 0;
+}
+
+static const char *default_model(void)
+{
+    /* The embedded default model: the source tree in a build tree, the install prefix otherwise. */
+    static const char *const candidates[] = {BERT_MODEL_DIR_BUILD, BERT_MODEL_DIR_INSTALL};
+    const char *env = getenv("BERT_MODEL_DIR");
+    if (env && *env)
+        return env;
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/vocab.txt", candidates[i]);
+        FILE *f = fopen(path, "rb");
+        if (f) {
+            fclose(f);
+            return candidates[i];
+        }
+    }
+    return BERT_MODEL_DIR_INSTALL;
+}
+
+/* Buffered input lines of one batch. */
+typedef struct lines {
+    char **text;
+    size_t *len, *cap, *lineno;
+    size_t n, max;
+} lines;
+
+static void print_ints(FILE *out, const char *key, const int32_t *v, size_t n)
+{
+    fprintf(out, "\"%s\":[", key);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, i ? ",%d" : "%d", (int)v[i]);
+    fputc(']', out);
+}
+
+static void print_spans(FILE *out, const char *key, const bert_span *v, size_t n)
+{
+    fprintf(out, "\"%s\":[", key);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, i ? ",[%zu,%zu]" : "[%zu,%zu]", v[i].begin, v[i].end);
+    fputc(']', out);
+}
+
+static int emit(const opts *o, const bert_tokenizer *tok, const bert_batch *b, const bert_text *texts,
+                const lines *ls)
+{
+    bert_batch_view v = bert_batch_get(b);
+    size_t prev = (size_t)-1, window = 0;
+    bert_span *cps = NULL;
+    for (size_t r = 0; r < v.n_rows; r++) {
+        const size_t s = v.sample_index[r], n = v.lengths[r], base = r * v.seq_len;
+        window = s == prev ? window + 1 : 0;
+        prev = s;
+        printf("{\"line\":%zu,", ls->lineno[s]);
+        if (o->overflow)
+            printf("\"window\":%zu,", window);
+        print_ints(stdout, "ids", v.ids + base, n);
+        putchar(',');
+        print_ints(stdout, "type_ids", v.type_ids + base, n);
+        fputs(",\"tokens\":[", stdout);
+        for (size_t i = 0; i < n; i++) {
+            size_t tl = 0;
+            const char *t = bert_tokenizer_id_to_token(tok, v.ids[base + i], &tl);
+            if (i)
+                putchar(',');
+            cli_json_string(stdout, t ? t : "", tl);
+        }
+        fputs("],", stdout);
+        print_spans(stdout, "offsets", v.offsets + base, n);
+        if (o->char_offsets) {
+            bert_span *tmp = realloc(cps, (n ? n : 1) * sizeof *cps);
+            if (!tmp) {
+                free(cps);
+                return CLI_ERR_RUNTIME;
+            }
+            cps = tmp;
+            for (size_t i = 0; i < n; i++) {
+                const int32_t seq = v.sequence_ids[base + i];
+                const char *txt = seq == 1 ? texts[s].b : texts[s].a;
+                size_t tl = seq == 1 ? texts[s].b_len : texts[s].a_len;
+                if (seq < 0 || bert_spans_to_codepoints(txt, tl, v.offsets + base + i, 1, cps + i) != BERT_OK)
+                    cps[i] = v.offsets[base + i]; /* specials stay [0,0]; replaced bytes keep bytes */
+            }
+            putchar(',');
+            print_spans(stdout, "char_offsets", cps, n);
+        }
+        fputs("}\n", stdout);
+    }
+    free(cps);
+    return ferror(stdout) ? CLI_ERR_RUNTIME : CLI_OK;
+}
+
+int main(int argc, char **argv)
+{
+    opts o;
+    if (parse(argc, argv, &o) != 0)
+        return CLI_ERR_USAGE;
+    if (o.verbose)
+        bert_log_set(cli_log_stderr, (void *)prog, BERT_LOG_DEBUG);
+    else if (!o.quiet)
+        bert_log_set(cli_log_stderr, (void *)prog, BERT_LOG_WARN);
+
+    char err[1024];
+    bert_tokenizer_config ov = bert_tokenizer_default_config();
+    bert_tokenizer_config *ovp = NULL;
+    if (o.lower >= 0 || o.strip >= 0 || o.no_cjk || o.vocab) {
+        ovp = &ov;
+        if (o.lower >= 0)
+            ov.do_lower_case = o.lower;
+        if (o.strip >= 0)
+            ov.strip_accents = o.strip;
+        if (o.no_cjk)
+            ov.tokenize_chinese_chars = 0;
+    }
+    bert_tokenizer *tok = NULL;
+    bert_status st = o.vocab ? bert_tokenizer_load_vocab(o.vocab, ovp, &tok, err, sizeof err)
+                             : bert_tokenizer_load(o.model ? o.model : default_model(), ovp, &tok, err, sizeof err);
+    if (st != BERT_OK) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return CLI_ERR_MODEL;
+    }
+    FILE *in = strcmp(o.input, "-") ? fopen(o.input, "rb") : stdin;
+    const char *in_name = strcmp(o.input, "-") ? o.input : "<stdin>";
+    if (!in) {
+        fprintf(stderr, "%s: %s: cannot open: %s\n", prog, o.input, strerror(errno));
+        bert_tokenizer_free(tok);
+        return CLI_ERR_INPUT;
+    }
+
+    int rc = CLI_OK;
+    bert_batch *b = NULL;
+    lines ls = {0};
+    bert_text *texts = NULL;
+    ls.max = o.batch;
+    ls.text = calloc(ls.max, sizeof *ls.text);
+    ls.len = calloc(ls.max, sizeof *ls.len);
+    ls.cap = calloc(ls.max, sizeof *ls.cap);
+    ls.lineno = calloc(ls.max, sizeof *ls.lineno);
+    texts = calloc(ls.max, sizeof *texts);
+    if (!ls.text || !ls.len || !ls.cap || !ls.lineno || !texts || bert_batch_new(&b, err, sizeof err) != BERT_OK) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        rc = CLI_ERR_RUNTIME;
+        goto done;
+    }
+    size_t lineno = 0;
+    int eof = 0;
+    while (!eof && rc == CLI_OK) {
+        ls.n = 0;
+        while (ls.n < ls.max) {
+            int r = cli_read_line(in, &ls.text[ls.n], &ls.cap[ls.n], &ls.len[ls.n]);
+            if (r < 0) {
+                fprintf(stderr, "%s: %s: read error after line %zu: %s\n", prog, in_name, lineno, strerror(errno));
+                rc = CLI_ERR_INPUT;
+                goto done;
+            }
+            if (r == 0) {
+                eof = 1;
+                break;
+            }
+            lineno++;
+            size_t bad = 0;
+            if (o.on_invalid != 1 && bert_utf8_check(ls.text[ls.n], ls.len[ls.n], &bad) != BERT_OK) {
+                if (o.on_invalid == 2) {
+                    if (!o.quiet)
+                        fprintf(stderr, "%s: %s:%zu: warning: malformed UTF-8 at byte %zu, line skipped\n", prog,
+                                in_name, lineno, bad);
+                    continue;
+                }
+                fprintf(stderr, "%s: %s:%zu: malformed UTF-8 at byte %zu of the line\n", prog, in_name, lineno, bad);
+                rc = CLI_ERR_INPUT;
+                goto done;
+            }
+            bert_text *t = &texts[ls.n];
+            t->a = ls.text[ls.n];
+            t->a_len = ls.len[ls.n];
+            t->b = NULL;
+            t->b_len = 0;
+            if (o.pair) {
+                char *tab = memchr(t->a, '\t', t->a_len);
+                if (!tab) {
+                    fprintf(stderr, "%s: %s:%zu: --pair needs a TAB between the two texts\n", prog, in_name, lineno);
+                    rc = CLI_ERR_INPUT;
+                    goto done;
+                }
+                t->b = tab + 1;
+                t->b_len = t->a_len - (size_t)(tab + 1 - t->a);
+                t->a_len = (size_t)(tab - t->a);
+            }
+            ls.lineno[ls.n] = lineno;
+            ls.n++;
+        }
+        if (ls.n == 0)
+            break;
+        st = bert_batch_encode(b, tok, texts, ls.n, &o.enc);
+        if (st != BERT_OK) {
+            /* The message starts with "input K": name the file line instead. */
+            const char *m = bert_batch_errmsg(b);
+            size_t k = 0;
+            if (sscanf(m, "input %zu", &k) == 1 && k < ls.n)
+                fprintf(stderr, "%s: %s:%zu: %s\n", prog, in_name, ls.lineno[k], m);
+            else
+                fprintf(stderr, "%s: %s: %s\n", prog, in_name, m);
+            rc = st == BERT_E_NOMEM ? CLI_ERR_RUNTIME : CLI_ERR_INPUT;
+            goto done;
+        }
+        rc = emit(&o, tok, b, texts, &ls);
+    }
+    if (rc == CLI_OK && fflush(stdout) != 0) {
+        fprintf(stderr, "%s: write error: %s\n", prog, strerror(errno));
+        rc = CLI_ERR_RUNTIME;
+    }
+done:
+    if (in && in != stdin)
+        fclose(in);
+    for (size_t i = 0; ls.text && i < ls.max; i++)
+        free(ls.text[i]);
+    free(ls.text);
+    free(ls.len);
+    free(ls.cap);
+    free(ls.lineno);
+    free(texts);
+    bert_batch_free(b);
+    bert_tokenizer_free(tok);
+    return rc;
+}

@@ -1,0 +1,69 @@
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+int cli_read_line(FILE *f, char **buf, size_t *cap, size_t *len)
+{
+    errno = 0;
+    ssize_t n = getline(buf, cap, f);
+    if (n < 0)
+        return ferror(f) ? -1 : 0;
+    if (n > 0 && (*buf)[n - 1] == '\n')
+        (*buf)[--n] = '\0';
+    *len = (size_t)n;
+    return 1;
+}
+
+void cli_json_string(FILE *out, const char *s, size_t n)
+{
+    fputc('"', out);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"':
+            fputs("\\\"", out);
+            break;
+        case '\\':
+            fputs("\\\\", out);
+            break;
+        case '\n':
+            fputs("\\n", out);
+            break;
+        case '\r':
+            fputs("\\r", out);
+            break;
+        case '\t':
+            fputs("\\t", out);
+            break;
+        default:
+            if (c < 0x20 || c == 0x7F)
+                fprintf(out, "\\u%04x", c);
+            else
+                fputc(c, out);
+        }
+    }
+    fputc('"', out);
+}
+
+void cli_log_stderr(bert_log_level level, const char *msg, void *user)
+{
+    fprintf(stderr, "%s: %s: %s\n", user ? (const char *)user : "libbert", bert_log_level_name(level), msg);
+}
+
+int cli_parse_size(const char *s, size_t *out)
+{
+    if (!s || !*s || *s == '-')
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v > SIZE_MAX)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
