@@ -165,8 +165,7 @@ static int bench_tokenizer(int argc, char **argv)
     }
     char err[512];
     bert_tokenizer *tok = NULL;
-    if (bert_tokenizer_load(model ? model : BERT_MODEL_DIR_BUILD, NULL, &tok, err, sizeof err) != BERT_OK &&
-        (model || bert_tokenizer_load(BERT_MODEL_DIR_INSTALL, NULL, &tok, err, sizeof err) != BERT_OK)) {
+    if (bert_tokenizer_load(model ? model : cli_default_model(), NULL, &tok, err, sizeof err) != BERT_OK) {
         fprintf(stderr, "%s: %s\n", prog, err);
         return CLI_ERR_MODEL;
     }

@@ -176,25 +176,6 @@ static int parse(int argc, char **argv, opts *o)
     return 0;
 }
 
-static const char *default_model(void)
-{
-    /* The embedded default model: the source tree in a build tree, the install prefix otherwise. */
-    static const char *const candidates[] = {BERT_MODEL_DIR_BUILD, BERT_MODEL_DIR_INSTALL};
-    const char *env = getenv("BERT_MODEL_DIR");
-    if (env && *env)
-        return env;
-    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/vocab.txt", candidates[i]);
-        FILE *f = fopen(path, "rb");
-        if (f) {
-            fclose(f);
-            return candidates[i];
-        }
-    }
-    return BERT_MODEL_DIR_INSTALL;
-}
-
 /* Buffered input lines of one batch. */
 typedef struct lines {
     char **text;
@@ -291,7 +272,7 @@ int main(int argc, char **argv)
     }
     bert_tokenizer *tok = NULL;
     bert_status st = o.vocab ? bert_tokenizer_load_vocab(o.vocab, ovp, &tok, err, sizeof err)
-                             : bert_tokenizer_load(o.model ? o.model : default_model(), ovp, &tok, err, sizeof err);
+                             : bert_tokenizer_load(o.model ? o.model : cli_default_model(), ovp, &tok, err, sizeof err);
     if (st != BERT_OK) {
         fprintf(stderr, "%s: %s\n", prog, err);
         return CLI_ERR_MODEL;

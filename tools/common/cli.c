@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 int cli_read_line(FILE *f, char **buf, size_t *cap, size_t *len)
 {
@@ -66,4 +67,30 @@ int cli_parse_size(const char *s, size_t *out)
         return -1;
     *out = (size_t)v;
     return 0;
+}
+
+static int has_vocab(const char *dir)
+{
+    char path[4200];
+    int n = snprintf(path, sizeof path, "%s/vocab.txt", dir);
+    return n > 0 && (size_t)n < sizeof path && access(path, R_OK) == 0;
+}
+
+const char *cli_default_model(void)
+{
+    static char buf[4096];
+    const char *env = getenv("BERT_MODEL_DIR");
+    if (env && *env)
+        return env;
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 64);
+    if (n > 0) {
+        buf[n] = '\0';
+        char *slash = strrchr(buf, '/');
+        if (slash) {
+            snprintf(slash, sizeof buf - (size_t)(slash - buf), "/../share/libbert/models/mini-sst2");
+            if (has_vocab(buf))
+                return buf;
+        }
+    }
+    return BERT_MODEL_DIR_BUILD;
 }

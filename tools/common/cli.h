@@ -17,6 +17,10 @@ int cli_read_line(FILE *f, char **buf, size_t *cap, size_t *len);
 void cli_json_string(FILE *out, const char *s, size_t n);
 /* A bert_log_fn that prints "prog: level: msg" to stderr; user is the program name. */
 void cli_log_stderr(bert_log_level level, const char *msg, void *user);
+/* The embedded default model folder: $BERT_MODEL_DIR if set, else <exe dir>/../share/libbert/models/
+ * mini-sst2 (an installed tool, wherever the prefix is), else the source tree's models/mini-sst2 (a
+ * tool run from the build tree). Returns a static string. */
+const char *cli_default_model(void);
 /* Parses a non-negative integer option value; returns 0 on success. */
 int cli_parse_size(const char *s, size_t *out);
 
