@@ -5,6 +5,7 @@
 
 #include <bert/export.h>
 #include <bert/log.h>
+#include <bert/model.h>
 #include <bert/status.h>
 #include <bert/tokenizer.h>
 #include <bert/version.h>

@@ -1,0 +1,314 @@
+/* bert_ctx: per-thread run state (oneDNN engine, stream and primitive cache, one workspace) and
+ * the forward pass orchestration. Arithmetic lives in oneDNN and kernels.c; here are only buffer
+ * choices and index arithmetic. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <omp.h>
+
+#include "encoder.h"
+
+struct bert_ctx {
+    const bert_model *m;
+    bert__dnnl *d;
+    int n_threads;
+    bert_attn_mode mode;
+    char errmsg[512];
+
+    float *ws; /* one block, split below */
+    size_t ws_floats;
+    float **hidden;  /* [n_layers + 1] pointers: embeddings output, then each layer's output */
+    float *qkv;      /* [B, T, 3H] */
+    float *scores;   /* [B, heads, T, T] */
+    float *attn;     /* [B, T, H] attention context */
+    float *inter;    /* [B, T, I] */
+    float *pooled;   /* [B, H] */
+    float *logits;   /* [B, n_labels] or [B, T, n_labels] */
+    size_t B, T;     /* the last successful run */
+    int all_hidden;  /* the last run kept every layer */
+    int valid;
+};
+
+bert_ctx_params bert_ctx_default_params(void)
+{
+    bert_ctx_params p;
+    memset(&p, 0, sizeof p);
+    p.attn_mode = BERT_ATTN_AUTO;
+    return p;
+}
+
+bert_run_params bert_run_default_params(void)
+{
+    bert_run_params p;
+    memset(&p, 0, sizeof p);
+    p.attn_mode = BERT_ATTN_AUTO;
+    return p;
+}
+
+bert_status bert_ctx_new(const bert_model *m, const bert_ctx_params *params, bert_ctx **out, char *errbuf,
+                         size_t errbuf_size)
+{
+    const bert_ctx_params def = bert_ctx_default_params();
+    const bert_ctx_params *p = params ? params : &def;
+    if (!m || !out)
+        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG, "bert_ctx_new: NULL argument");
+    *out = NULL;
+    if (p->n_threads < 0 || (unsigned)p->attn_mode > BERT_ATTN_CAUSAL)
+        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG,
+                                "bert_ctx_new: n_threads must be >= 0 and attn_mode one of the bert_attn_mode values");
+    bert_ctx *c = bert__calloc(1, sizeof *c);
+    if (!c)
+        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "bert_ctx_new: allocating the context");
+    c->m = m;
+    c->n_threads = p->n_threads ? p->n_threads : omp_get_max_threads();
+    c->mode = p->attn_mode;
+    c->hidden = bert__calloc(m->cfg.info.n_layers + 1, sizeof *c->hidden);
+    if (!c->hidden) {
+        bert_ctx_free(c);
+        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "bert_ctx_new: allocating the context");
+    }
+    char msg[256];
+    bert_status st = bert__dnnl_new(&c->d, msg, sizeof msg);
+    if (st != BERT_OK) {
+        bert_ctx_free(c);
+        return bert__errbuf_set(errbuf, errbuf_size, st, "bert_ctx_new: %s", msg);
+    }
+    *out = c;
+    return BERT_OK;
+}
+
+void bert_ctx_free(bert_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    bert__dnnl_free(ctx->d);
+    bert__free(ctx->ws);
+    bert__free(ctx->hidden);
+    bert__free(ctx);
+}
+
+const char *bert_ctx_errmsg(const bert_ctx *ctx)
+{
+    return ctx ? ctx->errmsg : "bert_ctx_errmsg: NULL context";
+}
+
+static bert_status fail(bert_ctx *c, bert_status st, const char *fmt, ...) BERT__PRINTF(3, 4);
+static bert_status fail(bert_ctx *c, bert_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->errmsg, sizeof c->errmsg, fmt, ap);
+    va_end(ap);
+    c->valid = 0;
+    return st;
+}
+
+/* Sizes every activation buffer for B x T and splits one block among them (64-byte aligned). */
+static bert_status plan(bert_ctx *c, size_t B, size_t T, int all_hidden)
+{
+    const bert_model_info *in = &c->m->cfg.info;
+    const size_t H = in->hidden_size, BT = B * T, L = in->n_layers;
+    const size_t A = 16; /* floats per 64 bytes */
+#define UP(x) (((x) + A - 1) / A * A)
+    const size_t n_hidden = all_hidden ? L + 1 : 1;
+    const size_t sizes[6] = {UP(BT * 3 * H), UP(B * in->n_heads * T * T), UP(BT * H), UP(BT * in->intermediate_size),
+                             UP(B * H), UP(BT * (in->n_labels ? in->n_labels : 1))};
+    size_t total = n_hidden * UP(BT * H);
+    for (int i = 0; i < 6; i++)
+        total += sizes[i];
+#undef UP
+    if (total > c->ws_floats) {
+        bert__free(c->ws);
+        c->ws = bert__calloc(total + A, sizeof(float));
+        c->ws_floats = c->ws ? total : 0;
+        if (!c->ws)
+            return BERT_E_NOMEM;
+    }
+    float *p = (float *)(((uintptr_t)c->ws + 63) & ~(uintptr_t)63);
+    for (size_t l = 0; l <= L; l++)
+        c->hidden[l] = NULL;
+    for (size_t l = 0; l < n_hidden; l++) {
+        c->hidden[all_hidden ? l : L] = p;
+        p += (BT * H + A - 1) / A * A;
+    }
+    float **bufs[6] = {&c->qkv, &c->scores, &c->attn, &c->inter, &c->pooled, &c->logits};
+    for (int i = 0; i < 6; i++) {
+        *bufs[i] = p;
+        p += sizes[i];
+    }
+    return BERT_OK;
+}
+
+static bert__post activation(bert_activation a)
+{
+    switch (a) {
+    case BERT_ACT_GELU:
+        return BERT__POST_GELU_ERF;
+    case BERT_ACT_GELU_TANH:
+        return BERT__POST_GELU_TANH;
+    case BERT_ACT_RELU:
+        return BERT__POST_RELU;
+    case BERT_ACT_SILU:
+        return BERT__POST_SILU;
+    }
+    return BERT__POST_NONE;
+}
+
+/* One post-LN transformer layer: x is the input on entry and the output on return. */
+static bert_status layer(bert_ctx *c, const bert__layer *y, float *x, const uint8_t *mask, size_t B, size_t T,
+                         int causal, char *msg, size_t n)
+{
+    const bert_model_info *in = &c->m->cfg.info;
+    const size_t H = in->hidden_size, nh = in->n_heads, dh = H / nh, BT = B * T;
+    bert_status st;
+    if ((st = bert__matmul(c->d, x, BT, H, &y->qkv, c->qkv, 3 * H, BERT__POST_NONE, 0, msg, n)) != BERT_OK)
+        return st;
+    /* scores[b,h] = Q[b,:,h] . K[b,:,h]^T, read in place from the fused [B, T, 3H] buffer */
+    bert__bmm s = {B, nh, T, T, dh, T * 3 * H, dh, 3 * H, T * 3 * H, dh, 3 * H, 1, nh * T * T, T * T, T, 1.f};
+    if ((st = bert__batched_matmul(c->d, &s, c->qkv, c->qkv + H, c->scores, msg, n)) != BERT_OK)
+        return st;
+    bert__attn_scale_mask(c->scores, mask, B, nh, T, 1.f / sqrtf((float)dh), causal);
+    if ((st = bert__softmax_dnnl(c->d, c->scores, B * nh * T, T, msg, n)) != BERT_OK)
+        return st;
+    /* context[b,:,h] = P[b,h] . V[b,:,h], written straight into [B, T, H] */
+    bert__bmm v = {B, nh, T, dh, T, nh * T * T, T * T, T, T * 3 * H, dh, 3 * H, 0, T * H, dh, H, 1.f};
+    if ((st = bert__batched_matmul(c->d, &v, c->scores, c->qkv + 2 * H, c->attn, msg, n)) != BERT_OK)
+        return st;
+    /* x = LN(x + attn . Wo + bo): the residual is accumulated in place by a sum post-op */
+    if ((st = bert__matmul(c->d, c->attn, BT, H, &y->attn_out, x, H, BERT__POST_NONE, 1, msg, n)) != BERT_OK ||
+        (st = bert__layer_norm_dnnl(c->d, x, BT, H, y->ln1_g, y->ln1_b, in->layer_norm_eps, msg, n)) != BERT_OK)
+        return st;
+    const size_t I = in->intermediate_size;
+    if ((st = bert__matmul(c->d, x, BT, H, &y->inter, c->inter, I, activation(in->activation), 0, msg, n)) !=
+            BERT_OK ||
+        (st = bert__matmul(c->d, c->inter, BT, I, &y->out, x, H, BERT__POST_NONE, 1, msg, n)) != BERT_OK ||
+        (st = bert__layer_norm_dnnl(c->d, x, BT, H, y->ln2_g, y->ln2_b, in->layer_norm_eps, msg, n)) != BERT_OK)
+        return st;
+    return BERT_OK;
+}
+
+static bert_status forward(bert_ctx *c, const int32_t *ids, const int32_t *types, const uint8_t *mask, size_t B,
+                           size_t T, int all, int causal, char *msg, size_t n)
+{
+    const bert_model *m = c->m;
+    const bert_model_info *in = &m->cfg.info;
+    const size_t H = in->hidden_size, L = in->n_layers, BT = B * T;
+    bert_status st;
+    float *x = all ? c->hidden[0] : c->hidden[L];
+    bert__embed(m->word_emb, m->pos_emb, m->type_emb, ids, types, B, T, H, x);
+    if ((st = bert__layer_norm_dnnl(c->d, x, BT, H, m->emb_ln_g, m->emb_ln_b, in->layer_norm_eps, msg, n)) != BERT_OK)
+        return st;
+    for (size_t l = 0; l < L; l++) {
+        if (all) {
+            memcpy(c->hidden[l + 1], c->hidden[l], BT * H * sizeof(float));
+            x = c->hidden[l + 1];
+        }
+        if ((st = layer(c, &m->layers[l], x, mask, B, T, causal, msg, n)) != BERT_OK)
+            return st;
+    }
+    if (m->pooler.w) {
+        /* dense + tanh on each row's first ([CLS]) position: rows T * H apart */
+        if ((st = bert__matmul(c->d, x, B, T * H, &m->pooler, c->pooled, H, BERT__POST_TANH, 0, msg, n)) != BERT_OK)
+            return st;
+    }
+    if (m->classifier.w) {
+        const size_t nl = in->n_labels;
+        if (in->arch == BERT_ARCH_TOKEN_CLASSIFICATION)
+            st = bert__matmul(c->d, x, BT, H, &m->classifier, c->logits, nl, BERT__POST_NONE, 0, msg, n);
+        else
+            st = bert__matmul(c->d, c->pooled, B, H, &m->classifier, c->logits, nl, BERT__POST_NONE, 0, msg, n);
+    }
+    return st;
+}
+
+bert_status bert_ctx_run(bert_ctx *ctx, const int32_t *ids, const int32_t *type_ids, const uint8_t *mask,
+                         size_t batch, size_t seq_len, const bert_run_params *params)
+{
+    if (!ctx)
+        return BERT_E_INVALID_ARG;
+    const bert_run_params def = bert_run_default_params();
+    const bert_run_params *p = params ? params : &def;
+    const bert_model_info *in = &ctx->m->cfg.info;
+    ctx->errmsg[0] = '\0';
+    ctx->valid = 0;
+    if (!ids || batch == 0 || seq_len == 0)
+        return fail(ctx, BERT_E_INVALID_ARG, "bert_ctx_run: ids is NULL or the batch is empty (%zu x %zu)", batch,
+                    seq_len);
+    if ((unsigned)p->attn_mode > BERT_ATTN_CAUSAL)
+        return fail(ctx, BERT_E_INVALID_ARG, "bert_ctx_run: attn_mode %d is not a bert_attn_mode", (int)p->attn_mode);
+    if (seq_len > in->max_positions)
+        return fail(ctx, BERT_E_TOO_LONG, "bert_ctx_run: sequence length %zu exceeds max_position_embeddings %zu",
+                    seq_len, in->max_positions);
+    if (batch > SIZE_MAX / seq_len / in->hidden_size / 4)
+        return fail(ctx, BERT_E_TOO_LONG, "bert_ctx_run: batch %zu x %zu is too large", batch, seq_len);
+    for (size_t i = 0; i < batch * seq_len; i++) {
+        if (ids[i] < 0 || (size_t)ids[i] >= in->vocab_size)
+            return fail(ctx, BERT_E_INVALID_ARG, "bert_ctx_run: row %zu, position %zu: token id %d is outside [0, %zu)",
+                        i / seq_len, i % seq_len, (int)ids[i], in->vocab_size);
+        if (type_ids && (type_ids[i] < 0 || (size_t)type_ids[i] >= in->type_vocab_size))
+            return fail(ctx, BERT_E_INVALID_ARG,
+                        "bert_ctx_run: row %zu, position %zu: token type id %d is outside [0, %zu) (type_vocab_size)",
+                        i / seq_len, i % seq_len, (int)type_ids[i], in->type_vocab_size);
+    }
+    bert_attn_mode mode = p->attn_mode != BERT_ATTN_AUTO ? p->attn_mode : ctx->mode;
+    const int causal = mode == BERT_ATTN_CAUSAL || (mode == BERT_ATTN_AUTO && in->is_decoder);
+    if (plan(ctx, batch, seq_len, p->all_hidden_states) != BERT_OK)
+        return fail(ctx, BERT_E_NOMEM, "bert_ctx_run: allocating the workspace for %zu x %zu", batch, seq_len);
+
+    const int prev_threads = omp_get_max_threads();
+    omp_set_num_threads(ctx->n_threads);
+    char msg[384] = "";
+    bert_status st = forward(ctx, ids, type_ids, mask, batch, seq_len, p->all_hidden_states, causal, msg, sizeof msg);
+    omp_set_num_threads(prev_threads);
+    if (st != BERT_OK)
+        return fail(ctx, st, "bert_ctx_run (%zu x %zu): %s", batch, seq_len, msg);
+    ctx->B = batch;
+    ctx->T = seq_len;
+    ctx->all_hidden = p->all_hidden_states;
+    ctx->valid = 1;
+    return BERT_OK;
+}
+
+bert_status bert_ctx_run_batch(bert_ctx *ctx, const bert_batch *b, const bert_run_params *params)
+{
+    if (!ctx)
+        return BERT_E_INVALID_ARG;
+    if (!b)
+        return fail(ctx, BERT_E_INVALID_ARG, "bert_ctx_run_batch: NULL batch");
+    bert_batch_view v = bert_batch_get(b);
+    return bert_ctx_run(ctx, v.ids, v.type_ids, v.attention_mask, v.n_rows, v.seq_len, params);
+}
+
+const float *bert_ctx_hidden(const bert_ctx *ctx, int layer)
+{
+    if (!ctx || !ctx->valid)
+        return NULL;
+    const int L = (int)ctx->m->cfg.info.n_layers;
+    if (layer < 0)
+        layer = L;
+    if (layer > L)
+        return NULL;
+    return ctx->hidden[layer];
+}
+
+const float *bert_ctx_pooled(const bert_ctx *ctx)
+{
+    return ctx && ctx->valid && ctx->m->pooler.w ? ctx->pooled : NULL;
+}
+
+const float *bert_ctx_logits(const bert_ctx *ctx)
+{
+    return ctx && ctx->valid && ctx->m->classifier.w ? ctx->logits : NULL;
+}
+
+size_t bert_ctx_batch(const bert_ctx *ctx)
+{
+    return ctx && ctx->valid ? ctx->B : 0;
+}
+
+size_t bert_ctx_seq_len(const bert_ctx *ctx)
+{
+    return ctx && ctx->valid ? ctx->T : 0;
+}

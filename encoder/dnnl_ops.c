@@ -1,0 +1,339 @@
+/* oneDNN primitives, created once per shape and cached in the ctx that owns this object. Weights,
+ * inputs and outputs are execution arguments (memory handles are swapped per call), so one matmul
+ * primitive serves every layer. The scratchpad is in user mode and owned here: any thread may own
+ * a ctx (the v2.6 docs: in the default mode a primitive must run on the thread that created it). */
+#include <stdio.h>
+#include <string.h>
+
+#include <dnnl_debug.h>
+
+#include "encoder.h"
+
+enum { K_LINEAR = 1, K_BMM = 2, K_LNORM = 3, K_SOFTMAX = 4 };
+#define KEY_LEN 16
+#define MAX_MEM 6
+
+typedef struct prim {
+    int kind;
+    dnnl_dim_t key[KEY_LEN];
+    dnnl_primitive_t p;
+    dnnl_memory_t mem[MAX_MEM]; /* in the order of the exec args below */
+    int arg_id[MAX_MEM];
+    int n_mem;
+    size_t scratch_bytes;
+} prim;
+
+struct bert__dnnl {
+    dnnl_engine_t eng;
+    dnnl_stream_t stream;
+    prim *cache;
+    size_t n, cap;
+    void *scratch;
+    size_t scratch_bytes;
+};
+
+#define CHECK(call, what)                                                                                              \
+    do {                                                                                                               \
+        dnnl_status_t s_ = (call);                                                                                     \
+        if (s_ != dnnl_success) {                                                                                      \
+            snprintf(msg, msg_size, "oneDNN %s: %s (%s)", what, #call, dnnl_status2str(s_));                           \
+            goto fail;                                                                                                 \
+        }                                                                                                              \
+    } while (0)
+
+bert_status bert__dnnl_new(bert__dnnl **out, char *msg, size_t msg_size)
+{
+    bert__dnnl *d = bert__calloc(1, sizeof *d);
+    *out = NULL;
+    if (!d) {
+        snprintf(msg, msg_size, "allocating the oneDNN state");
+        return BERT_E_NOMEM;
+    }
+    CHECK(dnnl_engine_create(&d->eng, dnnl_cpu, 0), "engine");
+    CHECK(dnnl_stream_create(&d->stream, d->eng, dnnl_stream_default_flags), "stream");
+    *out = d;
+    return BERT_OK;
+fail:
+    bert__dnnl_free(d);
+    return BERT_E_BACKEND;
+}
+
+static void prim_destroy(prim *p)
+{
+    for (int i = 0; i < p->n_mem; i++)
+        if (p->mem[i])
+            dnnl_memory_destroy(p->mem[i]);
+    if (p->p)
+        dnnl_primitive_destroy(p->p);
+    memset(p, 0, sizeof *p);
+}
+
+void bert__dnnl_free(bert__dnnl *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n; i++)
+        prim_destroy(&d->cache[i]);
+    bert__free(d->cache);
+    bert__free(d->scratch);
+    if (d->stream)
+        dnnl_stream_destroy(d->stream);
+    if (d->eng)
+        dnnl_engine_destroy(d->eng);
+    bert__free(d);
+}
+
+static prim *lookup(bert__dnnl *d, int kind, const dnnl_dim_t *key)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (d->cache[i].kind == kind && memcmp(d->cache[i].key, key, sizeof d->cache[i].key) == 0)
+            return &d->cache[i];
+    return NULL;
+}
+
+/* Builds the primitive for op_desc and its memory objects (no buffers yet), and adds it to the
+ * cache. mds/arg_ids list the execution arguments other than the scratchpad. */
+static bert_status add_prim(bert__dnnl *d, int kind, const dnnl_dim_t *key, const_dnnl_op_desc_t op,
+                            dnnl_primitive_attr_t attr, const dnnl_memory_desc_t *const *mds, const int *arg_ids,
+                            int n_args, prim **out, char *msg, size_t msg_size)
+{
+    dnnl_primitive_desc_t pd = NULL;
+    prim p;
+    memset(&p, 0, sizeof p);
+    bert_status st = BERT_E_BACKEND;
+    if (d->n == d->cap) {
+        size_t cap = d->cap;
+        if (bert__grow((void **)&d->cache, &cap, d->n + 1, sizeof *d->cache) != BERT_OK) {
+            snprintf(msg, msg_size, "allocating the primitive cache");
+            return BERT_E_NOMEM;
+        }
+        d->cap = cap;
+    }
+    CHECK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
+    CHECK(dnnl_primitive_desc_create(&pd, op, attr, d->eng, NULL), "primitive descriptor");
+    CHECK(dnnl_primitive_create(&p.p, pd), "primitive");
+    for (int i = 0; i < n_args; i++) {
+        CHECK(dnnl_memory_create(&p.mem[i], mds[i], d->eng, DNNL_MEMORY_NONE), "memory");
+        p.arg_id[i] = arg_ids[i];
+        p.n_mem = i + 1;
+    }
+    const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    p.scratch_bytes = smd ? dnnl_memory_desc_get_size(smd) : 0;
+    if (p.scratch_bytes) {
+        CHECK(dnnl_memory_create(&p.mem[p.n_mem], smd, d->eng, DNNL_MEMORY_NONE), "scratchpad memory");
+        p.arg_id[p.n_mem++] = DNNL_ARG_SCRATCHPAD;
+        if (p.scratch_bytes > d->scratch_bytes) {
+            void *s = bert__realloc(d->scratch, p.scratch_bytes);
+            if (!s) {
+                snprintf(msg, msg_size, "allocating a %zu-byte oneDNN scratchpad", p.scratch_bytes);
+                st = BERT_E_NOMEM;
+                goto fail;
+            }
+            d->scratch = s;
+            d->scratch_bytes = p.scratch_bytes;
+        }
+    }
+    dnnl_primitive_desc_destroy(pd);
+    p.kind = kind;
+    memcpy(p.key, key, sizeof p.key);
+    bert__log(BERT_LOG_DEBUG, "oneDNN primitive cache miss: kind %d, %zu cached", kind, d->n);
+    d->cache[d->n] = p;
+    *out = &d->cache[d->n++];
+    return BERT_OK;
+fail:
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    prim_destroy(&p);
+    return st;
+}
+
+/* Points the memory objects at this call's buffers (NULL entries: the scratchpad) and runs. */
+static bert_status run(bert__dnnl *d, prim *p, void *const *handles, char *msg, size_t msg_size)
+{
+    dnnl_exec_arg_t args[MAX_MEM];
+    for (int i = 0; i < p->n_mem; i++) {
+        void *h = p->arg_id[i] == DNNL_ARG_SCRATCHPAD ? d->scratch : handles[i];
+        CHECK(dnnl_memory_set_data_handle(p->mem[i], h), "set handle");
+        args[i].arg = p->arg_id[i];
+        args[i].memory = p->mem[i];
+    }
+    CHECK(dnnl_primitive_execute(p->p, d->stream, p->n_mem, args), "execute");
+    CHECK(dnnl_stream_wait(d->stream), "stream wait");
+    return BERT_OK;
+fail:
+    return BERT_E_BACKEND;
+}
+
+static dnnl_alg_kind_t post_alg(bert__post post, float *alpha)
+{
+    *alpha = 0.f;
+    switch (post) {
+    case BERT__POST_GELU_ERF:
+        return dnnl_eltwise_gelu_erf; /* HF "gelu"; note dnnl_eltwise_gelu is the tanh form in 2.6 */
+    case BERT__POST_GELU_TANH:
+        return dnnl_eltwise_gelu_tanh;
+    case BERT__POST_RELU:
+        return dnnl_eltwise_relu;
+    case BERT__POST_SILU:
+        *alpha = 1.f;
+        return dnnl_eltwise_swish;
+    case BERT__POST_TANH:
+        return dnnl_eltwise_tanh;
+    case BERT__POST_NONE:
+        break;
+    }
+    return dnnl_alg_kind_undef;
+}
+
+bert_status bert__matmul(bert__dnnl *d, const float *src, size_t M, size_t lds, const bert__linear *lin, float *dst,
+                         size_t ldd, bert__post post, int accumulate, char *msg, size_t msg_size)
+{
+    const dnnl_dim_t K = (dnnl_dim_t)lin->in, N = (dnnl_dim_t)lin->out;
+    dnnl_dim_t key[KEY_LEN] = {(dnnl_dim_t)M, K, N, (dnnl_dim_t)lds, (dnnl_dim_t)ldd, post, accumulate, lin->b != NULL};
+    prim *p = lookup(d, K_LINEAR, key);
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t po = NULL;
+    bert_status st = BERT_E_BACKEND;
+    if (!p) {
+        dnnl_memory_desc_t smd, wmd, bmd, dmd;
+        dnnl_matmul_desc_t md;
+        const dnnl_dims_t sdims = {(dnnl_dim_t)M, K}, sstr = {(dnnl_dim_t)lds, 1};
+        const dnnl_dims_t wdims = {K, N}, wstr = {1, K}; /* HF's [out, in] row-major, read transposed */
+        const dnnl_dims_t bdims = {1, N}, ddims = {(dnnl_dim_t)M, N}, dstr = {(dnnl_dim_t)ldd, 1};
+        CHECK(dnnl_memory_desc_init_by_strides(&smd, 2, sdims, dnnl_f32, sstr), "matmul src desc");
+        CHECK(dnnl_memory_desc_init_by_strides(&wmd, 2, wdims, dnnl_f32, wstr), "matmul weights desc");
+        CHECK(dnnl_memory_desc_init_by_tag(&bmd, 2, bdims, dnnl_f32, dnnl_ab), "matmul bias desc");
+        CHECK(dnnl_memory_desc_init_by_strides(&dmd, 2, ddims, dnnl_f32, dstr), "matmul dst desc");
+        CHECK(dnnl_matmul_desc_init(&md, &smd, &wmd, lin->b ? &bmd : NULL, &dmd), "matmul desc");
+        CHECK(dnnl_primitive_attr_create(&attr), "attr");
+        CHECK(dnnl_post_ops_create(&po), "post-ops");
+        if (accumulate)
+            CHECK(dnnl_post_ops_append_sum(po, 1.f), "sum post-op");
+        float alpha;
+        dnnl_alg_kind_t alg = post_alg(post, &alpha);
+        if (alg != dnnl_alg_kind_undef)
+            CHECK(dnnl_post_ops_append_eltwise(po, 1.f, alg, alpha, 0.f), "eltwise post-op");
+        CHECK(dnnl_primitive_attr_set_post_ops(attr, po), "set post-ops");
+        const dnnl_memory_desc_t *mds[4] = {&smd, &wmd, &dmd, &bmd};
+        const int ids[4] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS};
+        st = add_prim(d, K_LINEAR, key, &md, attr, mds, ids, lin->b ? 4 : 3, &p, msg, msg_size);
+        dnnl_post_ops_destroy(po);
+        dnnl_primitive_attr_destroy(attr);
+        if (st != BERT_OK)
+            return st;
+    }
+    void *h[5] = {(void *)src, (void *)lin->w, dst, (void *)lin->b, NULL};
+    return run(d, p, h, msg, msg_size);
+fail:
+    if (po)
+        dnnl_post_ops_destroy(po);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    return st;
+}
+
+bert_status bert__batched_matmul(bert__dnnl *d, const bert__bmm *g, const float *A, const float *B, float *C,
+                                 char *msg, size_t msg_size)
+{
+    dnnl_dim_t key[KEY_LEN] = {(dnnl_dim_t)g->batch, (dnnl_dim_t)g->heads, (dnnl_dim_t)g->m, (dnnl_dim_t)g->n,
+                               (dnnl_dim_t)g->k,     (dnnl_dim_t)g->a_sb,  (dnnl_dim_t)g->a_sh, (dnnl_dim_t)g->a_sm,
+                               (dnnl_dim_t)g->b_sb,  (dnnl_dim_t)g->b_sh,  (dnnl_dim_t)g->b_sr, g->b_trans,
+                               (dnnl_dim_t)g->c_sb,  (dnnl_dim_t)g->c_sh,  (dnnl_dim_t)g->c_sm};
+    prim *p = lookup(d, K_BMM, key);
+    dnnl_primitive_attr_t attr = NULL;
+    bert_status st = BERT_E_BACKEND;
+    if (!p) {
+        dnnl_memory_desc_t amd, bmd, cmd;
+        dnnl_matmul_desc_t md;
+        const dnnl_dim_t Bn = (dnnl_dim_t)g->batch, Hn = (dnnl_dim_t)g->heads;
+        const dnnl_dims_t adims = {Bn, Hn, (dnnl_dim_t)g->m, (dnnl_dim_t)g->k};
+        const dnnl_dims_t astr = {(dnnl_dim_t)g->a_sb, (dnnl_dim_t)g->a_sh, (dnnl_dim_t)g->a_sm, 1};
+        const dnnl_dims_t bdims = {Bn, Hn, (dnnl_dim_t)g->k, (dnnl_dim_t)g->n};
+        /* B[k][n] lives at b_sr * n + k when stored as [n, k] (transposed), else at b_sr * k + n */
+        const dnnl_dims_t bstr = {(dnnl_dim_t)g->b_sb, (dnnl_dim_t)g->b_sh, g->b_trans ? 1 : (dnnl_dim_t)g->b_sr,
+                                  g->b_trans ? (dnnl_dim_t)g->b_sr : 1};
+        const dnnl_dims_t cdims = {Bn, Hn, (dnnl_dim_t)g->m, (dnnl_dim_t)g->n};
+        const dnnl_dims_t cstr = {(dnnl_dim_t)g->c_sb, (dnnl_dim_t)g->c_sh, (dnnl_dim_t)g->c_sm, 1};
+        CHECK(dnnl_memory_desc_init_by_strides(&amd, 4, adims, dnnl_f32, astr), "attention A desc");
+        CHECK(dnnl_memory_desc_init_by_strides(&bmd, 4, bdims, dnnl_f32, bstr), "attention B desc");
+        CHECK(dnnl_memory_desc_init_by_strides(&cmd, 4, cdims, dnnl_f32, cstr), "attention C desc");
+        CHECK(dnnl_matmul_desc_init(&md, &amd, &bmd, NULL, &cmd), "attention matmul desc");
+        CHECK(dnnl_primitive_attr_create(&attr), "attr");
+        const dnnl_memory_desc_t *mds[3] = {&amd, &bmd, &cmd};
+        const int ids[3] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST};
+        st = add_prim(d, K_BMM, key, &md, attr, mds, ids, 3, &p, msg, msg_size);
+        dnnl_primitive_attr_destroy(attr);
+        if (st != BERT_OK)
+            return st;
+    }
+    void *h[4] = {(void *)A, (void *)B, C, NULL};
+    return run(d, p, h, msg, msg_size);
+fail:
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    return st;
+}
+
+bert_status bert__layer_norm_dnnl(bert__dnnl *d, float *x, size_t rows, size_t H, const float *g, const float *b,
+                                  float eps, char *msg, size_t msg_size)
+{
+    union {
+        float f;
+        uint32_t u;
+    } e = {eps};
+    dnnl_dim_t key[KEY_LEN] = {(dnnl_dim_t)rows, (dnnl_dim_t)H, (dnnl_dim_t)e.u};
+    prim *p = lookup(d, K_LNORM, key);
+    dnnl_primitive_attr_t attr = NULL;
+    bert_status st = BERT_E_BACKEND;
+    if (!p) {
+        dnnl_memory_desc_t xmd, smd;
+        dnnl_layer_normalization_desc_t ld;
+        const dnnl_dims_t xd = {(dnnl_dim_t)rows, (dnnl_dim_t)H}, sd = {(dnnl_dim_t)H};
+        CHECK(dnnl_memory_desc_init_by_tag(&xmd, 2, xd, dnnl_f32, dnnl_ab), "layer norm data desc");
+        CHECK(dnnl_memory_desc_init_by_tag(&smd, 1, sd, dnnl_f32, dnnl_a), "layer norm scale desc");
+        CHECK(dnnl_layer_normalization_forward_desc_init(&ld, dnnl_forward_inference, &xmd, NULL, eps,
+                                                         dnnl_use_scale | dnnl_use_shift),
+              "layer norm desc");
+        CHECK(dnnl_primitive_attr_create(&attr), "attr");
+        const dnnl_memory_desc_t *mds[4] = {&xmd, &xmd, &smd, &smd};
+        const int ids[4] = {DNNL_ARG_SRC, DNNL_ARG_DST, DNNL_ARG_SCALE, DNNL_ARG_SHIFT};
+        st = add_prim(d, K_LNORM, key, &ld, attr, mds, ids, 4, &p, msg, msg_size);
+        dnnl_primitive_attr_destroy(attr);
+        if (st != BERT_OK)
+            return st;
+    }
+    void *h[5] = {x, x, (void *)g, (void *)b, NULL};
+    return run(d, p, h, msg, msg_size);
+fail:
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    return st;
+}
+
+bert_status bert__softmax_dnnl(bert__dnnl *d, float *x, size_t rows, size_t n, char *msg, size_t msg_size)
+{
+    dnnl_dim_t key[KEY_LEN] = {(dnnl_dim_t)rows, (dnnl_dim_t)n};
+    prim *p = lookup(d, K_SOFTMAX, key);
+    dnnl_primitive_attr_t attr = NULL;
+    bert_status st = BERT_E_BACKEND;
+    if (!p) {
+        dnnl_memory_desc_t xmd;
+        dnnl_softmax_desc_t sd;
+        const dnnl_dims_t xd = {(dnnl_dim_t)rows, (dnnl_dim_t)n};
+        CHECK(dnnl_memory_desc_init_by_tag(&xmd, 2, xd, dnnl_f32, dnnl_ab), "softmax desc");
+        CHECK(dnnl_softmax_forward_desc_init(&sd, dnnl_forward_inference, &xmd, 1), "softmax desc");
+        CHECK(dnnl_primitive_attr_create(&attr), "attr");
+        const dnnl_memory_desc_t *mds[2] = {&xmd, &xmd};
+        const int ids[2] = {DNNL_ARG_SRC, DNNL_ARG_DST};
+        st = add_prim(d, K_SOFTMAX, key, &sd, attr, mds, ids, 2, &p, msg, msg_size);
+        dnnl_primitive_attr_destroy(attr);
+        if (st != BERT_OK)
+            return st;
+    }
+    void *h[3] = {x, x, NULL};
+    return run(d, p, h, msg, msg_size);
+fail:
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    return st;
+}

@@ -1,0 +1,130 @@
+/* Internal interfaces of the encoder folder; never installed. */
+#ifndef BERT_ENCODER_H
+#define BERT_ENCODER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dnnl.h>
+
+#include <bert/model.h>
+
+#include "../common/common.h"
+
+/* ---- config.c: config.json ---- */
+typedef struct bert__config {
+    bert_model_info info; /* arch_name/dtype point into the strings below */
+    char arch_name[64];
+    char dtype[8];
+    char **labels; /* [n_labels] id2label names, owned */
+    int tie_word_embeddings;
+    int32_t pad_token_id;
+} bert__config;
+
+bert_status bert__config_read(const char *path, bert__config *cfg, char *errbuf, size_t errbuf_size);
+void bert__config_free(bert__config *cfg);
+
+/* ---- safetensors.c: mapped, validated checkpoint files ---- */
+typedef enum bert__dtype { BERT__F32 = 0, BERT__F16 = 1, BERT__BF16 = 2 } bert__dtype;
+
+typedef struct bert__tensor {
+    char *name;
+    bert__dtype dtype;
+    size_t ndim;
+    size_t shape[4];
+    const unsigned char *data; /* inside the mapping */
+    size_t nbytes;
+    int file; /* index of the shard it lives in */
+} bert__tensor;
+
+typedef struct bert__checkpoint {
+    bert__tensor *tensors;
+    size_t n;
+    void **maps; /* one mapping per shard */
+    size_t *map_len;
+    char **paths;
+    size_t n_files;
+} bert__checkpoint;
+
+/* Opens dir/model.safetensors, or every shard of dir/model.safetensors.index.json. */
+bert_status bert__checkpoint_open(const char *dir, bert__checkpoint *ck, char *errbuf, size_t errbuf_size);
+/* Parses one safetensors image of len bytes (the validation rules, without I/O; for tests/fuzzing).
+ * Tensors are appended to ck with file index `file`. */
+bert_status bert__safetensors_parse(const unsigned char *data, size_t len, const char *name, int file,
+                                    bert__checkpoint *ck, char *errbuf, size_t errbuf_size);
+const bert__tensor *bert__checkpoint_find(const bert__checkpoint *ck, const char *name);
+void bert__checkpoint_close(bert__checkpoint *ck);
+
+/* ---- kernels.c: plain loops over raw arrays (no allocation, no failure) ---- */
+void bert__f16_to_f32(const uint16_t *restrict src, float *restrict dst, size_t n);
+void bert__bf16_to_f32(const uint16_t *restrict src, float *restrict dst, size_t n);
+/* out[t,:] = word[ids[t]] + pos[t % T] + type[types[t]] for t in [0, B*T) */
+void bert__embed(const float *restrict word, const float *restrict pos, const float *restrict type,
+                 const int32_t *restrict ids, const int32_t *restrict types, size_t B, size_t T, size_t H,
+                 float *restrict out);
+/* scores[b, h, i, j] = scores * scale + (mask[b, j] ? 0 : -FLT_MAX) (+ -FLT_MAX where causal and j > i),
+ * for scores [B, heads, T, T]: HF adds the dtype's minimum to masked logits before the softmax. */
+void bert__attn_scale_mask(float *restrict scores, const uint8_t *restrict mask, size_t B, size_t heads, size_t T,
+                           float scale, int causal);
+
+/* ---- the model ---- */
+typedef struct bert__linear {
+    const float *w; /* [out, in] row-major, as HF stores it */
+    const float *b; /* [out] or NULL */
+    size_t in, out;
+} bert__linear;
+
+typedef struct bert__layer {
+    bert__linear qkv; /* fused query|key|value: [3H, H] */
+    bert__linear attn_out;
+    const float *ln1_g, *ln1_b;
+    bert__linear inter;
+    bert__linear out;
+    const float *ln2_g, *ln2_b;
+} bert__layer;
+
+struct bert_model {
+    bert__config cfg;
+    const float *word_emb, *pos_emb, *type_emb; /* [V,H] [P,H] [Tv,H] */
+    const float *emb_ln_g, *emb_ln_b;
+    bert__layer *layers;
+    bert__linear pooler;     /* w NULL without a pooler */
+    bert__linear classifier; /* w NULL without a classifier */
+    float *arena;            /* every converted weight lives here */
+    size_t arena_floats;
+    bert__checkpoint ck;     /* kept mapped: F32 tensors are used in place */
+    bert_tokenizer *tok;
+};
+
+/* ---- weights.c ---- */
+bert_status bert__weights_load(bert_model *m, const char *dir, char *errbuf, size_t errbuf_size);
+
+/* ---- dnnl_ops.c: oneDNN primitives cached per shape in a ctx ---- */
+typedef struct bert__dnnl bert__dnnl;
+typedef enum bert__post { BERT__POST_NONE = 0, BERT__POST_GELU_ERF, BERT__POST_GELU_TANH, BERT__POST_RELU,
+                          BERT__POST_SILU, BERT__POST_TANH } bert__post;
+
+bert_status bert__dnnl_new(bert__dnnl **out, char *msg, size_t msg_size);
+void bert__dnnl_free(bert__dnnl *d);
+/* dst[M, N] (row stride ldd) = act(src[M, K] (row stride lds) . W^T + b) (+ dst when accumulate). */
+bert_status bert__matmul(bert__dnnl *d, const float *src, size_t M, size_t lds, const bert__linear *lin, float *dst,
+                         size_t ldd, bert__post post, int accumulate, char *msg, size_t msg_size);
+/* Batched attention products over G = B*heads groups with arbitrary strides (in floats):
+ * C[g] = alpha * A[g] (m x k) . op(B[g]) (k x n, or n x k when b_trans). */
+typedef struct bert__bmm {
+    size_t batch, heads, m, n, k;
+    size_t a_sb, a_sh, a_sm; /* strides of A: batch, head, row (column stride 1) */
+    size_t b_sb, b_sh, b_sr; /* strides of B: batch, head, row of B as stored */
+    int b_trans;             /* B stored as [n, k] */
+    size_t c_sb, c_sh, c_sm;
+    float alpha;
+} bert__bmm;
+bert_status bert__batched_matmul(bert__dnnl *d, const bert__bmm *g, const float *A, const float *B, float *C,
+                                 char *msg, size_t msg_size);
+/* In-place LayerNorm over rows of H with scale g and shift b. */
+bert_status bert__layer_norm_dnnl(bert__dnnl *d, float *x, size_t rows, size_t H, const float *g, const float *b,
+                                  float eps, char *msg, size_t msg_size);
+/* In-place softmax over rows of n. */
+bert_status bert__softmax_dnnl(bert__dnnl *d, float *x, size_t rows, size_t n, char *msg, size_t msg_size);
+
+#endif

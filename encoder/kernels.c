@@ -1,0 +1,74 @@
+/* Plain loops over raw arrays: no allocation, no oneDNN, no failure (callers checked the
+ * preconditions). The heavy work is oneDNN's; these are the memory-bound pieces around it. */
+#include <float.h>
+#include <string.h>
+
+#include "encoder.h"
+
+void bert__f16_to_f32(const uint16_t *restrict src, float *restrict dst, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t h = src[i], sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1F, man = h & 0x3FF;
+        uint32_t bits;
+        if (exp == 0x1F) {
+            bits = sign | 0x7F800000u | (man << 13); /* inf / nan */
+        } else if (exp != 0) {
+            bits = sign | ((exp + 112) << 23) | (man << 13);
+        } else if (man == 0) {
+            bits = sign;
+        } else {
+            /* subnormal: normalise the mantissa */
+            uint32_t e = 113, m = man;
+            while (!(m & 0x400)) {
+                m <<= 1;
+                e--;
+            }
+            bits = sign | (e << 23) | ((m & 0x3FF) << 13);
+        }
+        memcpy(&dst[i], &bits, sizeof bits);
+    }
+}
+
+void bert__bf16_to_f32(const uint16_t *restrict src, float *restrict dst, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t bits = (uint32_t)src[i] << 16;
+        memcpy(&dst[i], &bits, sizeof bits);
+    }
+}
+
+void bert__embed(const float *restrict word, const float *restrict pos, const float *restrict type,
+                 const int32_t *restrict ids, const int32_t *restrict types, size_t B, size_t T, size_t H,
+                 float *restrict out)
+{
+    for (size_t b = 0; b < B; b++) {
+        for (size_t t = 0; t < T; t++) {
+            const size_t r = b * T + t;
+            const float *w = word + (size_t)ids[r] * H, *p = pos + t * H;
+            const float *y = type + (size_t)(types ? types[r] : 0) * H;
+            float *o = out + r * H;
+            /* HF adds (word + type) first, then position: keep the order for bit-closeness */
+            for (size_t h = 0; h < H; h++)
+                o[h] = (w[h] + y[h]) + p[h];
+        }
+    }
+}
+
+void bert__attn_scale_mask(float *restrict scores, const uint8_t *restrict mask, size_t B, size_t heads, size_t T,
+                           float scale, int causal)
+{
+    for (size_t b = 0; b < B; b++) {
+        const uint8_t *m = mask ? mask + b * T : NULL;
+        for (size_t h = 0; h < heads; h++) {
+            for (size_t i = 0; i < T; i++) {
+                float *row = scores + ((b * heads + h) * T + i) * T;
+                for (size_t j = 0; j < T; j++) {
+                    float v = row[j] * scale;
+                    if ((m && !m[j]) || (causal && j > i))
+                        v += -FLT_MAX;
+                    row[j] = v;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+/* bert_model: config.json + safetensors weights (+ the tokenizer when the folder has one). */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "encoder.h"
+
+bert_model_params bert_model_default_params(void)
+{
+    bert_model_params p;
+    memset(&p, 0, sizeof p);
+    p.load_tokenizer = 1;
+    return p;
+}
+
+void bert_model_free(bert_model *m)
+{
+    if (!m)
+        return;
+    bert__checkpoint_close(&m->ck);
+    bert__config_free(&m->cfg);
+    bert__free(m->arena);
+    bert__free(m->layers);
+    bert_tokenizer_free(m->tok);
+    bert__free(m);
+}
+
+bert_status bert_model_load(const char *dir, const bert_model_params *params, bert_model **out, char *errbuf,
+                            size_t errbuf_size)
+{
+    bert_status st = BERT_OK;
+    bert_model *m = NULL;
+    char *cfg_path = NULL, *vocab_path = NULL;
+    const bert_model_params def = bert_model_default_params();
+    const bert_model_params *p = params ? params : &def;
+
+    if (!dir || !out)
+        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG, "bert_model_load: NULL argument");
+    *out = NULL;
+    m = bert__calloc(1, sizeof *m);
+    cfg_path = bert__path_join(dir, "config.json");
+    vocab_path = bert__path_join(dir, "vocab.txt");
+    if (!m || !cfg_path || !vocab_path) {
+        st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "%s: allocating the model", dir);
+        goto fail;
+    }
+    if ((st = bert__config_read(cfg_path, &m->cfg, errbuf, errbuf_size)) != BERT_OK)
+        goto fail;
+    if ((st = bert__weights_load(m, dir, errbuf, errbuf_size)) != BERT_OK)
+        goto fail;
+    /* Every tensor we use now lives in the arena: the file mappings can go. */
+    bert__checkpoint_close(&m->ck);
+    if (p->load_tokenizer && access(vocab_path, F_OK) == 0) {
+        if ((st = bert_tokenizer_load(dir, NULL, &m->tok, errbuf, errbuf_size)) != BERT_OK)
+            goto fail;
+        if (bert_tokenizer_vocab_size(m->tok) != m->cfg.info.vocab_size)
+            bert__log(BERT_LOG_WARN, "%s: vocab.txt has %zu tokens but config.json says vocab_size %zu", dir,
+                      bert_tokenizer_vocab_size(m->tok), m->cfg.info.vocab_size);
+    }
+    *out = m;
+    m = NULL;
+fail:
+    bert__free(cfg_path);
+    bert__free(vocab_path);
+    bert_model_free(m);
+    return st;
+}
+
+bert_model_info bert_model_get_info(const bert_model *m)
+{
+    bert_model_info i;
+    if (m)
+        return m->cfg.info;
+    memset(&i, 0, sizeof i);
+    return i;
+}
+
+const char *bert_model_label(const bert_model *m, size_t i)
+{
+    if (!m || !m->cfg.labels || i >= m->cfg.info.n_labels)
+        return NULL;
+    return m->cfg.labels[i];
+}
+
+int32_t bert_model_label_id(const bert_model *m, const char *name)
+{
+    if (!m || !name || !m->cfg.labels)
+        return -1;
+    for (size_t i = 0; i < m->cfg.info.n_labels; i++)
+        if (!strcmp(m->cfg.labels[i], name))
+            return (int32_t)i;
+    return -1;
+}
+
+const bert_tokenizer *bert_model_tokenizer(const bert_model *m)
+{
+    return m ? m->tok : NULL;
+}

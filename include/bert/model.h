@@ -1,0 +1,161 @@
+/* Loading a Hugging Face BERT checkpoint and running the encoder.
+ *
+ *   bert_model *m = NULL;
+ *   char err[512];
+ *   if (bert_model_load("path/to/hf-folder", NULL, &m, err, sizeof err) != BERT_OK) { puts(err); ... }
+ *   bert_ctx *ctx = NULL;                        // one per thread
+ *   bert_ctx_new(m, NULL, &ctx, err, sizeof err);
+ *   bert_ctx_run(ctx, ids, type_ids, mask, batch, seq_len, NULL);
+ *   const float *h = bert_ctx_hidden(ctx, -1);   // [batch, seq_len, hidden], valid until the next run
+ *   bert_ctx_free(ctx);
+ *   bert_model_free(m);
+ *
+ * A bert_model is immutable after load and may be shared by any number of threads, each with its
+ * own bert_ctx. A ctx borrows its model: free every ctx before the model. */
+#ifndef BERT_MODEL_H
+#define BERT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bert/export.h>
+#include <bert/status.h>
+#include <bert/tokenizer.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct bert_model bert_model;
+typedef struct bert_ctx bert_ctx;
+
+/* ------------------------------------------------------------------------------------------------
+ * Model
+ * ---------------------------------------------------------------------------------------------- */
+
+typedef struct bert_model_params {
+    int load_tokenizer; /* 1 (default): also load vocab.txt/tokenizer_config.json when present */
+} bert_model_params;
+
+BERT_API bert_model_params bert_model_default_params(void);
+
+/* Loads dir/config.json and dir/model.safetensors (or the shards named by
+ * dir/model.safetensors.index.json). Weights stored as F16 or BF16 are converted to F32 once, here.
+ * Returns BERT_OK, BERT_E_IO, BERT_E_FORMAT (corrupt or inconsistent files; the message names the
+ * file, the tensor and the byte offset or shape), BERT_E_SHAPE, BERT_E_UNSUPPORTED (a feature we do
+ * not implement, with what to do instead), BERT_E_NOMEM, BERT_E_INVALID_ARG. */
+BERT_API bert_status bert_model_load(const char *dir, const bert_model_params *params, bert_model **out,
+                                     char *errbuf, size_t errbuf_size);
+BERT_API void bert_model_free(bert_model *m);
+
+typedef enum bert_activation {
+    BERT_ACT_GELU = 0,      /* exact erf form ("gelu") */
+    BERT_ACT_GELU_TANH = 1, /* "gelu_new", "gelu_pytorch_tanh" */
+    BERT_ACT_RELU = 2,
+    BERT_ACT_SILU = 3
+} bert_activation;
+
+typedef enum bert_problem {
+    BERT_PROBLEM_NONE = 0, /* no classifier */
+    BERT_PROBLEM_SINGLE_LABEL = 1,
+    BERT_PROBLEM_MULTI_LABEL = 2,
+    BERT_PROBLEM_REGRESSION = 3
+} bert_problem;
+
+typedef enum bert_arch {
+    BERT_ARCH_BASE = 0, /* BertModel: no task head */
+    BERT_ARCH_SEQUENCE_CLASSIFICATION = 1,
+    BERT_ARCH_TOKEN_CLASSIFICATION = 2,
+    BERT_ARCH_MASKED_LM = 3,
+    BERT_ARCH_CAUSAL_LM = 4, /* BertLMHeadModel */
+    BERT_ARCH_MULTIPLE_CHOICE = 5
+} bert_arch;
+
+/* The configuration as loaded (config.json), read-only. */
+typedef struct bert_model_info {
+    size_t vocab_size;
+    size_t hidden_size;
+    size_t n_layers;
+    size_t n_heads;
+    size_t intermediate_size;
+    size_t max_positions;
+    size_t type_vocab_size;
+    float layer_norm_eps;
+    bert_activation activation;
+    int is_decoder;
+    int has_pooler;
+    bert_arch arch;
+    const char *arch_name; /* config "architectures"[0], or "BertModel" */
+    bert_problem problem;
+    size_t n_labels;       /* classifier outputs; 0 without a classifier */
+    const char *dtype;     /* stored weight type: "F32", "F16" or "BF16" */
+    size_t weight_bytes;   /* bytes of F32 weights the model holds */
+} bert_model_info;
+
+BERT_API bert_model_info bert_model_get_info(const bert_model *m);
+/* The name of label i from id2label ("LABEL_i" when the config has none), or NULL if i >= n_labels. */
+BERT_API const char *bert_model_label(const bert_model *m, size_t i);
+/* The label id for a name from label2id/id2label, or -1. */
+BERT_API int32_t bert_model_label_id(const bert_model *m, const char *name);
+/* The tokenizer loaded with the model, or NULL when the folder has no vocab.txt (or params said no).
+ * It lives as long as the model. */
+BERT_API const bert_tokenizer *bert_model_tokenizer(const bert_model *m);
+
+/* ------------------------------------------------------------------------------------------------
+ * Context: one per thread
+ * ---------------------------------------------------------------------------------------------- */
+
+typedef enum bert_attn_mode {
+    BERT_ATTN_AUTO = 0,          /* causal when the config says is_decoder, else bidirectional */
+    BERT_ATTN_BIDIRECTIONAL = 1,
+    BERT_ATTN_CAUSAL = 2
+} bert_attn_mode;
+
+typedef struct bert_ctx_params {
+    int n_threads;            /* 0: the OpenMP default of the calling thread at bert_ctx_new */
+    bert_attn_mode attn_mode; /* default for runs that pass BERT_ATTN_AUTO */
+} bert_ctx_params;
+
+BERT_API bert_ctx_params bert_ctx_default_params(void);
+
+BERT_API bert_status bert_ctx_new(const bert_model *m, const bert_ctx_params *params, bert_ctx **out, char *errbuf,
+                                  size_t errbuf_size);
+BERT_API void bert_ctx_free(bert_ctx *ctx);
+/* The message of the last failed call on ctx; "" after a success. */
+BERT_API const char *bert_ctx_errmsg(const bert_ctx *ctx);
+
+typedef struct bert_run_params {
+    int all_hidden_states;    /* 1: keep the embeddings output and every layer's output */
+    bert_attn_mode attn_mode; /* AUTO: the ctx's mode */
+} bert_run_params;
+
+BERT_API bert_run_params bert_run_default_params(void);
+
+/* Runs the encoder on a padded batch: ids, type_ids (NULL: all 0) and mask (NULL: all 1) are
+ * row-major [batch x seq_len]. Computes the last hidden state, the pooled output (models with a
+ * pooler) and the classifier logits (sequence and token classification models).
+ * Ids outside [0, vocab_size), type ids outside [0, type_vocab_size) and seq_len over
+ * max_position_embeddings are BERT_E_INVALID_ARG with the row and column named.
+ * Results live in the ctx until its next run. */
+BERT_API bert_status bert_ctx_run(bert_ctx *ctx, const int32_t *ids, const int32_t *type_ids, const uint8_t *mask,
+                                  size_t batch, size_t seq_len, const bert_run_params *params);
+/* The same on an encoded batch (its ids, type ids and attention mask). */
+BERT_API bert_status bert_ctx_run_batch(bert_ctx *ctx, const bert_batch *b, const bert_run_params *params);
+
+/* Hidden states of the last run, [batch, seq_len, hidden] F32: layer -1 (or n_layers) is the last
+ * layer's output, 0 the embeddings output, l the output of layer l; intermediate layers only when
+ * the run asked for all_hidden_states. NULL when not available. */
+BERT_API const float *bert_ctx_hidden(const bert_ctx *ctx, int layer);
+/* Pooled output [batch, hidden] (dense + tanh on [CLS]), or NULL for models without a pooler. */
+BERT_API const float *bert_ctx_pooled(const bert_ctx *ctx);
+/* Classifier logits: [batch, n_labels] for sequence classification, [batch, seq_len, n_labels] for
+ * token classification; NULL for models without a classifier. */
+BERT_API const float *bert_ctx_logits(const bert_ctx *ctx);
+/* Batch and sequence length of the last successful run. */
+BERT_API size_t bert_ctx_batch(const bert_ctx *ctx);
+BERT_API size_t bert_ctx_seq_len(const bert_ctx *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
