@@ -2,16 +2,21 @@
  * is asserted by the test suite (the machine is noisy).
  *
  *   bert-bench tokenizer [--model DIR] [--reps N] [--batch N] FILE...
+ *   bert-bench load [--model DIR] [--reps N]
  *
  * measures single-thread tokenization of FILE (one text per line), the same way
  * ../shared/bench/peer_tokenizers.js measures HF tokenizers: (a) one line per call, (b) batches of
  * --batch lines per call; tokens include [CLS]/[SEP]; MB = 1e6 bytes of text without newlines. */
+#define _DEFAULT_SOURCE /* wait4 */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bert/bert.h>
 
@@ -39,6 +44,7 @@ static void usage(FILE *out)
                  "\n"
                  "SYNOPSIS\n"
                  "    bert-bench tokenizer [--model DIR] [--reps N] [--batch N] FILE...\n"
+                 "    bert-bench load [--model DIR] [--reps N]\n"
                  "\n"
                  "DESCRIPTION\n"
                  "    tokenizer   single-thread WordPiece throughput on FILE (one text per line): one line\n"
@@ -46,6 +52,9 @@ static void usage(FILE *out)
                  "                (default 5); prints one JSON line per file and mode with the best and\n"
                  "                median seconds, MB/s and tokens/s of the best run. Compare with\n"
                  "                ../shared/bench/peer_tokenizers.js run in the same session.\n"
+                 "    load        model load time (config, weights, conversion to F32, tokenizer) and peak\n"
+                 "                resident memory, each rep in a fresh child process (default 5 reps); the\n"
+                 "                RSS of a child that loads nothing is reported alongside as the baseline.\n"
                  "\n"
                  "OPTIONS\n"
                  "    --model DIR   tokenizer folder (default: the embedded default model)\n"
@@ -214,6 +223,90 @@ done:
     return rc;
 }
 
+/* Forks a child that loads the model (or nothing); returns its load seconds and peak RSS in KiB. */
+static int load_once(const char *model, int do_load, double *secs, long *rss_kib)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        close(fds[0]);
+        double t = 0;
+        if (do_load) {
+            char err[512];
+            bert_model *m = NULL;
+            double t0 = now();
+            bert_status st = bert_model_load(model, NULL, &m, err, sizeof err);
+            t = now() - t0;
+            if (st != BERT_OK) {
+                fprintf(stderr, "%s: %s\n", prog, err);
+                _exit(CLI_ERR_MODEL);
+            }
+            bert_model_free(m);
+        }
+        ssize_t w = write(fds[1], &t, sizeof t);
+        _exit(w == (ssize_t)sizeof t ? 0 : CLI_ERR_RUNTIME);
+    }
+    close(fds[1]);
+    ssize_t r = read(fds[0], secs, sizeof *secs);
+    close(fds[0]);
+    int status = 0;
+    struct rusage ru;
+    if (wait4(pid, &status, 0, &ru) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || r != (ssize_t)sizeof *secs)
+        return -1;
+    *rss_kib = ru.ru_maxrss;
+    return 0;
+}
+
+static int bench_load(int argc, char **argv)
+{
+    const char *model = NULL;
+    size_t reps = 5;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--model") && i + 1 < argc) {
+            model = argv[++i];
+        } else if (!strcmp(argv[i], "--reps") && i + 1 < argc && cli_parse_size(argv[i + 1], &reps) == 0 && reps) {
+            i++;
+        } else {
+            fprintf(stderr, "%s load: unknown or incomplete option '%s'\n", prog, argv[i]);
+            return CLI_ERR_USAGE;
+        }
+    }
+    if (!model)
+        model = cli_default_model();
+    double *t = calloc(reps, sizeof *t), base_t;
+    long *rss = calloc(reps, sizeof *rss), base_rss = 0;
+    if (!t || !rss)
+        return CLI_ERR_RUNTIME;
+    int rc = CLI_OK;
+    if (load_once(model, 0, &base_t, &base_rss) != 0)
+        rc = CLI_ERR_RUNTIME;
+    for (size_t r = 0; r < reps && rc == CLI_OK; r++)
+        if (load_once(model, 1, &t[r], &rss[r]) != 0)
+            rc = CLI_ERR_MODEL;
+    if (rc == CLI_OK) {
+        qsort(t, reps, sizeof *t, cmp_double);
+        long max_rss = 0;
+        for (size_t r = 0; r < reps; r++)
+            max_rss = rss[r] > max_rss ? rss[r] : max_rss;
+        char err[512];
+        bert_model *m = NULL;
+        size_t wb = 0;
+        if (bert_model_load(model, NULL, &m, err, sizeof err) == BERT_OK)
+            wb = bert_model_get_info(m).weight_bytes;
+        bert_model_free(m);
+        printf("{\"tool\":\"libbert\",\"bench\":\"load\",\"model\":\"%s\",\"reps\":%zu,\"load_ms_min\":%.2f,"
+               "\"load_ms_median\":%.2f,\"peak_rss_mib\":%.1f,\"baseline_rss_mib\":%.1f,\"f32_weights_mib\":%.1f}\n",
+               model, reps, t[0] * 1e3, t[reps / 2] * 1e3, max_rss / 1024.0, base_rss / 1024.0, wb / 1048576.0);
+    }
+    free(t);
+    free(rss);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -222,6 +315,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "tokenizer"))
         return bench_tokenizer(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "load"))
+        return bench_load(argc - 2, argv + 2);
     fprintf(stderr, "%s: unknown benchmark '%s' (see --help)\n", prog, argv[1]);
     return CLI_ERR_USAGE;
 }

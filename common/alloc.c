@@ -1,4 +1,6 @@
+#define _DEFAULT_SOURCE /* madvise, MAP_ANONYMOUS */
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 
 #include "common.h"
@@ -97,4 +99,28 @@ bert_status bert__grow(void **p, size_t *cap, size_t need, size_t elem)
     *p = q;
     *cap = n;
     return BERT_OK;
+}
+
+void *bert__calloc_big(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    if (should_fail())
+        return NULL;
+    size_t bytes = count * size;
+    if (bytes == 0)
+        bytes = 1;
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE); /* advice only: failure leaves ordinary pages */
+#endif
+    return p;
+}
+
+void bert__free_big(void *p, size_t bytes)
+{
+    if (p)
+        munmap(p, bytes ? bytes : 1);
 }

@@ -25,6 +25,10 @@ void *bert__realloc(void *p, size_t size);
 /* realloc to count * size, refusing products that overflow. */
 void *bert__reallocarray(void *p, size_t count, size_t size);
 void bert__free(void *p);
+/* Zeroed memory for large, long-lived blocks (model weights): 2 MB aligned and backed by huge pages
+ * where the kernel allows it, which cuts page faults by 512x. Release with bert__free_big. */
+void *bert__calloc_big(size_t count, size_t size);
+void bert__free_big(void *p, size_t bytes);
 char *bert__strndup(const char *s, size_t len);
 #ifdef BERT_TESTING
 /* Makes the k-th allocation from now fail (k = 0: the next one); a negative k turns failures off.

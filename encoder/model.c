@@ -19,7 +19,7 @@ void bert_model_free(bert_model *m)
         return;
     bert__checkpoint_close(&m->ck);
     bert__config_free(&m->cfg);
-    bert__free(m->arena);
+    bert__free_big(m->arena, m->arena_floats * sizeof *m->arena);
     bert__free(m->layers);
     bert_tokenizer_free(m->tok);
     bert__free(m);

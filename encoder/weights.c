@@ -192,12 +192,12 @@ bert_status bert__weights_load(bert_model *m, const char *dir, char *errbuf, siz
         n += H * H + H;
     if (has_cls)
         n += in->n_labels * H + in->n_labels;
-    m->arena = bert__calloc(n, sizeof *m->arena);
+    m->arena = bert__calloc_big(n, sizeof *m->arena);
     m->layers = bert__calloc(L_, sizeof *m->layers);
+    m->arena_floats = m->arena ? n : 0;
     if (!m->arena || !m->layers)
         return bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "%s: allocating %zu MB of weights", L.file,
                                 n * sizeof(float) >> 20);
-    m->arena_floats = n;
     L.next = m->arena;
 
     if ((st = take(&L, "embeddings.word_embeddings.weight", in->vocab_size, H, &m->word_emb)) ||

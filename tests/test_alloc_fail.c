@@ -86,9 +86,50 @@ static void test_batch_encode_walk(void **state)
     bert_tokenizer_free(tok);
 }
 
+static void test_model_load_and_run_walk(void **state)
+{
+    (void)state;
+    char dir[512], err[512];
+    snprintf(dir, sizeof dir, "%s/models/tiny-gelu-3labels", test_shared_dir());
+    const int32_t ids[8] = {101, 7592, 1010, 2088, 102, 101, 2088, 102};
+    const uint8_t mask[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    long k;
+    for (k = 0; k < MAX_WALK; k++) {
+        bert_model *m = (bert_model *)dir; /* must come back NULL on failure */
+        bert_ctx *c = NULL;
+        bert__alloc_fail_after(k);
+        bert_status st = bert_model_load(dir, NULL, &m, err, sizeof err);
+        if (st != BERT_OK) {
+            assert_null(m);
+        } else {
+            c = (bert_ctx *)dir;
+            st = bert_ctx_new(m, NULL, &c, err, sizeof err);
+            if (st != BERT_OK) {
+                assert_null(c);
+            } else {
+                st = bert_ctx_run(c, ids, NULL, mask, 2, 4, NULL);
+                if (st != BERT_OK)
+                    assert_null(bert_ctx_hidden(c, -1)); /* no half-valid results */
+            }
+        }
+        bert__alloc_fail_after(-1);
+        if (st == BERT_OK)
+            assert_non_null(bert_ctx_logits(c));
+        else
+            assert_int_equal(st, BERT_E_NOMEM);
+        bert_ctx_free(c);
+        bert_model_free(m);
+        if (st == BERT_OK)
+            break;
+    }
+    printf("model load + ctx + run: %ld allocations failed in turn\n", k);
+    assert_true(k > 10 && k < MAX_WALK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_model_load_and_run_walk),
         cmocka_unit_test(test_tokenizer_load_walk),
         cmocka_unit_test(test_batch_encode_walk),
     };
