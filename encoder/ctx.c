@@ -26,6 +26,9 @@ struct bert_ctx {
     float *inter;    /* [B, T, I] */
     float *pooled;   /* [B, H] */
     float *logits;   /* [B, n_labels] or [B, T, n_labels] */
+    float *lm_rows;  /* [n, H] gathered rows for the LM head, then transformed in place */
+    float *lm_out;   /* [n, V] */
+    size_t lm_cap;   /* rows the two LM buffers hold */
     size_t B, T;     /* the last successful run */
     int all_hidden;  /* the last run kept every layer */
     int valid;
@@ -86,6 +89,8 @@ void bert_ctx_free(bert_ctx *ctx)
     bert__dnnl_free(ctx->d);
     bert__free(ctx->ws);
     bert__free(ctx->hidden);
+    bert__free(ctx->lm_rows);
+    bert__free(ctx->lm_out);
     bert__free(ctx);
 }
 
@@ -311,4 +316,66 @@ size_t bert_ctx_batch(const bert_ctx *ctx)
 size_t bert_ctx_seq_len(const bert_ctx *ctx)
 {
     return ctx && ctx->valid ? ctx->T : 0;
+}
+
+const float *bert_ctx_lm_logits(bert_ctx *ctx, const size_t *rows, const size_t *positions, size_t n)
+{
+    if (!ctx)
+        return NULL;
+    const bert_model *m = ctx->m;
+    const bert_model_info *in = &m->cfg.info;
+    const size_t H = in->hidden_size, V = in->vocab_size;
+    ctx->errmsg[0] = '\0';
+    if (!m->lm.decoder.w) {
+        snprintf(ctx->errmsg, sizeof ctx->errmsg, "bert_ctx_lm_logits: %s has no LM head", in->arch_name);
+        return NULL;
+    }
+    if (!ctx->valid || !rows || !positions || n == 0) {
+        snprintf(ctx->errmsg, sizeof ctx->errmsg, "bert_ctx_lm_logits: no run yet, or no positions asked for");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i] >= ctx->B || positions[i] >= ctx->T) {
+            snprintf(ctx->errmsg, sizeof ctx->errmsg,
+                     "bert_ctx_lm_logits: pair %zu (row %zu, position %zu) is outside the last batch %zu x %zu", i,
+                     rows[i], positions[i], ctx->B, ctx->T);
+            return NULL;
+        }
+    }
+    if (n > ctx->lm_cap) {
+        float *a = bert__reallocarray(ctx->lm_rows, n, H * sizeof(float));
+        if (a)
+            ctx->lm_rows = a;
+        float *b = a ? bert__reallocarray(ctx->lm_out, n, V * sizeof(float)) : NULL;
+        if (b)
+            ctx->lm_out = b;
+        if (!a || !b) {
+            snprintf(ctx->errmsg, sizeof ctx->errmsg, "bert_ctx_lm_logits: allocating logits for %zu positions", n);
+            return NULL;
+        }
+        ctx->lm_cap = n;
+    }
+    const float *last = ctx->hidden[in->n_layers];
+    for (size_t i = 0; i < n; i++)
+        memcpy(ctx->lm_rows + i * H, last + (rows[i] * ctx->T + positions[i]) * H, H * sizeof(float));
+    const int prev_threads = omp_get_max_threads();
+    omp_set_num_threads(ctx->n_threads);
+    char msg[384] = "";
+    /* transform: dense + activation (written to lm_out as scratch, then back), LayerNorm */
+    bert_status st = bert__matmul(ctx->d, ctx->lm_rows, n, H, &m->lm.transform, ctx->lm_out, H,
+                                  activation(in->activation), 0, msg, sizeof msg);
+    if (st == BERT_OK) {
+        memcpy(ctx->lm_rows, ctx->lm_out, n * H * sizeof(float));
+        st = bert__layer_norm_dnnl(ctx->d, ctx->lm_rows, n, H, m->lm.ln_g, m->lm.ln_b, in->layer_norm_eps, msg,
+                                   sizeof msg);
+    }
+    if (st == BERT_OK)
+        st = bert__matmul(ctx->d, ctx->lm_rows, n, H, &m->lm.decoder, ctx->lm_out, V, BERT__POST_NONE, 0, msg,
+                          sizeof msg);
+    omp_set_num_threads(prev_threads);
+    if (st != BERT_OK) {
+        snprintf(ctx->errmsg, sizeof ctx->errmsg, "bert_ctx_lm_logits: %s", msg);
+        return NULL;
+    }
+    return ctx->lm_out;
 }

@@ -83,6 +83,14 @@ typedef struct bert__layer {
     const float *ln2_g, *ln2_b;
 } bert__layer;
 
+/* The masked/causal LM head: transform (dense + activation + LayerNorm), then the decoder, whose
+ * weight is the word embeddings when tied (HF's default; the tensor is then absent from the file). */
+typedef struct bert__lm_head {
+    bert__linear transform;
+    const float *ln_g, *ln_b;
+    bert__linear decoder; /* [V, H] + bias [V] */
+} bert__lm_head;
+
 struct bert_model {
     bert__config cfg;
     const float *word_emb, *pos_emb, *type_emb; /* [V,H] [P,H] [Tv,H] */
@@ -90,6 +98,7 @@ struct bert_model {
     bert__layer *layers;
     bert__linear pooler;     /* w NULL without a pooler */
     bert__linear classifier; /* w NULL without a classifier */
+    bert__lm_head lm;        /* decoder.w NULL without an LM head */
     float *arena;            /* every converted weight lives here */
     size_t arena_floats;
     bert__checkpoint ck;     /* kept mapped: F32 tensors are used in place */

@@ -65,7 +65,7 @@ static bert_status take(loader *L, const char *name, size_t d0, size_t d1, const
     const bert__tensor *t = find(&m->ck, name, found, sizeof found);
     if (!t)
         return bert__errbuf_set(L->errbuf, L->errbuf_size, BERT_E_FORMAT, "%s: tensor '%s%s' is missing", L->file,
-                                strncmp(name, "classifier", 10) ? "bert." : "", name);
+                                strncmp(name, "classifier", 10) && strncmp(name, "cls.", 4) ? "bert." : "", name);
     const size_t want[2] = {d0, d1};
     const size_t nd = d1 ? 2 : 1;
     if (t->ndim != nd || t->shape[0] != d0 || (d1 && t->shape[1] != d1)) {
@@ -192,6 +192,11 @@ bert_status bert__weights_load(bert_model *m, const char *dir, char *errbuf, siz
         n += H * H + H;
     if (has_cls)
         n += in->n_labels * H + in->n_labels;
+    const int has_lm = in->arch == BERT_ARCH_MASKED_LM || in->arch == BERT_ARCH_CAUSAL_LM;
+    const int lm_untied = has_lm && find(&m->ck, "cls.predictions.decoder.weight", found, sizeof found) != NULL &&
+                          !m->cfg.tie_word_embeddings;
+    if (has_lm)
+        n += (H * H + H) + 2 * H + in->vocab_size + (lm_untied ? in->vocab_size * H : 0);
     m->arena = bert__calloc_big(n, sizeof *m->arena);
     m->layers = bert__calloc(L_, sizeof *m->layers);
     m->arena_floats = m->arena ? n : 0;
@@ -230,6 +235,21 @@ bert_status bert__weights_load(bert_model *m, const char *dir, char *errbuf, siz
         return st;
     if (has_cls && (st = take_linear(&L, "classifier", in->n_labels, H, &m->classifier)) != BERT_OK)
         return st;
+    if (has_lm) {
+        bert__lm_head *lm = &m->lm;
+        if ((st = take_linear(&L, "cls.predictions.transform.dense", H, H, &lm->transform)) != BERT_OK ||
+            (st = take_ln(&L, "cls.predictions.transform", H, &lm->ln_g, &lm->ln_b)) != BERT_OK ||
+            (st = take(&L, "cls.predictions.bias", in->vocab_size, 0, &lm->decoder.b)) != BERT_OK)
+            return st;
+        if (lm_untied) {
+            if ((st = take(&L, "cls.predictions.decoder.weight", in->vocab_size, H, &lm->decoder.w)) != BERT_OK)
+                return st;
+        } else {
+            lm->decoder.w = m->word_emb; /* tied */
+        }
+        lm->decoder.in = H;
+        lm->decoder.out = in->vocab_size;
+    }
     m->cfg.info.weight_bytes = (size_t)(L.next - m->arena) * sizeof(float);
     return BERT_OK;
 }

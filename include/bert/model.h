@@ -151,6 +151,10 @@ BERT_API const float *bert_ctx_pooled(const bert_ctx *ctx);
 /* Classifier logits: [batch, n_labels] for sequence classification, [batch, seq_len, n_labels] for
  * token classification; NULL for models without a classifier. */
 BERT_API const float *bert_ctx_logits(const bert_ctx *ctx);
+/* Masked/causal LM head logits for n (row, position) pairs of the last run: [n, vocab_size] F32,
+ * valid until the next call on ctx. NULL (with bert_ctx_errmsg) for a model without an LM head
+ * (BertForMaskedLM, BertLMHeadModel), before a run, or for a pair outside the last batch. */
+BERT_API const float *bert_ctx_lm_logits(bert_ctx *ctx, const size_t *rows, const size_t *positions, size_t n);
 /* Batch and sequence length of the last successful run. */
 BERT_API size_t bert_ctx_batch(const bert_ctx *ctx);
 BERT_API size_t bert_ctx_seq_len(const bert_ctx *ctx);
