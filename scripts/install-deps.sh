@@ -7,4 +7,5 @@ apt-get update
 apt-get install -y --no-install-recommends \
     build-essential cmake pkg-config \
     libdnnl-dev ocl-icd-opencl-dev \
-    libutf8proc-dev libjansson-dev libcmocka-dev
+    libutf8proc-dev libjansson-dev libcmocka-dev \
+    parallel

@@ -1,0 +1,88 @@
+#!/bin/sh
+# bert-classify end to end: the README's command, bad inputs and their exit codes, sharding and GNU
+# parallel. Usage: test_bert_classify.sh BIN_DIR SRC_DIR SHARED_DIR
+set -u
+bin=$1/bert-classify
+src=$2
+shared=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+# Same rows, same labels and texts, scores within 1e-4 (batches differ between runs, so the
+# floating-point summation order may differ in the last bits).
+same_rows() {
+    [ "$(wc -l < "$1")" -eq "$(wc -l < "$2")" ] || return 1
+    paste "$1" "$2" | awk -F'\t' -v n="$3" '{
+        for (i = 1; i <= n; i++) {
+            if (i == n - 1) { d = $i - $(i + n); if (d < 0) d = -d; if (d > 1e-4) exit 1 }
+            else if ($i != $(i + n)) exit 1
+        } }'
+}
+check() {
+    if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
+}
+
+# The README's first command: sentiment for every line of the sample, with the embedded model.
+"$bin" "$src/examples/sample.txt" > "$tmp/out.tsv"; rc=$?
+check "sample exits 0" $rc
+[ "$(wc -l < "$tmp/out.tsv")" -eq "$(wc -l < "$src/examples/sample.txt")" ]; check "one line per input line" $?
+cut -f1 "$tmp/out.tsv" | grep -qvxE 'positive|negative'; [ $? -eq 1 ]; check "every label is positive/negative" $?
+head -1 "$tmp/out.tsv" | grep -q "^positive	0\.99[0-9]*	A gripping"; check "first line is positive" $?
+
+# Empty input: no rows, exit 0. Missing file, directory: exit 3 naming the file.
+: > "$tmp/empty.txt"
+"$bin" "$tmp/empty.txt" > "$tmp/e.out"; rc=$?
+[ $rc -eq 0 ] && [ ! -s "$tmp/e.out" ]; check "empty file -> no rows, exit 0" $?
+"$bin" "$tmp/nope.txt" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 3 ] && grep -q "nope.txt: cannot open" "$tmp/err"; check "missing file -> exit 3" $?
+"$bin" "$tmp" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 3 ] && grep -q "is a directory" "$tmp/err"; check "directory -> exit 3" $?
+
+# Invalid UTF-8 under each policy.
+printf 'a fine film\nbad \377 byte\nanother fine film\n' > "$tmp/bad.txt"
+"$bin" "$tmp/bad.txt" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 3 ] && grep -q "bad.txt:2: malformed UTF-8 at byte 4" "$tmp/err"; check "--on-invalid=error (default) -> exit 3, line 2" $?
+"$bin" --on-invalid=replace "$tmp/bad.txt" > "$tmp/r.out"; rc=$?
+[ $rc -eq 0 ] && [ "$(wc -l < "$tmp/r.out")" -eq 3 ]; check "--on-invalid=replace -> 3 rows" $?
+"$bin" --on-invalid=skip "$tmp/bad.txt" > "$tmp/s.out" 2> "$tmp/err"; rc=$?
+[ $rc -eq 0 ] && [ "$(wc -l < "$tmp/s.out")" -eq 2 ] && grep -q "bad.txt:2: warning" "$tmp/err"; check "--on-invalid=skip -> 2 rows and a warning" $?
+
+# A 50 MB line: truncated to max_length, no crash.
+head -c 52428800 /dev/zero | tr '\0' 'a' | sed 's/aaaaaaaaa/great film /g' > "$tmp/huge.txt"
+echo >> "$tmp/huge.txt"
+"$bin" -q "$tmp/huge.txt" > "$tmp/h.out"; rc=$?
+[ $rc -eq 0 ] && [ "$(wc -l < "$tmp/h.out")" -eq 1 ]; check "50 MB line -> one row, exit 0" $?
+
+# A model folder with a missing file; an unknown task; a model that does not fit the task.
+mkdir -p "$tmp/broken"
+cp "$src/models/mini-sst2/config.json" "$src/models/mini-sst2/vocab.txt" "$tmp/broken/"
+"$bin" --model "$tmp/broken" "$src/examples/sample.txt" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 4 ] && grep -q "no model.safetensors" "$tmp/err"; check "model without weights -> exit 4" $?
+"$bin" --task translate "$src/examples/sample.txt" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "unknown task 'translate'" "$tmp/err"; check "unknown task -> exit 2" $?
+"$bin" --task ner "$src/examples/sample.txt" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 4 ] && grep -q "BertForTokenClassification" "$tmp/err"; check "task the model cannot do -> exit 4" $?
+"$bin" --frobnicate > /dev/null 2>&1; [ $? -eq 2 ]; check "unknown option -> exit 2" $?
+"$bin" --help | grep -q "EXIT STATUS"; check "--help" $?
+
+# Gold labels: unknown label names the line; SST-2 dev accuracy printed.
+printf 'a fine film\tpositive\nawful\tmeh\n' > "$tmp/gold.tsv"
+"$bin" --input tsv --label-col 2 "$tmp/gold.tsv" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 3 ] && grep -q "gold.tsv:2: unknown label 'meh'" "$tmp/err"; check "unknown gold label -> exit 3, line 2" $?
+printf '{"sentence": "a fine film", "y": 1}\n{"text": "no field"}\n' > "$tmp/in.jsonl"
+"$bin" --input jsonl --text-field sentence --label-field y "$tmp/in.jsonl" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 3 ] && grep -q 'in.jsonl:2: field "sentence" is missing' "$tmp/err"; check "JSONL missing field -> exit 3, line 2" $?
+
+# Sharding: the shards, merged by line number, equal the unsharded run; and GNU parallel.
+sst="$shared/data/glue/SST-2/dev.tsv"
+"$bin" -q --input tsv --header --line-numbers "$sst" > "$tmp/all.tsv"; rc=$?
+for i in 0 1 2; do "$bin" -q --input tsv --header --shard $i/3 "$sst" > "$tmp/shard$i.tsv" || rc=1; done
+sort -n -k1,1 -s "$tmp"/shard*.tsv > "$tmp/merged.tsv"
+[ $rc -eq 0 ] && [ "$(wc -l < "$tmp/all.tsv")" -eq 872 ] && same_rows "$tmp/all.tsv" "$tmp/merged.tsv" 4
+check "--shard 0/3 1/3 2/3 merged = unsharded (872 rows)" $?
+tail -n +2 "$sst" | cut -f1 > "$tmp/sents.txt"
+"$bin" -q "$tmp/sents.txt" > "$tmp/serial.tsv"
+parallel --will-cite --pipe -k -N 100 -j 2 "$bin" -q --threads 1 < "$tmp/sents.txt" > "$tmp/parallel.tsv"; rc=$?
+[ $rc -eq 0 ] && same_rows "$tmp/serial.tsv" "$tmp/parallel.tsv" 3; check "GNU parallel --pipe -k output = serial output" $?
+
+[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }

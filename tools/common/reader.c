@@ -1,0 +1,123 @@
+#include "reader.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+/* Column c (1-based) of a TAB-separated line: GLUE-style files have no quoting. */
+static int column(const char *line, size_t len, int c, const char **out, size_t *out_len)
+{
+    size_t start = 0;
+    for (int k = 1; k < c; k++) {
+        const char *tab = memchr(line + start, '\t', len - start);
+        if (!tab)
+            return -1;
+        start = (size_t)(tab - line) + 1;
+    }
+    const char *tab = memchr(line + start, '\t', len - start);
+    *out = line + start;
+    *out_len = (tab ? (size_t)(tab - line) : len) - start;
+    return 0;
+}
+
+static size_t n_columns(const char *line, size_t len)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < len; i++)
+        n += line[i] == '\t';
+    return n;
+}
+
+static int field(json_t *obj, const char *name, const char **out, size_t *out_len, char *err, size_t err_size)
+{
+    json_t *v = json_object_get(obj, name);
+    if (!v) {
+        snprintf(err, err_size, "field \"%s\" is missing", name);
+        return -1;
+    }
+    if (json_is_string(v)) {
+        *out = json_string_value(v);
+        *out_len = json_string_length(v);
+        return 0;
+    }
+    snprintf(err, err_size, "field \"%s\" must be a string", name);
+    return -1;
+}
+
+int reader_parse(const reader_opts *o, const char *line, size_t len, reader_record *rec, char *err, size_t err_size)
+{
+    memset(rec, 0, sizeof *rec);
+    if (len && line[len - 1] == '\r')
+        len--;
+    if (o->format == READER_TEXT) {
+        rec->a = line;
+        rec->a_len = len;
+        return 0;
+    }
+    if (o->format == READER_TSV) {
+        const int cols[3] = {o->text_col, o->pair_col, o->label_col};
+        const char **dst[3] = {&rec->a, &rec->b, &rec->label};
+        size_t *dst_len[3] = {&rec->a_len, &rec->b_len, &rec->label_len};
+        for (int i = 0; i < 3; i++) {
+            if (cols[i] <= 0)
+                continue;
+            if (column(line, len, cols[i], dst[i], dst_len[i]) != 0) {
+                snprintf(err, err_size, "column %d is missing (the line has %zu)", cols[i], n_columns(line, len));
+                return -1;
+            }
+        }
+        return 0;
+    }
+    json_error_t je;
+    json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        snprintf(err, err_size, "invalid JSON at column %d: %s", je.column, je.text);
+        return -1;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        snprintf(err, err_size, "the line is not a JSON object");
+        return -1;
+    }
+    rec->owned = root;
+    if (field(root, o->text_field ? o->text_field : "text", &rec->a, &rec->a_len, err, err_size) != 0)
+        goto fail;
+    if (o->pair_field && field(root, o->pair_field, &rec->b, &rec->b_len, err, err_size) != 0)
+        goto fail;
+    if (o->label_field) {
+        json_t *v = json_object_get(root, o->label_field);
+        if (!v) {
+            snprintf(err, err_size, "field \"%s\" is missing", o->label_field);
+            goto fail;
+        }
+        if (json_is_integer(v)) {
+            /* numeric labels are compared by id: keep them as their decimal text */
+            char *s = json_dumps(v, JSON_ENCODE_ANY);
+            if (!s)
+                goto fail;
+            json_object_set_new(root, "\x01label", json_string(s));
+            free(s);
+            v = json_object_get(root, "\x01label");
+        }
+        if (!json_is_string(v)) {
+            snprintf(err, err_size, "field \"%s\" must be a string or an integer", o->label_field);
+            goto fail;
+        }
+        rec->label = json_string_value(v);
+        rec->label_len = json_string_length(v);
+    }
+    return 0;
+fail:
+    json_decref(root);
+    rec->owned = NULL;
+    return -1;
+}
+
+void reader_record_free(reader_record *rec)
+{
+    if (rec->owned)
+        json_decref((json_t *)rec->owned);
+    memset(rec, 0, sizeof *rec);
+}

@@ -1,0 +1,29 @@
+/* Input records of bert-classify: one per line, as plain text, TSV columns or JSONL fields. Pure
+ * functions over a line in memory, so the same code is what the fuzzer exercises. */
+#ifndef BERT_READER_H
+#define BERT_READER_H
+
+#include <stddef.h>
+
+typedef enum { READER_TEXT = 0, READER_TSV = 1, READER_JSONL = 2 } reader_format;
+
+typedef struct reader_opts {
+    reader_format format;
+    int text_col, pair_col, label_col;              /* TSV, 1-based; 0 = none */
+    const char *text_field, *pair_field, *label_field; /* JSONL; NULL = none */
+} reader_opts;
+
+/* One record. For TEXT and TSV the views point into the line; for JSONL into `owned` storage that
+ * reader_parse fills and reader_record_free releases. */
+typedef struct reader_record {
+    const char *a, *b, *label;
+    size_t a_len, b_len, label_len;
+    void *owned;
+} reader_record;
+
+/* Parses one line (without its newline; a trailing '\r' is dropped). Returns 0, or -1 with a
+ * message in err ("column 3 is missing (the line has 2)", "invalid JSON at column 7: ..."). */
+int reader_parse(const reader_opts *o, const char *line, size_t len, reader_record *rec, char *err, size_t err_size);
+void reader_record_free(reader_record *rec);
+
+#endif
