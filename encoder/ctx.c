@@ -10,29 +10,6 @@
 
 #include "encoder.h"
 
-struct bert_ctx {
-    const bert_model *m;
-    bert__dnnl *d;
-    int n_threads;
-    bert_attn_mode mode;
-    char errmsg[512];
-
-    float *ws; /* one block, split below */
-    size_t ws_floats;
-    float **hidden;  /* [n_layers + 1] pointers: embeddings output, then each layer's output */
-    float *qkv;      /* [B, T, 3H] */
-    float *scores;   /* [B, heads, T, T] */
-    float *attn;     /* [B, T, H] attention context */
-    float *inter;    /* [B, T, I] */
-    float *pooled;   /* [B, H] */
-    float *logits;   /* [B, n_labels] or [B, T, n_labels] */
-    float *lm_rows;  /* [n, H] gathered rows for the LM head, then transformed in place */
-    float *lm_out;   /* [n, V] */
-    size_t lm_cap;   /* rows the two LM buffers hold */
-    size_t B, T;     /* the last successful run */
-    int all_hidden;  /* the last run kept every layer */
-    int valid;
-};
 
 bert_ctx_params bert_ctx_default_params(void)
 {
@@ -91,6 +68,7 @@ void bert_ctx_free(bert_ctx *ctx)
     bert__free(ctx->hidden);
     bert__free(ctx->lm_rows);
     bert__free(ctx->lm_out);
+    bert__kv_free(ctx);
     bert__free(ctx);
 }
 
@@ -146,7 +124,7 @@ static bert_status plan(bert_ctx *c, size_t B, size_t T, int all_hidden)
     return BERT_OK;
 }
 
-static bert__post activation(bert_activation a)
+bert__post bert__activation(bert_activation a)
 {
     switch (a) {
     case BERT_ACT_GELU:
@@ -162,7 +140,7 @@ static bert__post activation(bert_activation a)
 }
 
 /* One post-LN transformer layer: x is the input on entry and the output on return. */
-static bert_status layer(bert_ctx *c, const bert__layer *y, float *x, const uint8_t *mask, size_t B, size_t T,
+static bert_status layer(bert_ctx *c, size_t l, const bert__layer *y, float *x, const uint8_t *mask, size_t B, size_t T,
                          int causal, char *msg, size_t n)
 {
     const bert_model_info *in = &c->m->cfg.info;
@@ -170,6 +148,8 @@ static bert_status layer(bert_ctx *c, const bert__layer *y, float *x, const uint
     bert_status st;
     if ((st = bert__matmul(c->d, x, BT, H, &y->qkv, c->qkv, 3 * H, BERT__POST_NONE, 0, msg, n)) != BERT_OK)
         return st;
+    if (c->kv_fill) /* prefill: keep this layer's keys and values for the incremental steps */
+        bert__kv_store(c, l, c->qkv, T);
     /* scores[b,h] = Q[b,:,h] . K[b,:,h]^T, read in place from the fused [B, T, 3H] buffer */
     bert__bmm s = {B, nh, T, T, dh, T * 3 * H, dh, 3 * H, T * 3 * H, dh, 3 * H, 1, nh * T * T, T * T, T, 1.f};
     if ((st = bert__batched_matmul(c->d, &s, c->qkv, c->qkv + H, c->scores, msg, n)) != BERT_OK)
@@ -186,7 +166,7 @@ static bert_status layer(bert_ctx *c, const bert__layer *y, float *x, const uint
         (st = bert__layer_norm_dnnl(c->d, x, BT, H, y->ln1_g, y->ln1_b, in->layer_norm_eps, msg, n)) != BERT_OK)
         return st;
     const size_t I = in->intermediate_size;
-    if ((st = bert__matmul(c->d, x, BT, H, &y->inter, c->inter, I, activation(in->activation), 0, msg, n)) !=
+    if ((st = bert__matmul(c->d, x, BT, H, &y->inter, c->inter, I, bert__activation(in->activation), 0, msg, n)) !=
             BERT_OK ||
         (st = bert__matmul(c->d, c->inter, BT, I, &y->out, x, H, BERT__POST_NONE, 1, msg, n)) != BERT_OK ||
         (st = bert__layer_norm_dnnl(c->d, x, BT, H, y->ln2_g, y->ln2_b, in->layer_norm_eps, msg, n)) != BERT_OK)
@@ -210,7 +190,7 @@ static bert_status forward(bert_ctx *c, const int32_t *ids, const int32_t *types
             memcpy(c->hidden[l + 1], c->hidden[l], BT * H * sizeof(float));
             x = c->hidden[l + 1];
         }
-        if ((st = layer(c, &m->layers[l], x, mask, B, T, causal, msg, n)) != BERT_OK)
+        if ((st = layer(c, l, &m->layers[l], x, mask, B, T, causal, msg, n)) != BERT_OK)
             return st;
     }
     if (m->pooler.w) {
@@ -238,6 +218,8 @@ bert_status bert_ctx_run(bert_ctx *ctx, const int32_t *ids, const int32_t *type_
     const bert_model_info *in = &ctx->m->cfg.info;
     ctx->errmsg[0] = '\0';
     ctx->valid = 0;
+    if (!ctx->kv_fill)
+        ctx->kv_len = 0; /* an ordinary run reuses the buffers the cache was built from */
     if (!ids || batch == 0 || seq_len == 0)
         return fail(ctx, BERT_E_INVALID_ARG, "bert_ctx_run: ids is NULL or the batch is empty (%zu x %zu)", batch,
                     seq_len);
@@ -324,7 +306,7 @@ const float *bert_ctx_lm_logits(bert_ctx *ctx, const size_t *rows, const size_t 
         return NULL;
     const bert_model *m = ctx->m;
     const bert_model_info *in = &m->cfg.info;
-    const size_t H = in->hidden_size, V = in->vocab_size;
+    const size_t H = in->hidden_size;
     ctx->errmsg[0] = '\0';
     if (!m->lm.decoder.w) {
         snprintf(ctx->errmsg, sizeof ctx->errmsg, "bert_ctx_lm_logits: %s has no LM head", in->arch_name);
@@ -342,18 +324,9 @@ const float *bert_ctx_lm_logits(bert_ctx *ctx, const size_t *rows, const size_t 
             return NULL;
         }
     }
-    if (n > ctx->lm_cap) {
-        float *a = bert__reallocarray(ctx->lm_rows, n, H * sizeof(float));
-        if (a)
-            ctx->lm_rows = a;
-        float *b = a ? bert__reallocarray(ctx->lm_out, n, V * sizeof(float)) : NULL;
-        if (b)
-            ctx->lm_out = b;
-        if (!a || !b) {
-            snprintf(ctx->errmsg, sizeof ctx->errmsg, "bert_ctx_lm_logits: allocating logits for %zu positions", n);
-            return NULL;
-        }
-        ctx->lm_cap = n;
+    if (bert__lm_reserve(ctx, n) != BERT_OK) {
+        snprintf(ctx->errmsg, sizeof ctx->errmsg, "bert_ctx_lm_logits: allocating logits for %zu positions", n);
+        return NULL;
     }
     const float *last = ctx->hidden[in->n_layers];
     for (size_t i = 0; i < n; i++)
@@ -361,21 +334,45 @@ const float *bert_ctx_lm_logits(bert_ctx *ctx, const size_t *rows, const size_t 
     const int prev_threads = omp_get_max_threads();
     omp_set_num_threads(ctx->n_threads);
     char msg[384] = "";
-    /* transform: dense + activation (written to lm_out as scratch, then back), LayerNorm */
-    bert_status st = bert__matmul(ctx->d, ctx->lm_rows, n, H, &m->lm.transform, ctx->lm_out, H,
-                                  activation(in->activation), 0, msg, sizeof msg);
-    if (st == BERT_OK) {
-        memcpy(ctx->lm_rows, ctx->lm_out, n * H * sizeof(float));
-        st = bert__layer_norm_dnnl(ctx->d, ctx->lm_rows, n, H, m->lm.ln_g, m->lm.ln_b, in->layer_norm_eps, msg,
-                                   sizeof msg);
-    }
-    if (st == BERT_OK)
-        st = bert__matmul(ctx->d, ctx->lm_rows, n, H, &m->lm.decoder, ctx->lm_out, V, BERT__POST_NONE, 0, msg,
-                          sizeof msg);
+    bert_status st = bert__lm_head_run(ctx, n, msg, sizeof msg);
     omp_set_num_threads(prev_threads);
     if (st != BERT_OK) {
         snprintf(ctx->errmsg, sizeof ctx->errmsg, "bert_ctx_lm_logits: %s", msg);
         return NULL;
     }
     return ctx->lm_out;
+}
+
+bert_status bert__lm_reserve(bert_ctx *ctx, size_t n)
+{
+    const size_t H = ctx->m->cfg.info.hidden_size, V = ctx->m->cfg.info.vocab_size;
+    if (n <= ctx->lm_cap)
+        return BERT_OK;
+    float *a = bert__reallocarray(ctx->lm_rows, n, H * sizeof(float));
+    if (!a)
+        return BERT_E_NOMEM;
+    ctx->lm_rows = a;
+    float *b = bert__reallocarray(ctx->lm_out, n, V * sizeof(float));
+    if (!b)
+        return BERT_E_NOMEM;
+    ctx->lm_out = b;
+    ctx->lm_cap = n;
+    return BERT_OK;
+}
+
+bert_status bert__lm_head_run(bert_ctx *ctx, size_t n, char *msg, size_t msg_size)
+{
+    const bert_model *m = ctx->m;
+    const bert_model_info *in = &m->cfg.info;
+    const size_t H = in->hidden_size, V = in->vocab_size;
+    /* transform: dense + activation (into lm_out as scratch, then back), LayerNorm, then the decoder */
+    bert_status st = bert__matmul(ctx->d, ctx->lm_rows, n, H, &m->lm.transform, ctx->lm_out, H,
+                                  bert__activation(in->activation), 0, msg, msg_size);
+    if (st != BERT_OK)
+        return st;
+    memcpy(ctx->lm_rows, ctx->lm_out, n * H * sizeof(float));
+    st = bert__layer_norm_dnnl(ctx->d, ctx->lm_rows, n, H, m->lm.ln_g, m->lm.ln_b, in->layer_norm_eps, msg, msg_size);
+    if (st != BERT_OK)
+        return st;
+    return bert__matmul(ctx->d, ctx->lm_rows, n, H, &m->lm.decoder, ctx->lm_out, V, BERT__POST_NONE, 0, msg, msg_size);
 }

@@ -136,4 +136,47 @@ bert_status bert__layer_norm_dnnl(bert__dnnl *d, float *x, size_t rows, size_t H
 /* In-place softmax over rows of n. */
 bert_status bert__softmax_dnnl(bert__dnnl *d, float *x, size_t rows, size_t n, char *msg, size_t msg_size);
 
+/* ---- ctx.c / decoder.c: the per-thread run state ---- */
+struct bert_ctx {
+    const bert_model *m;
+    bert__dnnl *d;
+    int n_threads;
+    bert_attn_mode mode;
+    char errmsg[512];
+
+    float *ws; /* one block, split below */
+    size_t ws_floats;
+    float **hidden;  /* [n_layers + 1] pointers: embeddings output, then each layer's output */
+    float *qkv;      /* [B, T, 3H] */
+    float *scores;   /* [B, heads, T, T] */
+    float *attn;     /* [B, T, H] attention context */
+    float *inter;    /* [B, T, I] */
+    float *pooled;   /* [B, H] */
+    float *logits;   /* [B, n_labels] or [B, T, n_labels] */
+    float *lm_rows;  /* [n, H] gathered rows for the LM head, then transformed in place */
+    float *lm_out;   /* [n, V] */
+    size_t lm_cap;   /* rows the two LM buffers hold */
+    size_t B, T;     /* the last successful run */
+    int all_hidden;  /* the last run kept every layer */
+    int valid;
+
+    /* incremental decoding (decoder.c): keys and values of every layer for one sequence */
+    float *kv;       /* [n_layers, 2, max_positions, H] */
+    size_t kv_len;   /* positions cached */
+    int kv_fill;     /* set during a prefill: layer() stores K and V */
+    float *step;     /* one token's buffers: x [H], qkv [3H], attn [H], inter [I], scores [P] */
+};
+
+bert__post bert__activation(bert_activation a);
+/* Grows the LM head buffers to n rows. */
+bert_status bert__lm_reserve(bert_ctx *ctx, size_t n);
+/* LM head on ctx->lm_rows[0..n) -> ctx->lm_out [n, V]; lm_rows is overwritten. */
+bert_status bert__lm_head_run(bert_ctx *ctx, size_t n, char *msg, size_t msg_size);
+/* decoder.c: keys/values of layer l for positions [0, T) of the fused qkv buffer [T, 3H]. */
+void bert__kv_store(bert_ctx *ctx, size_t l, const float *qkv, size_t T);
+void bert__kv_free(bert_ctx *ctx);
+/* kernels.c: one query against n cached keys/values per head: out[h] = softmax(q.K^T*scale).V */
+void bert__attn_step(const float *restrict q, const float *restrict k, const float *restrict v, size_t n,
+                     size_t heads, size_t dh, size_t H, float scale, float *restrict scores, float *restrict out);
+
 #endif

@@ -1,6 +1,7 @@
 /* Plain loops over raw arrays: no allocation, no oneDNN, no failure (callers checked the
  * preconditions). The heavy work is oneDNN's; these are the memory-bound pieces around it. */
 #include <float.h>
+#include <math.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -87,6 +88,36 @@ void bert__attn_scale_mask(float *restrict scores, const uint8_t *restrict mask,
                     row[j] = v;
                 }
             }
+        }
+    }
+}
+
+void bert__attn_step(const float *restrict q, const float *restrict k, const float *restrict v, size_t n,
+                     size_t heads, size_t dh, size_t H, float scale, float *restrict scores, float *restrict out)
+{
+    for (size_t h = 0; h < heads; h++) {
+        const float *qh = q + h * dh;
+        float mx = -FLT_MAX;
+        for (size_t j = 0; j < n; j++) {
+            const float *kj = k + j * H + h * dh;
+            float s = 0;
+            for (size_t d = 0; d < dh; d++)
+                s += qh[d] * kj[d];
+            scores[j] = s * scale;
+            mx = scores[j] > mx ? scores[j] : mx;
+        }
+        float sum = 0;
+        for (size_t j = 0; j < n; j++) {
+            scores[j] = expf(scores[j] - mx);
+            sum += scores[j];
+        }
+        float *oh = out + h * dh;
+        for (size_t d = 0; d < dh; d++)
+            oh[d] = 0;
+        for (size_t j = 0; j < n; j++) {
+            const float p = scores[j] / sum, *vj = v + j * H + h * dh;
+            for (size_t d = 0; d < dh; d++)
+                oh[d] += p * vj[d];
         }
     }
 }

@@ -4,6 +4,7 @@
 #define BERT_BERT_H
 
 #include <bert/export.h>
+#include <bert/generate.h>
 #include <bert/heads.h>
 #include <bert/log.h>
 #include <bert/model.h>

@@ -155,6 +155,19 @@ BERT_API const float *bert_ctx_logits(const bert_ctx *ctx);
  * valid until the next call on ctx. NULL (with bert_ctx_errmsg) for a model without an LM head
  * (BertForMaskedLM, BertLMHeadModel), before a run, or for a pair outside the last batch. */
 BERT_API const float *bert_ctx_lm_logits(bert_ctx *ctx, const size_t *rows, const size_t *positions, size_t n);
+/* ---- incremental (causal) decoding with a key/value cache, one sequence per ctx ----
+ * bert_ctx_prefill runs ids[0..n) with the causal mask and keeps every layer's keys and values;
+ * each bert_ctx_step then adds one token at the next position for the cost of one position, not a
+ * re-run of the prefix. Both leave the LM-head logits of the last position in
+ * bert_ctx_next_logits() ([vocab_size], valid until the next call on ctx). The cache holds at most
+ * max_position_embeddings positions: a step past that is BERT_E_TOO_LONG. Needs an LM head
+ * (BertLMHeadModel, BertForMaskedLM); any model may be run causally this way. */
+BERT_API bert_status bert_ctx_prefill(bert_ctx *ctx, const int32_t *ids, size_t n);
+BERT_API bert_status bert_ctx_step(bert_ctx *ctx, int32_t id);
+BERT_API const float *bert_ctx_next_logits(const bert_ctx *ctx);
+/* Positions held by the cache (0 after bert_ctx_run, which invalidates it). */
+BERT_API size_t bert_ctx_cache_len(const bert_ctx *ctx);
+
 /* Batch and sequence length of the last successful run. */
 BERT_API size_t bert_ctx_batch(const bert_ctx *ctx);
 BERT_API size_t bert_ctx_seq_len(const bert_ctx *ctx);

@@ -1,0 +1,35 @@
+#!/bin/sh
+# bert-generate end to end. Usage: test_bert_generate.sh BIN_DIR SHARED_DIR
+set -u
+bin=$1/bert-generate
+shared=$2
+model=$shared/models/tiny-causal
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+check() {
+    if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
+}
+
+# greedy: the text and ids of fixtures/tiny-causal/greedy_reference.json (prompt 0)
+"$bin" --model "$model" --max-new-tokens 24 --ids the quick brown fox > "$tmp/g.txt"; rc=$?
+[ $rc -eq 0 ] && head -1 "$tmp/g.txt" | grep -qxF 'the quick brown foxno pi 加 加 rotate hoop fiscal destinations discreetス baghdadno convictions destinationsス pathno clubs 加phic clubs rained compilations [unused36]'
+check "greedy text = reference" $?
+sed -n 2p "$tmp/g.txt" | grep -qx '101 1996 4248 2829 4419 3630 14255 1779 1779 24357 27669 10807 14345 29321 30233 13952 3630 20488 14345 30233 4130 3630 4184 1779 17926 4184 28270 22754 37'
+check "greedy ids = reference" $?
+# prompts from stdin, sampling reproducible by seed
+printf 'once upon a time\nthe film\n' | "$bin" --model "$model" --seed 5 --top-p 0.9 > "$tmp/s1.txt"; rc=$?
+printf 'once upon a time\nthe film\n' | "$bin" --model "$model" --seed 5 --top-p 0.9 > "$tmp/s2.txt"
+[ $rc -eq 0 ] && [ "$(wc -l < "$tmp/s1.txt")" -eq 2 ] && cmp -s "$tmp/s1.txt" "$tmp/s2.txt"
+check "stdin prompts, same seed -> same text" $?
+# errors
+"$bin" --model "$model" --top-p 1.5 x > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "top_p 1.5 is outside" "$tmp/err"; check "top-p 1.5 -> exit 2" $?
+"$bin" --model "$model" --temperature -1 x > /dev/null 2> "$tmp/err"; [ $? -eq 2 ]; check "negative temperature -> exit 2" $?
+echo "" | "$bin" --model "$model" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 3 ] && grep -q "prompt is empty" "$tmp/err"; check "empty prompt -> exit 3" $?
+"$bin" x > /dev/null 2>&1; [ $? -eq 2 ]; check "no --model -> exit 2" $?
+"$bin" --model "$shared/models/tiny-gelu-3labels" x > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 4 ] && grep -q "no LM head" "$tmp/err"; check "classifier model -> exit 4" $?
+"$bin" --help | grep -q "EXIT STATUS"; check "--help" $?
+[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }

@@ -1,0 +1,252 @@
+/* bert-generate: text generation with a causal BERT (BertLMHeadModel), streaming tokens. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bert/bert.h>
+
+#include "cli.h"
+
+static const char *prog = "bert-generate";
+
+static void usage(FILE *out)
+{
+    fprintf(out, "NAME\n"
+                 "    bert-generate - generate text with a causal BERT decoder (BertLMHeadModel)\n"
+                 "\n"
+                 "SYNOPSIS\n"
+                 "    bert-generate --model DIR [OPTIONS] [PROMPT...]\n"
+                 "\n"
+                 "DESCRIPTION\n"
+                 "    Tokenizes the prompt ([CLS] + WordPieces, no final [SEP], as transformers' generate\n"
+                 "    is given it), then adds one token at a time using the key/value cache, printing the\n"
+                 "    text as it grows. Without PROMPT words, each line of standard input is a prompt.\n"
+                 "    Decoding is greedy unless a sampling option is given.\n"
+                 "\n"
+                 "OPTIONS\n"
+                 "    --model DIR          the checkpoint folder (config.json, model.safetensors, vocab.txt)\n"
+                 "    --max-new-tokens N   at most N new tokens (default 20)\n"
+                 "    --sample             sample instead of greedy search (implied by the next four)\n"
+                 "    --temperature T      > 0 (default 1)\n"
+                 "    --top-k K            keep the K most likely tokens (default 50; 0 = all)\n"
+                 "    --top-p P            nucleus sampling, P in (0, 1] (default 1 = off)\n"
+                 "    --seed S             the same seed gives the same text (default 0)\n"
+                 "    --eos ID             stop after this token id (default: [SEP])\n"
+                 "    --ids                print the token ids after the text\n"
+                 "    --threads N          compute threads\n"
+                 "    -q                   no warnings;  -v  library logs;  -h, --help  this text\n"
+                 "\n"
+                 "EXIT STATUS\n"
+                 "    0 success, 2 bad usage or parameters, 3 bad input (empty or malformed prompt), 4 model\n"
+                 "    cannot be loaded or has no LM head, 5 other failures\n");
+}
+
+typedef struct stream {
+    const bert_tokenizer *tok;
+    int32_t *ids;
+    size_t n_prompt, n;
+    size_t printed; /* bytes of decoded text already written */
+    char *text;
+    size_t cap;
+} stream;
+
+/* Prints what the newest token added to the decoded text (the decoder's rules are per token, so
+ * the text written so far never changes). */
+static int on_token(int32_t id, void *user)
+{
+    stream *s = user;
+    s->ids[s->n++] = id;
+    size_t len = 0;
+    bert_status st = bert_tokenizer_decode(s->tok, s->ids, s->n, 1, s->text, s->cap, &len);
+    if (st == BERT_E_BUFFER_TOO_SMALL) {
+        char *t = realloc(s->text, len + 1);
+        if (!t)
+            return 1;
+        s->text = t;
+        s->cap = len + 1;
+        st = bert_tokenizer_decode(s->tok, s->ids, s->n, 1, s->text, s->cap, &len);
+    }
+    if (st != BERT_OK)
+        return 1;
+    if (len > s->printed)
+        fwrite(s->text + s->printed, 1, len - s->printed, stdout);
+    s->printed = len;
+    fflush(stdout);
+    return 0;
+}
+
+static int generate_one(bert_ctx *ctx, const bert_tokenizer *tok, const char *prompt, size_t len,
+                        const bert_generate_params *gp, int print_ids)
+{
+    bert_batch *b = NULL;
+    char err[512];
+    size_t bad;
+    if (bert_utf8_check(prompt, len, &bad) != BERT_OK) {
+        fprintf(stderr, "%s: prompt: malformed UTF-8 at byte %zu\n", prog, bad);
+        return CLI_ERR_INPUT;
+    }
+    if (bert_batch_new(&b, err, sizeof err) != BERT_OK)
+        return CLI_ERR_RUNTIME;
+    bert_text t = {prompt, len, NULL, 0};
+    if (bert_batch_encode(b, tok, &t, 1, NULL) != BERT_OK) {
+        fprintf(stderr, "%s: prompt: %s\n", prog, bert_batch_errmsg(b));
+        bert_batch_free(b);
+        return CLI_ERR_INPUT;
+    }
+    bert_batch_view v = bert_batch_get(b);
+    const size_t np = v.lengths[0] - 1; /* without the final [SEP] */
+    if (np < 2) {
+        fprintf(stderr, "%s: the prompt is empty\n", prog);
+        bert_batch_free(b);
+        return CLI_ERR_INPUT;
+    }
+    const size_t cap = np + gp->max_new_tokens;
+    stream s = {tok, calloc(cap, sizeof(int32_t)), np, 0, 0, NULL, 0};
+    int32_t *out = calloc(cap, sizeof *out);
+    int rc = CLI_OK;
+    if (!s.ids || !out) {
+        rc = CLI_ERR_RUNTIME;
+        goto done;
+    }
+    /* the prompt's own text first (all but its last id, which on_token adds and prints), then the
+     * stream of new tokens */
+    for (size_t i = 0; i + 1 < np; i++)
+        s.ids[s.n++] = v.ids[i];
+    if (on_token(v.ids[np - 1], &s)) {
+        rc = CLI_ERR_RUNTIME;
+        goto done;
+    }
+    size_t n = 0;
+    bert_status st = bert_generate(ctx, v.ids, np, gp, out, cap, &n, on_token, &s);
+    putchar('\n');
+    if (st != BERT_OK) {
+        fprintf(stderr, "%s: %s\n", prog, bert_ctx_errmsg(ctx));
+        rc = st == BERT_E_INVALID_ARG ? CLI_ERR_USAGE : CLI_ERR_RUNTIME;
+        goto done;
+    }
+    if (print_ids) {
+        for (size_t i = 0; i < n; i++)
+            printf(i ? " %d" : "%d", (int)out[i]);
+        putchar('\n');
+    }
+done:
+    free(s.ids);
+    free(s.text);
+    free(out);
+    bert_batch_free(b);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char *model = NULL;
+    bert_generate_params gp = bert_generate_default_params();
+    size_t threads = 0, v;
+    int print_ids = 0, quiet = 0, verbose = 0, first_word = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (!strcmp(a, "--sample")) {
+            gp.do_sample = 1;
+        } else if (!strcmp(a, "--ids")) {
+            print_ids = 1;
+        } else if (!strcmp(a, "-q")) {
+            quiet = 1;
+        } else if (!strcmp(a, "-v")) {
+            verbose = 1;
+        } else if (a[0] == '-' && a[1] == '-' && !val) {
+            fprintf(stderr, "%s: option %s needs a value (or is unknown; see --help)\n", prog, a);
+            return CLI_ERR_USAGE;
+        } else if (!strcmp(a, "--model")) {
+            model = argv[++i];
+        } else if (!strcmp(a, "--temperature") || !strcmp(a, "--top-p")) {
+            char *end;
+            double d = strtod(val, &end);
+            if (*end || end == val) {
+                fprintf(stderr, "%s: %s: '%s' is not a number\n", prog, a, val);
+                return CLI_ERR_USAGE;
+            }
+            *(!strcmp(a, "--temperature") ? &gp.temperature : &gp.top_p) = (float)d;
+            gp.do_sample = 1;
+            i++;
+        } else if (!strcmp(a, "--max-new-tokens") || !strcmp(a, "--top-k") || !strcmp(a, "--seed") ||
+                   !strcmp(a, "--eos") || !strcmp(a, "--threads")) {
+            if (cli_parse_size(val, &v) != 0) {
+                fprintf(stderr, "%s: %s: '%s' is not a non-negative integer\n", prog, a, val);
+                return CLI_ERR_USAGE;
+            }
+            if (!strcmp(a, "--max-new-tokens"))
+                gp.max_new_tokens = v;
+            else if (!strcmp(a, "--top-k"))
+                gp.top_k = v, gp.do_sample = 1;
+            else if (!strcmp(a, "--seed"))
+                gp.seed = v, gp.do_sample = 1;
+            else if (!strcmp(a, "--eos"))
+                gp.eos_id = (int32_t)v;
+            else
+                threads = v;
+            i++;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "%s: unknown option '%s' (see --help)\n", prog, a);
+            return CLI_ERR_USAGE;
+        } else {
+            first_word = i;
+            break;
+        }
+    }
+    if (!model) {
+        fprintf(stderr, "%s: --model DIR is required (a BertLMHeadModel checkpoint)\n", prog);
+        return CLI_ERR_USAGE;
+    }
+    if (verbose)
+        bert_log_set(cli_log_stderr, (void *)prog, BERT_LOG_DEBUG);
+    else if (!quiet)
+        bert_log_set(cli_log_stderr, (void *)prog, BERT_LOG_WARN);
+    char err[1024];
+    bert_model *m = NULL;
+    bert_ctx *ctx = NULL;
+    bert_ctx_params cp = bert_ctx_default_params();
+    cp.n_threads = (int)threads;
+    if (bert_model_load(model, NULL, &m, err, sizeof err) != BERT_OK || bert_ctx_new(m, &cp, &ctx, err, sizeof err)) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        bert_model_free(m);
+        return CLI_ERR_MODEL;
+    }
+    int rc = CLI_OK;
+    const bert_tokenizer *tok = bert_model_tokenizer(m);
+    bert_model_info info = bert_model_get_info(m);
+    if (!tok || (info.arch != BERT_ARCH_CAUSAL_LM && info.arch != BERT_ARCH_MASKED_LM)) {
+        fprintf(stderr, "%s: %s: %s has no LM head (or no vocab.txt) to generate with\n", prog, model, info.arch_name);
+        rc = CLI_ERR_MODEL;
+    } else if (first_word >= 0) {
+        size_t len = 0;
+        for (int i = first_word; i < argc; i++)
+            len += strlen(argv[i]) + 1;
+        char *p = malloc(len + 1);
+        if (!p) {
+            rc = CLI_ERR_RUNTIME;
+        } else {
+            p[0] = '\0';
+            for (int i = first_word; i < argc; i++) {
+                strcat(p, argv[i]);
+                if (i + 1 < argc)
+                    strcat(p, " ");
+            }
+            rc = generate_one(ctx, tok, p, strlen(p), &gp, print_ids);
+            free(p);
+        }
+    } else {
+        char *line = NULL;
+        size_t cap = 0, len = 0;
+        int r;
+        while (rc == CLI_OK && (r = cli_read_line(stdin, &line, &cap, &len)) == 1)
+            rc = generate_one(ctx, tok, line, len, &gp, print_ids);
+        free(line);
+    }
+    bert_ctx_free(ctx);
+    bert_model_free(m);
+    return rc;
+}
