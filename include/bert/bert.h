@@ -3,6 +3,7 @@
 #ifndef BERT_BERT_H
 #define BERT_BERT_H
 
+#include <bert/eval.h>
 #include <bert/export.h>
 #include <bert/generate.h>
 #include <bert/heads.h>

@@ -1,0 +1,245 @@
+#define _POSIX_C_SOURCE 200809L
+/* bert-glue: GLUE and SuperGLUE evaluation runs, one model folder per task. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bert/bert.h>
+
+#include "cli.h"
+
+static const char *prog = "bert-glue";
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "NAME\n"
+            "    bert-glue - evaluate BERT checkpoints on GLUE and SuperGLUE\n"
+            "\n"
+            "SYNOPSIS\n"
+            "    bert-glue --data DIR [--split dev|test] [--out DIR] [OPTIONS] TASK=MODEL_DIR...\n"
+            "\n"
+            "DESCRIPTION\n"
+            "    Runs each TASK with the model in MODEL_DIR. With --split dev (default) it reports the\n"
+            "    task's official metrics; with --split test it writes the leaderboard file (GLUE:\n"
+            "    index<TAB>prediction TSVs; SuperGLUE: the official JSONL) into --out. At the end it prints\n"
+            "    a Markdown table and, with --results, writes a JSON file of every metric.\n"
+            "\n"
+            "    GLUE tasks:      CoLA SST-2 MRPC STS-B QQP MNLI-m MNLI-mm QNLI RTE WNLI AX (AX: an MNLI\n"
+            "                     model on the diagnostic set)\n"
+            "    SuperGLUE tasks: BoolQ CB COPA MultiRC ReCoRD RTE-SG WiC WSC AX-b AX-g (RTE-SG is\n"
+            "                     SuperGLUE's RTE; COPA needs a BertForMultipleChoice checkpoint)\n"
+            "\n"
+            "OPTIONS\n"
+            "    --data DIR        the folder holding glue/ and superglue/ (as ../shared/data does)\n"
+            "    --split S         dev (metrics) or test (leaderboard files)\n"
+            "    --out DIR         where leaderboard/submission files go (created; default: . for test)\n"
+            "    --results FILE    write all results as JSON\n"
+            "    --predictions     also write OUT/<task>.predictions.jsonl (every example's prediction at\n"
+            "                      full precision; with --split dev, --out defaults to .)\n"
+            "    --markdown FILE   write the Markdown table to FILE instead of standard output\n"
+            "    --batch-size N    default 32;  --max-length N  default 128;  --threads N\n"
+            "    -q                no progress bar;  -h, --help  this text\n"
+            "\n"
+            "EXIT STATUS\n"
+            "    0 success, 2 bad usage, 3 bad data (the file and line are named), 4 a model cannot be\n"
+            "    loaded or does not fit its task (e.g. its labels do not cover the task's), 5 other\n"
+            "\n"
+            "EXAMPLE\n"
+            "    bert-glue --data ../shared/data SST-2=models/mini-sst2 STS-B=path/to/mini-stsb\n");
+}
+
+typedef struct bar {
+    int on;
+    const char *task;
+    double t0, last;
+} bar;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void progress(size_t done, size_t total, void *user)
+{
+    bar *b = user;
+    double t = now();
+    if (!b->on || (t - b->last < 0.2 && done < total))
+        return;
+    b->last = t;
+    double rate = t > b->t0 ? (double)done / (t - b->t0) : 0;
+    fprintf(stderr, "\r%s: %s %zu/%zu inputs, %.0f/s%s", prog, b->task, done, total, rate, done == total ? "\n" : "   ");
+}
+
+int main(int argc, char **argv)
+{
+    const char *data = NULL, *out_dir = NULL, *results = NULL, *markdown = NULL;
+    bert_eval_params ep = bert_eval_default_params();
+    size_t threads = 0;
+    int quiet = 0, first = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        size_t n;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (!strcmp(a, "-q")) {
+            quiet = 1;
+        } else if (!strcmp(a, "--predictions")) {
+            ep.predictions = 1;
+        } else if (a[0] == '-' && !v) {
+            fprintf(stderr, "%s: option %s needs a value (or is unknown; see --help)\n", prog, a);
+            return CLI_ERR_USAGE;
+        } else if (!strcmp(a, "--data")) {
+            data = argv[++i];
+        } else if (!strcmp(a, "--out")) {
+            out_dir = argv[++i];
+        } else if (!strcmp(a, "--results")) {
+            results = argv[++i];
+        } else if (!strcmp(a, "--markdown")) {
+            markdown = argv[++i];
+        } else if (!strcmp(a, "--split")) {
+            if (strcmp(v, "dev") && strcmp(v, "test")) {
+                fprintf(stderr, "%s: --split: '%s' is not dev or test\n", prog, v);
+                return CLI_ERR_USAGE;
+            }
+            ep.test = !strcmp(v, "test");
+            i++;
+        } else if (!strcmp(a, "--batch-size") || !strcmp(a, "--max-length") || !strcmp(a, "--threads")) {
+            if (cli_parse_size(v, &n) != 0 || n == 0) {
+                fprintf(stderr, "%s: %s: '%s' is not a positive integer\n", prog, a, v);
+                return CLI_ERR_USAGE;
+            }
+            if (!strcmp(a, "--batch-size"))
+                ep.batch_size = n;
+            else if (!strcmp(a, "--max-length"))
+                ep.max_length = n;
+            else
+                threads = n;
+            i++;
+        } else if (a[0] == '-') {
+            fprintf(stderr, "%s: unknown option '%s' (see --help)\n", prog, a);
+            return CLI_ERR_USAGE;
+        } else {
+            first = i;
+            break;
+        }
+    }
+    if (first < 0 || !data) {
+        fprintf(stderr, "%s: give --data DIR and at least one TASK=MODEL_DIR (see --help)\n", prog);
+        return CLI_ERR_USAGE;
+    }
+    const char *const *names = bert_eval_task_names();
+    for (int i = first; i < argc; i++) {
+        const char *eq = strchr(argv[i], '=');
+        int known = 0;
+        for (size_t k = 0; eq && names[k]; k++)
+            known |= strlen(names[k]) == (size_t)(eq - argv[i]) && !strncmp(names[k], argv[i], (size_t)(eq - argv[i]));
+        if (!eq || !known || !eq[1]) {
+            fprintf(stderr, "%s: '%s' is not TASK=MODEL_DIR with a known task (see --help)\n", prog, argv[i]);
+            return CLI_ERR_USAGE;
+        }
+    }
+    if ((ep.test || ep.predictions) && !out_dir)
+        out_dir = ".";
+    if (out_dir && mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "%s: %s: cannot create: %s\n", prog, out_dir, strerror(errno));
+        return CLI_ERR_USAGE;
+    }
+    ep.out_dir = out_dir;
+    bert_eval_result *res = calloc((size_t)(argc - first), sizeof *res);
+    if (!res)
+        return CLI_ERR_RUNTIME;
+    int rc = CLI_OK;
+    size_t done = 0;
+    for (int i = first; i < argc && rc == CLI_OK; i++) {
+        char task[32], err[1024];
+        const char *eq = strchr(argv[i], '=');
+        snprintf(task, sizeof task, "%.*s", (int)(eq - argv[i]), argv[i]);
+        const char *model_dir = eq + 1;
+        bert_model *m = NULL;
+        bert_ctx *ctx = NULL;
+        bert_ctx_params cp = bert_ctx_default_params();
+        cp.n_threads = (int)threads;
+        if (bert_model_load(model_dir, NULL, &m, err, sizeof err) != BERT_OK ||
+            bert_ctx_new(m, &cp, &ctx, err, sizeof err) != BERT_OK) {
+            fprintf(stderr, "%s: %s: %s\n", prog, task, err);
+            rc = CLI_ERR_MODEL;
+        } else {
+            char dir[4096];
+            int sg = 0;
+            for (size_t k = 0; names[k]; k++)
+                if (!strcmp(names[k], task))
+                    sg = k >= 11; /* the first eleven names are GLUE's */
+            snprintf(dir, sizeof dir, "%s/%s", data, sg ? "superglue" : "glue");
+            ep.data_dir = dir;
+            bar b = {!quiet && isatty(STDERR_FILENO), task, now(), 0};
+            ep.progress = progress;
+            ep.user = &b;
+            bert_status st = bert_eval_task(task, m, ctx, &ep, &res[done], err, sizeof err);
+            if (st != BERT_OK) {
+                fprintf(stderr, "%s: %s: %s\n", prog, task, err);
+                rc = st == BERT_E_LABEL || st == BERT_E_UNSUPPORTED ? CLI_ERR_MODEL
+                     : st == BERT_E_NOMEM || st == BERT_E_BACKEND  ? CLI_ERR_RUNTIME
+                                                                   : CLI_ERR_INPUT;
+            } else {
+                done++;
+            }
+        }
+        bert_ctx_free(ctx);
+        bert_model_free(m);
+    }
+    /* the Markdown table of what finished */
+    FILE *md = markdown ? fopen(markdown, "w") : stdout;
+    if (!md) {
+        fprintf(stderr, "%s: %s: cannot create\n", prog, markdown);
+        rc = rc ? rc : CLI_ERR_RUNTIME;
+    } else {
+        fprintf(md, "| task | split | examples | metrics | seconds | examples/s | file |\n|---|---|---|---|---|---|---|\n");
+        for (size_t i = 0; i < done; i++) {
+            fprintf(md, "| %s | %s | %zu | ", res[i].task, ep.test ? "test" : "dev", res[i].n_examples);
+            for (size_t k = 0; k < res[i].n_metrics; k++)
+                fprintf(md, "%s%s %.4f", k ? ", " : "", res[i].metric_name[k], res[i].metric[k]);
+            fprintf(md, "%s | %.2f | %.0f | %s |\n", res[i].n_metrics ? "" : "-", res[i].seconds,
+                    res[i].seconds > 0 ? (double)res[i].n_examples / res[i].seconds : 0.0,
+                    res[i].file[0] ? res[i].file : "-");
+        }
+        if (md != stdout)
+            fclose(md);
+    }
+    if (results) {
+        FILE *f = fopen(results, "w");
+        if (!f) {
+            fprintf(stderr, "%s: %s: cannot create\n", prog, results);
+            rc = rc ? rc : CLI_ERR_RUNTIME;
+        } else {
+            fprintf(f, "{\"split\": \"%s\", \"tasks\": {", ep.test ? "test" : "dev");
+            for (size_t i = 0; i < done; i++) {
+                fprintf(f, "%s\n  \"%s\": {\"examples\": %zu, \"seconds\": %.3f", i ? "," : "", res[i].task,
+                        res[i].n_examples, res[i].seconds);
+                for (size_t k = 0; k < res[i].n_metrics; k++) {
+                    if (isfinite(res[i].metric[k]))
+                        fprintf(f, ", \"%s\": %.17g", res[i].metric_name[k], res[i].metric[k]);
+                    else
+                        fprintf(f, ", \"%s\": null", res[i].metric_name[k]);
+                }
+                if (res[i].file[0]) {
+                    fputs(", \"file\": ", f);
+                    cli_json_string(f, res[i].file, strlen(res[i].file));
+                }
+                fputc('}', f);
+            }
+            fputs("\n}}\n", f);
+            fclose(f);
+        }
+    }
+    free(res);
+    return rc;
+}
