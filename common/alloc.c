@@ -6,29 +6,27 @@
 #include "common.h"
 
 #ifdef BERT_TESTING
-/* Fault injection for tests: fail_at counts down to the allocation that must fail. */
-static long fail_at = -1;
-static long n_allocs = 0;
+#include <stdatomic.h>
+/* Fault injection for tests: fail_at counts down to the allocation that must fail. Atomic, because
+ * the test build also runs the threaded tests (under ThreadSanitizer). */
+static atomic_long fail_at = -1;
+static atomic_long n_allocs = 0;
 
 long bert__alloc_fail_after(long k)
 {
-    long n = n_allocs;
-    n_allocs = 0;
-    fail_at = k;
+    long n = atomic_exchange(&n_allocs, 0);
+    atomic_store(&fail_at, k);
     return n;
 }
 
 static int should_fail(void)
 {
-    n_allocs++;
-    if (fail_at < 0)
+    atomic_fetch_add(&n_allocs, 1);
+    if (atomic_load(&fail_at) < 0)
         return 0;
-    if (fail_at == 0) {
-        fail_at = -1;
-        return 1;
-    }
-    fail_at--;
-    return 0;
+    /* the thread that takes the count from 0 to -1 fails; others pass */
+    long v = atomic_fetch_sub(&fail_at, 1);
+    return v == 0;
 }
 #else
 static int should_fail(void)

@@ -75,6 +75,11 @@ bert_status bert__glue_read(const bert__task *t, const char *path, int test, ber
                             size_t err_size);
 bert_status bert__superglue_read(const bert__task *t, const char *path, int test, bert__dataset *ds, char *err,
                                  size_t err_size);
+/* the readers on bytes in memory (path only names them in messages); ds must be zeroed with its task set */
+bert_status bert__glue_parse(const bert__task *t, const char *data, size_t len, const char *path, int test,
+                             bert__dataset *ds, char *err, size_t err_size);
+bert_status bert__superglue_parse(const bert__task *t, const char *data, size_t len, const char *path, int test,
+                                  bert__dataset *ds, char *err, size_t err_size);
 /* helpers for readers */
 bert__example *bert__ds_add_example(bert__dataset *ds, const char *id, size_t id_len);
 bert__instance *bert__ds_add_instance(bert__dataset *ds, const char *a, size_t a_len, const char *b, size_t b_len);

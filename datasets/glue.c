@@ -31,14 +31,10 @@ static size_t split(const char *line, size_t len, field *f, size_t max)
     return k;
 }
 
-bert_status bert__glue_read(const bert__task *t, const char *path, int test, bert__dataset *ds, char *err,
-                            size_t err_size)
+bert_status bert__glue_parse(const bert__task *t, const char *data, size_t len, const char *path, int test,
+                        bert__dataset *ds, char *err, size_t err_size)
 {
-    char *data = NULL;
-    size_t len = 0;
-    bert_status st = bert__read_file(path, &data, &len, err, err_size);
-    if (st != BERT_OK)
-        return st;
+    bert_status st = BERT_OK;
     const bert__tsv *L = test ? &t->test_tsv : &t->dev_tsv;
     size_t pos = 0, lineno = 0, row = 0;
     if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
@@ -106,6 +102,17 @@ bert_status bert__glue_read(const bert__task *t, const char *path, int test, ber
             }
         }
     }
+    return st;
+}
+
+bert_status bert__glue_read(const bert__task *t, const char *path, int test, bert__dataset *ds, char *err,
+                        size_t err_size)
+{
+    char *data = NULL;
+    size_t len = 0;
+    bert_status st = bert__read_file(path, &data, &len, err, err_size);
+    if (st == BERT_OK)
+        st = bert__glue_parse(t, data, len, path, test, ds, err, err_size);
     bert__free(data);
     return st;
 }

@@ -323,14 +323,10 @@ static bert_status record(reader *r, bert__dataset *ds, json_t *o)
     return BERT_OK;
 }
 
-bert_status bert__superglue_read(const bert__task *t, const char *path, int test, bert__dataset *ds, char *err,
-                                 size_t err_size)
+bert_status bert__superglue_parse(const bert__task *t, const char *data, size_t len, const char *path, int test,
+                        bert__dataset *ds, char *err, size_t err_size)
 {
-    char *data = NULL;
-    size_t len = 0;
-    bert_status st = bert__read_file(path, &data, &len, err, err_size);
-    if (st != BERT_OK)
-        return st;
+    bert_status st = BERT_OK;
     reader r = {t, path, 0, test, err, err_size};
     size_t pos = 0;
     while (pos < len && st == BERT_OK) {
@@ -354,6 +350,17 @@ bert_status bert__superglue_read(const bert__task *t, const char *path, int test
         st = record(&r, ds, o);
         json_decref(o);
     }
+    return st;
+}
+
+bert_status bert__superglue_read(const bert__task *t, const char *path, int test, bert__dataset *ds, char *err,
+                        size_t err_size)
+{
+    char *data = NULL;
+    size_t len = 0;
+    bert_status st = bert__read_file(path, &data, &len, err, err_size);
+    if (st == BERT_OK)
+        st = bert__superglue_parse(t, data, len, path, test, ds, err, err_size);
     bert__free(data);
     return st;
 }

@@ -90,18 +90,15 @@ static const struct {
     {"BertForMultipleChoice", BERT_ARCH_MULTIPLE_CHOICE},
 };
 
-bert_status bert__config_read(const char *path, bert__config *cfg, char *errbuf, size_t errbuf_size)
+bert_status bert__config_parse(const char *data, size_t len, const char *path, bert__config *cfg, char *errbuf,
+                               size_t errbuf_size)
 {
     bert_status st = BERT_OK;
-    char *data = NULL;
-    size_t len = 0;
     json_t *root = NULL;
     json_error_t jerr;
     bert_model_info *in = &cfg->info;
 
     memset(cfg, 0, sizeof *cfg);
-    if ((st = bert__read_file(path, &data, &len, errbuf, errbuf_size)) != BERT_OK)
-        return st;
     root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
         st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT, "%s:%d:%d (byte %d): invalid JSON: %s", path,
@@ -256,8 +253,19 @@ bert_status bert__config_read(const char *path, bert__config *cfg, char *errbuf,
     }
 fail:
     json_decref(root);
-    bert__free(data);
     if (st != BERT_OK)
         bert__config_free(cfg);
+    return st;
+}
+
+bert_status bert__config_read(const char *path, bert__config *cfg, char *errbuf, size_t errbuf_size)
+{
+    char *data = NULL;
+    size_t len = 0;
+    memset(cfg, 0, sizeof *cfg);
+    bert_status st = bert__read_file(path, &data, &len, errbuf, errbuf_size);
+    if (st == BERT_OK)
+        st = bert__config_parse(data, len, path, cfg, errbuf, errbuf_size);
+    bert__free(data);
     return st;
 }

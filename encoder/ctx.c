@@ -300,33 +300,34 @@ size_t bert_ctx_seq_len(const bert_ctx *ctx)
     return ctx && ctx->valid ? ctx->T : 0;
 }
 
-const float *bert_ctx_lm_logits(bert_ctx *ctx, const size_t *rows, const size_t *positions, size_t n)
+bert_status bert__ctx_lm_logits(bert_ctx *ctx, const size_t *rows, const size_t *positions, size_t n, const float **out)
 {
+    *out = NULL;
     if (!ctx)
-        return NULL;
+        return BERT_E_INVALID_ARG;
     const bert_model *m = ctx->m;
     const bert_model_info *in = &m->cfg.info;
     const size_t H = in->hidden_size;
     ctx->errmsg[0] = '\0';
     if (!m->lm.decoder.w) {
         snprintf(ctx->errmsg, sizeof ctx->errmsg, "bert_ctx_lm_logits: %s has no LM head", in->arch_name);
-        return NULL;
+        return BERT_E_UNSUPPORTED;
     }
     if (!ctx->valid || !rows || !positions || n == 0) {
         snprintf(ctx->errmsg, sizeof ctx->errmsg, "bert_ctx_lm_logits: no run yet, or no positions asked for");
-        return NULL;
+        return BERT_E_STATE;
     }
     for (size_t i = 0; i < n; i++) {
         if (rows[i] >= ctx->B || positions[i] >= ctx->T) {
             snprintf(ctx->errmsg, sizeof ctx->errmsg,
                      "bert_ctx_lm_logits: pair %zu (row %zu, position %zu) is outside the last batch %zu x %zu", i,
                      rows[i], positions[i], ctx->B, ctx->T);
-            return NULL;
+            return BERT_E_INVALID_ARG;
         }
     }
     if (bert__lm_reserve(ctx, n) != BERT_OK) {
         snprintf(ctx->errmsg, sizeof ctx->errmsg, "bert_ctx_lm_logits: allocating logits for %zu positions", n);
-        return NULL;
+        return BERT_E_NOMEM;
     }
     const float *last = ctx->hidden[in->n_layers];
     for (size_t i = 0; i < n; i++)
@@ -338,9 +339,16 @@ const float *bert_ctx_lm_logits(bert_ctx *ctx, const size_t *rows, const size_t 
     omp_set_num_threads(prev_threads);
     if (st != BERT_OK) {
         snprintf(ctx->errmsg, sizeof ctx->errmsg, "bert_ctx_lm_logits: %s", msg);
-        return NULL;
+        return st;
     }
-    return ctx->lm_out;
+    *out = ctx->lm_out;
+    return BERT_OK;
+}
+
+const float *bert_ctx_lm_logits(bert_ctx *ctx, const size_t *rows, const size_t *positions, size_t n)
+{
+    const float *out = NULL;
+    return bert__ctx_lm_logits(ctx, rows, positions, n, &out) == BERT_OK ? out : NULL;
 }
 
 bert_status bert__lm_reserve(bert_ctx *ctx, size_t n)

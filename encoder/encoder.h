@@ -22,6 +22,9 @@ typedef struct bert__config {
 } bert__config;
 
 bert_status bert__config_read(const char *path, bert__config *cfg, char *errbuf, size_t errbuf_size);
+/* The same on bytes in memory (path only names them in messages). */
+bert_status bert__config_parse(const char *data, size_t len, const char *path, bert__config *cfg, char *errbuf,
+                               size_t errbuf_size);
 void bert__config_free(bert__config *cfg);
 
 /* ---- safetensors.c: mapped, validated checkpoint files ---- */
@@ -168,6 +171,9 @@ struct bert_ctx {
 };
 
 bert__post bert__activation(bert_activation a);
+/* bert_ctx_lm_logits with its status. */
+bert_status bert__ctx_lm_logits(bert_ctx *ctx, const size_t *rows, const size_t *positions, size_t n,
+                                const float **out);
 /* Grows the LM head buffers to n rows. */
 bert_status bert__lm_reserve(bert_ctx *ctx, size_t n);
 /* LM head on ctx->lm_rows[0..n) -> ctx->lm_out [n, V]; lm_rows is overwritten. */

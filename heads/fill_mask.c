@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../encoder/encoder.h"
 #include "head.h"
 
 static bert_status check_fill(const bert_model *m, const bert_head_params *p, char *errbuf, size_t errbuf_size)
@@ -43,9 +44,10 @@ static bert_status run_fill(const bert_head *h, bert_ctx *ctx, const bert_batch 
         }
         if (n == 0)
             continue;
-        const float *logits = bert_ctx_lm_logits(ctx, rows, pos, n);
-        if (!logits)
-            return bert__result_fail(r, BERT_E_INTERNAL, "fill-mask: %s", bert_ctx_errmsg(ctx));
+        const float *logits = NULL;
+        bert_status st = bert__ctx_lm_logits(ctx, rows, pos, n, &logits);
+        if (st != BERT_OK)
+            return bert__result_fail(r, st, "fill-mask: %s", bert_ctx_errmsg(ctx));
         for (size_t m = 0; m < n; m++) {
             const float *l = logits + m * V;
             float mx = l[0];

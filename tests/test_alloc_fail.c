@@ -126,9 +126,60 @@ static void test_model_load_and_run_walk(void **state)
     assert_true(k > 10 && k < MAX_WALK);
 }
 
+static void test_heads_walk(void **state)
+{
+    (void)state;
+    static const char *const models[3] = {"mini-conll03-ner", "tiny-gelu-3labels", "tiny-causal"};
+    for (int mi = 0; mi < 3; mi++) {
+        char dir[512], err[512];
+        snprintf(dir, sizeof dir, "%s/models/%s", test_shared_dir(), models[mi]);
+        bert_model *m = NULL;
+        bert_ctx *c = NULL;
+        assert_int_equal(bert_model_load(dir, NULL, &m, err, sizeof err), BERT_OK);
+        assert_int_equal(bert_ctx_new(m, NULL, &c, err, sizeof err), BERT_OK);
+        bert_text t[2] = {{"Peter Blackburn visited Brussels and [MASK] Paris.", 49, NULL, 0},
+                          {"EU rejects German call to boycott British lamb.", 47, NULL, 0}};
+        long k;
+        for (k = 0; k < MAX_WALK; k++) {
+            bert_batch *b = NULL;
+            bert_result *r = NULL;
+            bert_head *h = NULL;
+            bert_head_params hp = bert_head_default_params();
+            hp.aggregation = BERT_AGG_AVERAGE;
+            hp.name = mi == 2 ? "fill-mask" : NULL;
+            bert__alloc_fail_after(k);
+            bert_status st = bert_batch_new(&b, err, sizeof err);
+            if (st == BERT_OK)
+                st = bert_result_new(&r, err, sizeof err);
+            if (st == BERT_OK)
+                st = bert_head_new(m, &hp, &h, err, sizeof err);
+            if (st == BERT_OK)
+                st = bert_batch_encode(b, bert_model_tokenizer(m), t, 2, NULL);
+            if (st == BERT_OK)
+                st = bert_head_run(h, c, b, t, r);
+            bert__alloc_fail_after(-1);
+            if (st != BERT_OK) {
+                assert_int_equal(st, BERT_E_NOMEM);
+                if (r)
+                    assert_int_equal(bert_result_n_rows(r), 0);
+            }
+            bert_head_free(h);
+            bert_result_free(r);
+            bert_batch_free(b);
+            if (st == BERT_OK)
+                break;
+        }
+        printf("%s head: %ld allocations failed in turn\n", models[mi], k);
+        assert_true(k > 3 && k < MAX_WALK);
+        bert_ctx_free(c);
+        bert_model_free(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_heads_walk),
         cmocka_unit_test(test_model_load_and_run_walk),
         cmocka_unit_test(test_tokenizer_load_walk),
         cmocka_unit_test(test_batch_encode_walk),

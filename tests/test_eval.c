@@ -210,13 +210,14 @@ static void test_runner_matches_reference_dev_and_writes_test_files(void **state
         /* metrics = metrics.json within 1e-6 */
         char rel[256];
         snprintf(rel, sizeof rel, "fixtures/%s/metrics.json", models[k]);
-        json_t *mj = json_object_get(test_read_json(test_shared_path(rel)), "dev_metrics");
+        json_t *mroot = test_read_json(test_shared_path(rel)), *mj = json_object_get(mroot, "dev_metrics");
         for (size_t i = 0; i < r.n_metrics; i++) {
             double want = json_number_value(json_object_get(mj, r.metric_name[i]));
             printf("%s dev %s: %.10f (metrics.json %.10f)\n", tasks[k], r.metric_name[i], r.metric[i], want);
             assert_true(fabs(r.metric[i] - want) < 1e-6);
         }
         assert_true(r.n_metrics >= 1);
+        json_decref(mroot);
         /* predictions = the reference: labels identical, values within 1e-4 */
         snprintf(rel, sizeof rel, "fixtures/%s/dev_reference.jsonl", models[k]);
         json_t *ref = test_read_jsonl(test_shared_path(rel));

@@ -57,18 +57,14 @@ static bert_status read_token(const char *path, json_t *root, const char *key, c
     return BERT_OK;
 }
 
-bert_status bert__tokenizer_config_read(const char *path, bert_tokenizer_config *cfg, bert__config_strings *owned,
-                                        char *errbuf, size_t errbuf_size)
+bert_status bert__tokenizer_config_parse(const char *data, size_t len, const char *path, bert_tokenizer_config *cfg,
+                                         bert__config_strings *owned, char *errbuf, size_t errbuf_size)
 {
     bert_status st = BERT_OK;
-    char *data = NULL;
-    size_t len = 0;
     json_t *root = NULL;
     json_error_t jerr;
 
     memset(owned, 0, sizeof *owned);
-    if ((st = bert__read_file(path, &data, &len, errbuf, errbuf_size)) != BERT_OK)
-        return st;
     root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
         st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT, "%s:%d:%d (byte %d): invalid JSON: %s", path,
@@ -144,8 +140,20 @@ bert_status bert__tokenizer_config_read(const char *path, bert_tokenizer_config 
     }
 fail:
     json_decref(root);
-    bert__free(data);
     if (st != BERT_OK)
         bert__config_strings_free(owned);
+    return st;
+}
+
+bert_status bert__tokenizer_config_read(const char *path, bert_tokenizer_config *cfg, bert__config_strings *owned,
+                                        char *errbuf, size_t errbuf_size)
+{
+    char *data = NULL;
+    size_t len = 0;
+    memset(owned, 0, sizeof *owned);
+    bert_status st = bert__read_file(path, &data, &len, errbuf, errbuf_size);
+    if (st == BERT_OK)
+        st = bert__tokenizer_config_parse(data, len, path, cfg, owned, errbuf, errbuf_size);
+    bert__free(data);
     return st;
 }

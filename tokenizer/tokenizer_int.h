@@ -71,6 +71,9 @@ typedef struct bert__config_strings {
 bert_status bert__tokenizer_config_read(const char *path, bert_tokenizer_config *cfg, bert__config_strings *owned,
                                         char *errbuf, size_t errbuf_size);
 void bert__config_strings_free(bert__config_strings *s);
+/* The same on bytes in memory (path only names them in messages). */
+bert_status bert__tokenizer_config_parse(const char *data, size_t len, const char *path, bert_tokenizer_config *cfg,
+                                         bert__config_strings *owned, char *errbuf, size_t errbuf_size);
 
 /* ---- normalize.c: per-code-point rules of HF's BertNormalizer and BertPreTokenizer ---- */
 int bert__cp_is_whitespace(int32_t c); /* Unicode White_Space (Rust char::is_whitespace) */
