@@ -8,4 +8,4 @@ apt-get install -y --no-install-recommends \
     build-essential cmake pkg-config \
     libdnnl-dev ocl-icd-opencl-dev \
     libutf8proc-dev libjansson-dev libcmocka-dev \
-    parallel
+    parallel clang libclang-rt-14-dev

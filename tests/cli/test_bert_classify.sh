@@ -69,6 +69,9 @@ cp "$src/models/mini-sst2/config.json" "$src/models/mini-sst2/vocab.txt" "$tmp/b
 printf 'a fine film\tpositive\nawful\tmeh\n' > "$tmp/gold.tsv"
 "$bin" --input tsv --label-col 2 "$tmp/gold.tsv" > /dev/null 2> "$tmp/err"; rc=$?
 [ $rc -eq 3 ] && grep -q "gold.tsv:2: unknown label 'meh'" "$tmp/err"; check "unknown gold label -> exit 3, line 2" $?
+printf 'only one column\n' > "$tmp/cols.tsv"
+"$bin" --pair "$tmp/cols.tsv" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 3 ] && grep -q "cols.tsv:1: column 2 is missing (the line has 1)" "$tmp/err"; check "TSV missing column -> exit 3" $?
 printf '{"sentence": "a fine film", "y": 1}\n{"text": "no field"}\n' > "$tmp/in.jsonl"
 "$bin" --input jsonl --text-field sentence --label-field y "$tmp/in.jsonl" > /dev/null 2> "$tmp/err"; rc=$?
 [ $rc -eq 3 ] && grep -q 'in.jsonl:2: field "sentence" is missing' "$tmp/err"; check "JSONL missing field -> exit 3, line 2" $?
