@@ -6,6 +6,8 @@
 
 #include <jansson.h>
 
+#include "../common/json.h"
+
 #include "encoder.h"
 
 void bert__config_free(bert__config *cfg)
@@ -95,20 +97,11 @@ bert_status bert__config_parse(const char *data, size_t len, const char *path, b
 {
     bert_status st = BERT_OK;
     json_t *root = NULL;
-    json_error_t jerr;
     bert_model_info *in = &cfg->info;
 
     memset(cfg, 0, sizeof *cfg);
-    root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT, "%s:%d:%d (byte %d): invalid JSON: %s", path,
-                              jerr.line, jerr.column, jerr.position, jerr.text);
+    if ((st = bert__json_object(data, len, path, &root, errbuf, errbuf_size)) != BERT_OK)
         goto fail;
-    }
-    if (!json_is_object(root)) {
-        st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT, "%s: top level must be a JSON object", path);
-        goto fail;
-    }
     json_t *mt = json_object_get(root, "model_type");
     if (json_is_string(mt) && strcmp(json_string_value(mt), "bert") != 0) {
         st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_UNSUPPORTED,

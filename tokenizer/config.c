@@ -4,6 +4,8 @@
 
 #include <jansson.h>
 
+#include "../common/json.h"
+
 #include "tokenizer_int.h"
 
 static const char *const special_keys[BERT__N_SPECIAL] = {"unk_token", "sep_token", "pad_token", "cls_token",
@@ -62,19 +64,10 @@ bert_status bert__tokenizer_config_parse(const char *data, size_t len, const cha
 {
     bert_status st = BERT_OK;
     json_t *root = NULL;
-    json_error_t jerr;
 
     memset(owned, 0, sizeof *owned);
-    root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT, "%s:%d:%d (byte %d): invalid JSON: %s", path,
-                              jerr.line, jerr.column, jerr.position, jerr.text);
+    if ((st = bert__json_object(data, len, path, &root, errbuf, errbuf_size)) != BERT_OK)
         goto fail;
-    }
-    if (!json_is_object(root)) {
-        st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT, "%s: top level must be a JSON object", path);
-        goto fail;
-    }
     if ((st = read_bool(path, root, "do_lower_case", &cfg->do_lower_case, 0, errbuf, errbuf_size)) != BERT_OK ||
         (st = read_bool(path, root, "strip_accents", &cfg->strip_accents, 1, errbuf, errbuf_size)) != BERT_OK ||
         (st = read_bool(path, root, "tokenize_chinese_chars", &cfg->tokenize_chinese_chars, 0, errbuf,
