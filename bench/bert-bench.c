@@ -20,6 +20,7 @@
 
 #include <bert/bert.h>
 
+#include "bench.h"
 #include "cli.h"
 
 static const char *prog = "bert-bench";
@@ -45,6 +46,8 @@ static void usage(FILE *out)
                  "SYNOPSIS\n"
                  "    bert-bench tokenizer [--model DIR] [--reps N] [--batch N] FILE...\n"
                  "    bert-bench load [--model DIR] [--reps N]\n"
+                 "    bert-bench model [--model DIR] [--threads N] [--reps N]\n"
+                 "    bert-bench make-model DIR [--layers 12] [--hidden 768] [--heads 12] [--intermediate 3072]\n"
                  "\n"
                  "DESCRIPTION\n"
                  "    tokenizer   single-thread WordPiece throughput on FILE (one text per line): one line\n"
@@ -55,6 +58,10 @@ static void usage(FILE *out)
                  "    load        model load time (config, weights, conversion to F32, tokenizer) and peak\n"
                  "                resident memory, each rep in a fresh child process (default 5 reps); the\n"
                  "                RSS of a child that loads nothing is reported alongside as the baseline.\n"
+                 "    model       encoder latency and throughput (fp32) on the workloads of issue #8: 1x128,\n"
+                 "                8x128, 32 sequences of 16..64 tokens padded to 64, 1x512; median and min ms,\n"
+                 "                sequences/s, real tokens/s, GFLOP/s of the padded batch (default 10 reps)\n"
+                 "    make-model  writes a random bert-base-shaped HF folder (F32, seeded) for the above\n"
                  "\n"
                  "OPTIONS\n"
                  "    --model DIR   tokenizer folder (default: the embedded default model)\n"
@@ -317,6 +324,10 @@ int main(int argc, char **argv)
         return bench_tokenizer(argc - 2, argv + 2);
     if (!strcmp(argv[1], "load"))
         return bench_load(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "model"))
+        return bench_model(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "make-model"))
+        return bench_make_model(argc - 2, argv + 2);
     fprintf(stderr, "%s: unknown benchmark '%s' (see --help)\n", prog, argv[1]);
     return CLI_ERR_USAGE;
 }

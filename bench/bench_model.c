@@ -1,0 +1,289 @@
+/* bert-bench make-model / model: the encoder workloads of issue #8 on our side only (the side-by-side
+ * comparison with ONNX Runtime and PyTorch is not built yet). Timings are medians and minima of
+ * repeated runs, never asserted by tests. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <bert/bert.h>
+
+#include "bench.h"
+#include "cli.h"
+
+static const char *prog = "bert-bench";
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+typedef struct tensor_spec {
+    char name[128];
+    size_t rows, cols; /* cols 0: a vector */
+    int ones;          /* LayerNorm weights start at 1 */
+} tensor_spec;
+
+/* Writes a random BertForSequenceClassification folder (F32, seeded): speed does not depend on the
+ * values. The tokenizer files are copied from the default model. */
+int bench_make_model(int argc, char **argv)
+{
+    const char *dir = NULL;
+    size_t L = 12, H = 768, A = 12, I = 3072, V = 30522, P = 512;
+    uint64_t seed = 1234;
+    for (int i = 0; i < argc; i++) {
+        size_t *dst = !strcmp(argv[i], "--layers")         ? &L
+                      : !strcmp(argv[i], "--hidden")       ? &H
+                      : !strcmp(argv[i], "--heads")        ? &A
+                      : !strcmp(argv[i], "--intermediate") ? &I
+                                                           : NULL;
+        if (dst && i + 1 < argc && cli_parse_size(argv[i + 1], dst) == 0 && *dst) {
+            i++;
+        } else if (argv[i][0] != '-' && !dir) {
+            dir = argv[i];
+        } else {
+            fprintf(stderr, "%s make-model: bad argument '%s'\n", prog, argv[i]);
+            return CLI_ERR_USAGE;
+        }
+    }
+    if (!dir || H % A) {
+        fprintf(stderr, "%s make-model: give DIR (and a hidden size divisible by the heads)\n", prog);
+        return CLI_ERR_USAGE;
+    }
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "%s: %s: %s\n", prog, dir, strerror(errno));
+        return CLI_ERR_INPUT;
+    }
+    size_t n = 0, cap = 16 + 16 * L;
+    tensor_spec *t = calloc(cap, sizeof *t);
+    if (!t)
+        return CLI_ERR_RUNTIME;
+#define ADD(r, c, one, ...)                                                                                            \
+    do {                                                                                                               \
+        snprintf(t[n].name, sizeof t[n].name, __VA_ARGS__);                                                            \
+        t[n].rows = (r);                                                                                               \
+        t[n].cols = (c);                                                                                               \
+        t[n].ones = (one);                                                                                             \
+        n++;                                                                                                           \
+    } while (0)
+    ADD(V, H, 0, "bert.embeddings.word_embeddings.weight");
+    ADD(P, H, 0, "bert.embeddings.position_embeddings.weight");
+    ADD(2, H, 0, "bert.embeddings.token_type_embeddings.weight");
+    ADD(H, 0, 1, "bert.embeddings.LayerNorm.weight");
+    ADD(H, 0, 0, "bert.embeddings.LayerNorm.bias");
+    static const char *const qkv[3] = {"query", "key", "value"};
+    for (size_t l = 0; l < L; l++) {
+        for (int k = 0; k < 3; k++) {
+            ADD(H, H, 0, "bert.encoder.layer.%zu.attention.self.%s.weight", l, qkv[k]);
+            ADD(H, 0, 0, "bert.encoder.layer.%zu.attention.self.%s.bias", l, qkv[k]);
+        }
+        ADD(H, H, 0, "bert.encoder.layer.%zu.attention.output.dense.weight", l);
+        ADD(H, 0, 0, "bert.encoder.layer.%zu.attention.output.dense.bias", l);
+        ADD(H, 0, 1, "bert.encoder.layer.%zu.attention.output.LayerNorm.weight", l);
+        ADD(H, 0, 0, "bert.encoder.layer.%zu.attention.output.LayerNorm.bias", l);
+        ADD(I, H, 0, "bert.encoder.layer.%zu.intermediate.dense.weight", l);
+        ADD(I, 0, 0, "bert.encoder.layer.%zu.intermediate.dense.bias", l);
+        ADD(H, I, 0, "bert.encoder.layer.%zu.output.dense.weight", l);
+        ADD(H, 0, 0, "bert.encoder.layer.%zu.output.dense.bias", l);
+        ADD(H, 0, 1, "bert.encoder.layer.%zu.output.LayerNorm.weight", l);
+        ADD(H, 0, 0, "bert.encoder.layer.%zu.output.LayerNorm.bias", l);
+    }
+    ADD(H, H, 0, "bert.pooler.dense.weight");
+    ADD(H, 0, 0, "bert.pooler.dense.bias");
+    ADD(2, H, 0, "classifier.weight");
+    ADD(2, 0, 0, "classifier.bias");
+#undef ADD
+    /* header */
+    size_t hcap = n * 200 + 64, hl = 0, off = 0;
+    char *hdr = malloc(hcap);
+    if (!hdr) {
+        free(t);
+        return CLI_ERR_RUNTIME;
+    }
+    hl += (size_t)snprintf(hdr + hl, hcap - hl, "{\"__metadata__\":{\"format\":\"pt\"}");
+    for (size_t i = 0; i < n; i++) {
+        size_t bytes = t[i].rows * (t[i].cols ? t[i].cols : 1) * 4;
+        if (t[i].cols)
+            hl += (size_t)snprintf(hdr + hl, hcap - hl, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[%zu,%zu],\"data_offsets\":[%zu,%zu]}",
+                                   t[i].name, t[i].rows, t[i].cols, off, off + bytes);
+        else
+            hl += (size_t)snprintf(hdr + hl, hcap - hl, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[%zu],\"data_offsets\":[%zu,%zu]}",
+                                   t[i].name, t[i].rows, off, off + bytes);
+        off += bytes;
+    }
+    hl += (size_t)snprintf(hdr + hl, hcap - hl, "}");
+    while (hl % 8)
+        hdr[hl++] = ' ';
+    char path[4096];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    FILE *f = fopen(path, "wb");
+    int rc = CLI_OK;
+    if (!f) {
+        fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+        rc = CLI_ERR_INPUT;
+        goto done;
+    }
+    unsigned char len8[8];
+    for (int b = 0; b < 8; b++)
+        len8[b] = (unsigned char)((hl >> (8 * b)) & 0xFF);
+    fwrite(len8, 1, 8, f);
+    fwrite(hdr, 1, hl, f);
+    float buf[4096];
+    for (size_t i = 0; i < n && rc == CLI_OK; i++) {
+        size_t left = t[i].rows * (t[i].cols ? t[i].cols : 1);
+        while (left) {
+            size_t k = left < 4096 ? left : 4096;
+            for (size_t j = 0; j < k; j++)
+                buf[j] = t[i].ones ? 1.f : (float)((double)(splitmix64(&seed) >> 40) / (double)(1 << 24) - 0.5) * 0.04f;
+            if (fwrite(buf, sizeof(float), k, f) != k)
+                rc = CLI_ERR_RUNTIME;
+            left -= k;
+        }
+    }
+    if (fclose(f) != 0)
+        rc = CLI_ERR_RUNTIME;
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    f = fopen(path, "w");
+    if (!f) {
+        rc = CLI_ERR_INPUT;
+        goto done;
+    }
+    fprintf(f,
+            "{\"architectures\": [\"BertForSequenceClassification\"], \"model_type\": \"bert\", \"hidden_act\": \"gelu\",\n"
+            " \"vocab_size\": %zu, \"hidden_size\": %zu, \"num_hidden_layers\": %zu, \"num_attention_heads\": %zu,\n"
+            " \"intermediate_size\": %zu, \"max_position_embeddings\": %zu, \"type_vocab_size\": 2,\n"
+            " \"layer_norm_eps\": 1e-12, \"id2label\": {\"0\": \"LABEL_0\", \"1\": \"LABEL_1\"}, \"dtype\": \"float32\"}\n",
+            V, H, L, A, I, P);
+    fclose(f);
+    /* the tokenizer of the default model (same 30522-token uncased vocabulary) */
+    static const char *const files[2] = {"vocab.txt", "tokenizer_config.json"};
+    for (int k = 0; k < 2; k++) {
+        char src[4096];
+        snprintf(src, sizeof src, "%s/%s", cli_default_model(), files[k]);
+        snprintf(path, sizeof path, "%s/%s", dir, files[k]);
+        FILE *in = fopen(src, "rb"), *out = fopen(path, "wb");
+        char copy[65536];
+        size_t got;
+        while (in && out && (got = fread(copy, 1, sizeof copy, in)) > 0)
+            fwrite(copy, 1, got, out);
+        if (!in || !out)
+            rc = CLI_ERR_INPUT;
+        if (in)
+            fclose(in);
+        if (out)
+            fclose(out);
+    }
+    if (rc == CLI_OK)
+        printf("%s: L%zu H%zu A%zu I%zu, %.1f MB of F32 weights\n", dir, L, H, A, I, (double)off / 1e6);
+done:
+    free(hdr);
+    free(t);
+    return rc;
+}
+
+/* Forward FLOPs of one sequence of T tokens (matmuls only: projections, FFN, attention). */
+static double flops(const bert_model_info *in, size_t T)
+{
+    const double H = (double)in->hidden_size, I = (double)in->intermediate_size, t = (double)T;
+    const double per_layer = 2 * t * H * 3 * H + 2 * t * H * H + 2 * 2 * t * H * I + 2 * 2 * t * t * H;
+    return per_layer * (double)in->n_layers;
+}
+
+int bench_model(int argc, char **argv)
+{
+    const char *model = NULL;
+    size_t reps = 10, threads = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--model") && i + 1 < argc)
+            model = argv[++i];
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc && !cli_parse_size(argv[i + 1], &reps) && reps)
+            i++;
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc && !cli_parse_size(argv[i + 1], &threads) && threads)
+            i++;
+        else {
+            fprintf(stderr, "%s model: bad argument '%s'\n", prog, argv[i]);
+            return CLI_ERR_USAGE;
+        }
+    }
+    char err[1024];
+    bert_model *m = NULL;
+    bert_ctx *ctx = NULL;
+    bert_ctx_params cp = bert_ctx_default_params();
+    cp.n_threads = (int)threads;
+    if (bert_model_load(model ? model : cli_default_model(), NULL, &m, err, sizeof err) != BERT_OK ||
+        bert_ctx_new(m, &cp, &ctx, err, sizeof err) != BERT_OK) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        bert_model_free(m);
+        return CLI_ERR_MODEL;
+    }
+    const bert_model_info in = bert_model_get_info(m);
+    /* the workloads of ../shared/bench/workloads.json: (a) 1x128, (b) 8x128, (c) 32 sequences of
+     * 16..64 real tokens padded to 64, (d) 1x512 (capped at max_position_embeddings) */
+    static const struct {
+        const char *name;
+        size_t B, T;
+        int varlen;
+    } w[4] = {{"b1x128", 1, 128, 0}, {"b8x128", 8, 128, 0}, {"b32_var16_64", 32, 64, 1}, {"b1x512", 1, 512, 0}};
+    int rc = CLI_OK;
+    double *times = calloc(reps, sizeof *times);
+    for (int k = 0; k < 4 && rc == CLI_OK && times; k++) {
+        size_t B = w[k].B, T = w[k].T < in.max_positions ? w[k].T : in.max_positions;
+        int32_t *ids = calloc(B * T, sizeof *ids);
+        uint8_t *mask = calloc(B * T, 1);
+        size_t real = 0;
+        double fl = 0;
+        for (size_t b = 0; b < B; b++) {
+            size_t len = w[k].varlen ? 16 + (b * 48) / (B - 1) : T; /* 16..64 evenly */
+            for (size_t i = 0; i < T; i++) {
+                ids[b * T + i] = i == 0 ? 101 : i + 1 == len ? 102 : (int32_t)(1000 + (b * 131 + i * 17) % 20000);
+                mask[b * T + i] = i < len;
+            }
+            real += len;
+            fl += flops(&in, T); /* padded batch: what is computed */
+        }
+        for (size_t r = 0; r < reps + 1 && rc == CLI_OK; r++) {
+            double t0 = now();
+            if (bert_ctx_run(ctx, ids, NULL, mask, B, T, NULL) != BERT_OK) {
+                fprintf(stderr, "%s: %s\n", prog, bert_ctx_errmsg(ctx));
+                rc = CLI_ERR_RUNTIME;
+            }
+            if (r > 0) /* the first run creates the primitives */
+                times[r - 1] = now() - t0;
+        }
+        if (rc == CLI_OK) {
+            qsort(times, reps, sizeof *times, cmp_double);
+            double med = times[reps / 2], best = times[0];
+            printf("{\"tool\":\"libbert\",\"bench\":\"model\",\"workload\":\"%s\",\"batch\":%zu,\"seq\":%zu,"
+                   "\"real_tokens\":%zu,\"threads\":%d,\"reps\":%zu,\"median_ms\":%.2f,\"min_ms\":%.2f,"
+                   "\"seq_per_s\":%.1f,\"tokens_per_s\":%.0f,\"gflop_per_s\":%.1f}\n",
+                   w[k].name, B, T, real, cp.n_threads, reps, med * 1e3, best * 1e3, (double)B / med,
+                   (double)real / med, fl / med / 1e9);
+            fflush(stdout);
+        }
+        free(ids);
+        free(mask);
+    }
+    free(times);
+    bert_ctx_free(ctx);
+    bert_model_free(m);
+    return rc;
+}

@@ -1,0 +1,19 @@
+#!/bin/sh
+# bert-bench runs (no timing is checked): make-model writes a loadable folder, model and load run on
+# it, tokenizer runs on a small file. Usage: test_bert_bench.sh BIN_DIR
+set -u
+bin=$1/bert-bench
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+check() {
+    if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
+}
+"$bin" make-model "$tmp/m" --layers 1 --hidden 32 --heads 4 --intermediate 64 > /dev/null; check "make-model" $?
+"$bin" model --model "$tmp/m" --reps 1 --threads 1 > "$tmp/out"; rc=$?
+[ $rc -eq 0 ] && [ "$(grep -c '"bench":"model"' "$tmp/out")" -eq 4 ]; check "model: four workloads" $?
+"$bin" load --model "$tmp/m" --reps 1 | grep -q '"peak_rss_mib"'; check "load" $?
+printf 'a line\nanother line\n' > "$tmp/t.txt"
+"$bin" tokenizer --reps 1 "$tmp/t.txt" | grep -q '"tokens":8'; check "tokenizer" $?
+"$bin" nosuch > /dev/null 2>&1; [ $? -eq 2 ]; check "unknown benchmark -> exit 2" $?
+[ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
