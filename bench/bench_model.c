@@ -16,19 +16,6 @@
 
 static const char *prog = "bert-bench";
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static uint64_t splitmix64(uint64_t *s)
 {
     uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
@@ -261,16 +248,16 @@ int bench_model(int argc, char **argv)
             fl += flops(&in, T); /* padded batch: what is computed */
         }
         for (size_t r = 0; r < reps + 1 && rc == CLI_OK; r++) {
-            double t0 = now();
+            double t0 = cli_now();
             if (bert_ctx_run(ctx, ids, NULL, mask, B, T, NULL) != BERT_OK) {
                 fprintf(stderr, "%s: %s\n", prog, bert_ctx_errmsg(ctx));
                 rc = CLI_ERR_RUNTIME;
             }
             if (r > 0) /* the first run creates the primitives */
-                times[r - 1] = now() - t0;
+                times[r - 1] = cli_now() - t0;
         }
         if (rc == CLI_OK) {
-            qsort(times, reps, sizeof *times, cmp_double);
+            qsort(times, reps, sizeof *times, cli_cmp_double);
             double med = times[reps / 2], best = times[0];
             printf("{\"tool\":\"libbert\",\"bench\":\"model\",\"workload\":\"%s\",\"batch\":%zu,\"seq\":%zu,"
                    "\"real_tokens\":%zu,\"threads\":%d,\"reps\":%zu,\"median_ms\":%.2f,\"min_ms\":%.2f,"

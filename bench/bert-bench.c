@@ -25,19 +25,6 @@
 
 static const char *prog = "bert-bench";
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void usage(FILE *out)
 {
     fprintf(out, "NAME\n"
@@ -201,15 +188,15 @@ static int bench_tokenizer(int argc, char **argv)
         for (int m = 0; m < 2 && rc == CLI_OK; m++) {
             long long tokens = pass(tok, b, &c, modes[m], texts); /* warm-up */
             for (size_t r = 0; r < reps && tokens >= 0; r++) {
-                double t0 = now();
+                double t0 = cli_now();
                 tokens = pass(tok, b, &c, modes[m], texts);
-                times[r] = now() - t0;
+                times[r] = cli_now() - t0;
             }
             if (tokens < 0) {
                 rc = CLI_ERR_RUNTIME;
                 break;
             }
-            qsort(times, reps, sizeof *times, cmp_double);
+            qsort(times, reps, sizeof *times, cli_cmp_double);
             const double best = times[0], median = times[reps / 2];
             printf("{\"tool\":\"libbert\",\"version\":\"%s\",\"file\":\"%s\",\"mode\":\"%s\",\"batch\":%zu,"
                    "\"lines\":%zu,\"bytes\":%zu,\"tokens\":%lld,\"reps\":%zu,\"best_s\":%.6f,\"median_s\":%.6f,"
@@ -245,9 +232,9 @@ static int load_once(const char *model, int do_load, double *secs, long *rss_kib
         if (do_load) {
             char err[512];
             bert_model *m = NULL;
-            double t0 = now();
+            double t0 = cli_now();
             bert_status st = bert_model_load(model, NULL, &m, err, sizeof err);
-            t = now() - t0;
+            t = cli_now() - t0;
             if (st != BERT_OK) {
                 fprintf(stderr, "%s: %s\n", prog, err);
                 _exit(CLI_ERR_MODEL);
@@ -295,7 +282,7 @@ static int bench_load(int argc, char **argv)
         if (load_once(model, 1, &t[r], &rss[r]) != 0)
             rc = CLI_ERR_MODEL;
     if (rc == CLI_OK) {
-        qsort(t, reps, sizeof *t, cmp_double);
+        qsort(t, reps, sizeof *t, cli_cmp_double);
         long max_rss = 0;
         for (size_t r = 0; r < reps; r++)
             max_rss = rss[r] > max_rss ? rss[r] : max_rss;

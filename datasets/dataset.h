@@ -58,8 +58,8 @@ typedef struct bert__task {
     const char *dev, *test;    /* paths under the task collection's folder */
     const char *submission;    /* leaderboard / submission file name */
     bert__tsv dev_tsv, test_tsv; /* GLUE layouts */
-    bert_status (*read)(const struct bert__task *t, const char *path, int test, bert__dataset *ds, char *err,
-                        size_t err_size);
+    bert_status (*parse)(const struct bert__task *t, const char *data, size_t len, const char *path, int test,
+                         bert__dataset *ds, char *err, size_t err_size);
 } bert__task;
 
 const bert__task *bert__task_find(const char *name);
@@ -70,11 +70,6 @@ bert_status bert__dataset_read(const bert__task *t, const char *root, int test, 
                                size_t err_size);
 void bert__dataset_free(bert__dataset *ds);
 
-/* readers */
-bert_status bert__glue_read(const bert__task *t, const char *path, int test, bert__dataset *ds, char *err,
-                            size_t err_size);
-bert_status bert__superglue_read(const bert__task *t, const char *path, int test, bert__dataset *ds, char *err,
-                                 size_t err_size);
 /* the readers on bytes in memory (path only names them in messages); ds must be zeroed with its task set */
 bert_status bert__glue_parse(const bert__task *t, const char *data, size_t len, const char *path, int test,
                              bert__dataset *ds, char *err, size_t err_size);

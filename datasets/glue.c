@@ -104,15 +104,3 @@ bert_status bert__glue_parse(const bert__task *t, const char *data, size_t len, 
     }
     return st;
 }
-
-bert_status bert__glue_read(const bert__task *t, const char *path, int test, bert__dataset *ds, char *err,
-                        size_t err_size)
-{
-    char *data = NULL;
-    size_t len = 0;
-    bert_status st = bert__read_file(path, &data, &len, err, err_size);
-    if (st == BERT_OK)
-        st = bert__glue_parse(t, data, len, path, test, ds, err, err_size);
-    bert__free(data);
-    return st;
-}

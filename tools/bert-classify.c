@@ -267,18 +267,11 @@ typedef struct progress {
     long long total_bytes;
 } progress;
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void progress_draw(progress *p, size_t lines, long long bytes, int final)
 {
     if (!p->on)
         return;
-    double t = now();
+    double t = cli_now();
     if (!final && t - p->last < 0.2)
         return;
     p->last = t;
@@ -628,7 +621,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: gold labels can only be scored for classification\n", prog);
         rc = CLI_ERR_USAGE;
     }
-    progress pb = {!o.quiet && isatty(STDERR_FILENO) && total > (1 << 20), now(), 0, total};
+    progress pb = {!o.quiet && isatty(STDERR_FILENO) && total > (1 << 20), cli_now(), 0, total};
     size_t lineno = 0, data_idx = 0;
     long long bytes = 0;
     while (rc == CLI_OK) {

@@ -60,17 +60,10 @@ typedef struct bar {
     double t0, last;
 } bar;
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void progress(size_t done, size_t total, void *user)
 {
     bar *b = user;
-    double t = now();
+    double t = cli_now();
     if (!b->on || (t - b->last < 0.2 && done < total))
         return;
     b->last = t;
@@ -180,7 +173,7 @@ int main(int argc, char **argv)
                     sg = k >= 11; /* the first eleven names are GLUE's */
             snprintf(dir, sizeof dir, "%s/%s", data, sg ? "superglue" : "glue");
             ep.data_dir = dir;
-            bar b = {!quiet && isatty(STDERR_FILENO), task, now(), 0};
+            bar b = {!quiet && isatty(STDERR_FILENO), task, cli_now(), 0};
             ep.progress = progress;
             ep.user = &b;
             bert_status st = bert_eval_task(task, m, ctx, &ep, &res[done], err, sizeof err);

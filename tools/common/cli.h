@@ -21,6 +21,10 @@ void cli_log_stderr(bert_log_level level, const char *msg, void *user);
  * mini-sst2 (an installed tool, wherever the prefix is), else the source tree's models/mini-sst2 (a
  * tool run from the build tree). Returns a static string. */
 const char *cli_default_model(void);
+/* Seconds on the monotonic clock (for rates, ETAs and benchmarks). */
+double cli_now(void);
+/* qsort comparator for doubles, ascending (medians of repeated timings). */
+int cli_cmp_double(const void *a, const void *b);
 /* Parses a non-negative integer option value; returns 0 on success. */
 int cli_parse_size(const char *s, size_t *out);
 
