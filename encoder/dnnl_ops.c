@@ -2,6 +2,7 @@
  * inputs and outputs are execution arguments (memory handles are swapped per call), so one matmul
  * primitive serves every layer. The scratchpad is in user mode and owned here: any thread may own
  * a ctx (the v2.6 docs: in the default mode a primitive must run on the thread that created it). */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,7 +12,7 @@
 
 enum { K_LINEAR = 1, K_BMM = 2, K_LNORM = 3, K_SOFTMAX = 4 };
 #define KEY_LEN 16
-#define MAX_MEM 6
+#define MAX_MEM 8
 
 typedef struct prim {
     int kind;
@@ -30,6 +31,11 @@ struct bert__dnnl {
     size_t n, cap;
     void *scratch;
     size_t scratch_bytes;
+    void *cvt; /* the source of a bf16 or u8 matmul, converted from F32 */
+    size_t cvt_bytes;
+    float *oscale; /* per-channel output scales of the last u8 x s8 matmul */
+    size_t oscale_bytes;
+    int32_t zp;    /* and its source zero point */
 };
 
 #define CHECK(call, what)                                                                                              \
@@ -76,6 +82,8 @@ void bert__dnnl_free(bert__dnnl *d)
         prim_destroy(&d->cache[i]);
     bert__free(d->cache);
     bert__free(d->scratch);
+    bert__free(d->cvt);
+    bert__free(d->oscale);
     if (d->stream)
         dnnl_stream_destroy(d->stream);
     if (d->eng)
@@ -185,48 +193,223 @@ static dnnl_alg_kind_t post_alg(bert__post post, float *alpha)
     return dnnl_alg_kind_undef;
 }
 
+/* Attributes of a linear layer's matmul: the post-ops, and for u8 x s8 the per-call source zero
+ * point and per-channel output scales (both runtime arguments). The packing at load must use the
+ * same attributes, so that the weights carry the compensation the kernel expects. */
+static bert_status linear_attr(dnnl_primitive_attr_t *out, int int8, bert__post post, int accumulate, char *msg,
+                               size_t msg_size)
+{
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t po = NULL;
+    CHECK(dnnl_primitive_attr_create(&attr), "attr");
+    if (int8) {
+        const float rs = DNNL_RUNTIME_F32_VAL;
+        const int32_t rz = DNNL_RUNTIME_S32_VAL;
+        CHECK(dnnl_primitive_attr_set_output_scales(attr, 1, 1 << 1, &rs), "output scales");
+        CHECK(dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, &rz), "source zero point");
+    }
+    CHECK(dnnl_post_ops_create(&po), "post-ops");
+    if (accumulate)
+        CHECK(dnnl_post_ops_append_sum(po, 1.f), "sum post-op");
+    float alpha;
+    dnnl_alg_kind_t alg = post_alg(post, &alpha);
+    if (alg != dnnl_alg_kind_undef)
+        CHECK(dnnl_post_ops_append_eltwise(po, 1.f, alg, alpha, 0.f), "eltwise post-op");
+    CHECK(dnnl_primitive_attr_set_post_ops(attr, po), "set post-ops");
+    dnnl_post_ops_destroy(po);
+    *out = attr;
+    return BERT_OK;
+fail:
+    if (po)
+        dnnl_post_ops_destroy(po);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    return BERT_E_BACKEND;
+}
+
+static dnnl_data_type_t src_type(bert_precision prec)
+{
+    return prec == BERT_PRECISION_BF16 ? dnnl_bf16 : prec == BERT_PRECISION_INT8 ? dnnl_u8 : dnnl_f32;
+}
+
+bert_status bert__pack_desc(dnnl_engine_t eng, size_t K, size_t N, bert_precision prec, dnnl_memory_desc_t *md,
+                            char *msg, size_t msg_size)
+{
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    const dnnl_data_type_t sdt = src_type(prec), wdt = prec == BERT_PRECISION_INT8 ? dnnl_s8 : sdt;
+    /* M = 128, a typical row count: the layout oneDNN picks depends on K, N and the types */
+    const dnnl_dims_t sd = {128, (dnnl_dim_t)K}, wd = {(dnnl_dim_t)K, (dnnl_dim_t)N}, dd = {128, (dnnl_dim_t)N};
+    dnnl_memory_desc_t smd, wmd, dmd;
+    dnnl_matmul_desc_t mm;
+    bert_status st = linear_attr(&attr, prec == BERT_PRECISION_INT8, BERT__POST_NONE, 0, msg, msg_size);
+    if (st != BERT_OK)
+        return st;
+    CHECK(dnnl_memory_desc_init_by_tag(&smd, 2, sd, sdt, dnnl_ab), "pack src desc");
+    CHECK(dnnl_memory_desc_init_by_tag(&wmd, 2, wd, wdt, dnnl_format_tag_any), "pack weights desc");
+    CHECK(dnnl_memory_desc_init_by_tag(&dmd, 2, dd, dnnl_f32, dnnl_ab), "pack dst desc");
+    CHECK(dnnl_matmul_desc_init(&mm, &smd, &wmd, NULL, &dmd), "pack matmul desc");
+    if (dnnl_primitive_desc_create(&pd, &mm, attr, eng, NULL) != dnnl_success) {
+        snprintf(msg, msg_size, "oneDNN has no %s matmul for this CPU (K %zu, N %zu)",
+                 prec == BERT_PRECISION_BF16 ? "bf16" : prec == BERT_PRECISION_INT8 ? "u8 x s8" : "f32", K, N);
+        dnnl_primitive_attr_destroy(attr);
+        return BERT_E_UNSUPPORTED;
+    }
+    *md = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_attr_destroy(attr);
+    return BERT_OK;
+fail:
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    return BERT_E_BACKEND;
+}
+
+bert_status bert__pack(dnnl_engine_t eng, dnnl_stream_t stream, const float *w, size_t K, size_t N,
+                       const dnnl_memory_desc_t *md, const float *qscale, void *dst, char *msg, size_t msg_size)
+{
+    dnnl_memory_desc_t pmd;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t r = NULL;
+    dnnl_memory_t a = NULL, b = NULL;
+    const dnnl_dims_t dims = {(dnnl_dim_t)K, (dnnl_dim_t)N}, str = {1, (dnnl_dim_t)K};
+    CHECK(dnnl_memory_desc_init_by_strides(&pmd, 2, dims, dnnl_f32, str), "plain weights desc");
+    CHECK(dnnl_primitive_attr_create(&attr), "attr");
+    if (qscale)
+        CHECK(dnnl_primitive_attr_set_output_scales(attr, (dnnl_dim_t)N, 1 << 1, qscale), "quantisation scales");
+    CHECK(dnnl_reorder_primitive_desc_create(&pd, &pmd, eng, md, eng, attr), "packing reorder");
+    CHECK(dnnl_primitive_create(&r, pd), "packing primitive");
+    CHECK(dnnl_memory_create(&a, &pmd, eng, (void *)w), "plain weights memory");
+    CHECK(dnnl_memory_create(&b, md, eng, dst), "packed weights memory");
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, a}, {DNNL_ARG_TO, b}};
+    CHECK(dnnl_primitive_execute(r, stream, 2, args), "packing");
+    CHECK(dnnl_stream_wait(stream), "packing wait");
+    dnnl_memory_destroy(a);
+    dnnl_memory_destroy(b);
+    dnnl_primitive_destroy(r);
+    dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_attr_destroy(attr);
+    return BERT_OK;
+fail:
+    if (a)
+        dnnl_memory_destroy(a);
+    if (b)
+        dnnl_memory_destroy(b);
+    if (r)
+        dnnl_primitive_destroy(r);
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    return BERT_E_BACKEND;
+}
+
+/* Grows d's conversion buffer (only when a larger shape arrives: steady state allocates nothing). */
+static bert_status reserve(void **buf, size_t *cap, size_t bytes, char *msg, size_t msg_size)
+{
+    if (bytes <= *cap)
+        return BERT_OK;
+    void *p = bert__realloc(*buf, bytes);
+    if (!p) {
+        snprintf(msg, msg_size, "allocating a %zu-byte conversion buffer", bytes);
+        return BERT_E_NOMEM;
+    }
+    *buf = p;
+    *cap = bytes;
+    return BERT_OK;
+}
+
 bert_status bert__matmul(bert__dnnl *d, const float *src, size_t M, size_t lds, const bert__linear *lin, float *dst,
                          size_t ldd, bert__post post, int accumulate, char *msg, size_t msg_size)
 {
+    return bert__matmul_t(d, src, dnnl_f32, M, lds, lin, dst, dnnl_f32, ldd, post, accumulate, msg, msg_size);
+}
+
+bert_status bert__matmul_t(bert__dnnl *d, const void *src, dnnl_data_type_t sdt, size_t M, size_t lds,
+                           const bert__linear *lin, void *dst, dnnl_data_type_t ddt, size_t ldd, bert__post post,
+                           int accumulate, char *msg, size_t msg_size)
+{
     const dnnl_dim_t K = (dnnl_dim_t)lin->in, N = (dnnl_dim_t)lin->out;
-    dnnl_dim_t key[KEY_LEN] = {(dnnl_dim_t)M, K, N, (dnnl_dim_t)lds, (dnnl_dim_t)ldd, post, accumulate, lin->b != NULL};
+    const dnnl_data_type_t wdt = lin->packed ? lin->wdt : dnnl_f32;
+    const int int8 = wdt == dnnl_s8;
+    bert_status st;
+    float qscale = 1.f;
+    int32_t zp = 0;
+    /* The source in the weights' type: bf16 by rounding, u8 by dynamic per-tensor quantisation */
+    if (sdt == dnnl_f32 && wdt != dnnl_f32) {
+        const float *s = src;
+        if ((st = reserve(&d->cvt, &d->cvt_bytes, M * (size_t)K * 2, msg, msg_size)) != BERT_OK)
+            return st;
+        if (int8) {
+            float mn, mx;
+            bert__minmax(s, M, (size_t)K, lds, &mn, &mx);
+            mn = mn < 0.f ? mn : 0.f; /* zero must be exact: padding and ReLU zeros stay zero */
+            mx = mx > 0.f ? mx : 0.f;
+            qscale = mx > mn ? (mx - mn) / 255.f : 1.f;
+            zp = (int32_t)lrintf(-mn / qscale);
+            bert__quantize_u8(s, M, (size_t)K, lds, 1.f / qscale, zp, d->cvt);
+            sdt = dnnl_u8;
+        } else {
+            bert__to_bf16(s, M, (size_t)K, lds, d->cvt);
+            sdt = dnnl_bf16;
+        }
+        src = d->cvt;
+        lds = (size_t)K;
+    }
+    dnnl_dim_t key[KEY_LEN] = {(dnnl_dim_t)M, K, N, (dnnl_dim_t)lds, (dnnl_dim_t)ldd, post, accumulate,
+                               lin->b != NULL, sdt, wdt, ddt, lin->packed != NULL};
     prim *p = lookup(d, K_LINEAR, key);
     dnnl_primitive_attr_t attr = NULL;
-    dnnl_post_ops_t po = NULL;
-    bert_status st = BERT_E_BACKEND;
+    st = BERT_E_BACKEND;
     if (!p) {
-        dnnl_memory_desc_t smd, wmd, bmd, dmd;
+        dnnl_memory_desc_t smd, wmd, bmd, dmd, scmd, zpmd;
         dnnl_matmul_desc_t md;
         const dnnl_dims_t sdims = {(dnnl_dim_t)M, K}, sstr = {(dnnl_dim_t)lds, 1};
         const dnnl_dims_t wdims = {K, N}, wstr = {1, K}; /* HF's [out, in] row-major, read transposed */
         const dnnl_dims_t bdims = {1, N}, ddims = {(dnnl_dim_t)M, N}, dstr = {(dnnl_dim_t)ldd, 1};
-        CHECK(dnnl_memory_desc_init_by_strides(&smd, 2, sdims, dnnl_f32, sstr), "matmul src desc");
-        CHECK(dnnl_memory_desc_init_by_strides(&wmd, 2, wdims, dnnl_f32, wstr), "matmul weights desc");
+        const dnnl_dims_t scdims = {N}, zpdims = {1};
+        CHECK(dnnl_memory_desc_init_by_strides(&smd, 2, sdims, sdt, sstr), "matmul src desc");
+        if (lin->packed)
+            wmd = lin->packed_md;
+        else
+            CHECK(dnnl_memory_desc_init_by_strides(&wmd, 2, wdims, dnnl_f32, wstr), "matmul weights desc");
         CHECK(dnnl_memory_desc_init_by_tag(&bmd, 2, bdims, dnnl_f32, dnnl_ab), "matmul bias desc");
-        CHECK(dnnl_memory_desc_init_by_strides(&dmd, 2, ddims, dnnl_f32, dstr), "matmul dst desc");
+        CHECK(dnnl_memory_desc_init_by_strides(&dmd, 2, ddims, ddt, dstr), "matmul dst desc");
+        CHECK(dnnl_memory_desc_init_by_tag(&scmd, 1, scdims, dnnl_f32, dnnl_a), "output scales desc");
+        CHECK(dnnl_memory_desc_init_by_tag(&zpmd, 1, zpdims, dnnl_s32, dnnl_a), "zero point desc");
         CHECK(dnnl_matmul_desc_init(&md, &smd, &wmd, lin->b ? &bmd : NULL, &dmd), "matmul desc");
-        CHECK(dnnl_primitive_attr_create(&attr), "attr");
-        CHECK(dnnl_post_ops_create(&po), "post-ops");
-        if (accumulate)
-            CHECK(dnnl_post_ops_append_sum(po, 1.f), "sum post-op");
-        float alpha;
-        dnnl_alg_kind_t alg = post_alg(post, &alpha);
-        if (alg != dnnl_alg_kind_undef)
-            CHECK(dnnl_post_ops_append_eltwise(po, 1.f, alg, alpha, 0.f), "eltwise post-op");
-        CHECK(dnnl_primitive_attr_set_post_ops(attr, po), "set post-ops");
-        const dnnl_memory_desc_t *mds[4] = {&smd, &wmd, &dmd, &bmd};
-        const int ids[4] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS};
-        st = add_prim(d, K_LINEAR, key, &md, attr, mds, ids, lin->b ? 4 : 3, &p, msg, msg_size);
-        dnnl_post_ops_destroy(po);
+        if ((st = linear_attr(&attr, int8, post, accumulate, msg, msg_size)) != BERT_OK)
+            return st;
+        const dnnl_memory_desc_t *mds[6] = {&smd, &wmd, &dmd, &scmd, &zpmd, &bmd};
+        const int ids[6] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_ATTR_OUTPUT_SCALES,
+                            DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, DNNL_ARG_BIAS};
+        const dnnl_memory_desc_t *mds3[4] = {&smd, &wmd, &dmd, &bmd};
+        const int ids3[4] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS};
+        if (int8)
+            st = add_prim(d, K_LINEAR, key, &md, attr, mds, ids, lin->b ? 6 : 5, &p, msg, msg_size);
+        else
+            st = add_prim(d, K_LINEAR, key, &md, attr, mds3, ids3, lin->b ? 4 : 3, &p, msg, msg_size);
         dnnl_primitive_attr_destroy(attr);
         if (st != BERT_OK)
             return st;
     }
-    void *h[5] = {(void *)src, (void *)lin->w, dst, (void *)lin->b, NULL};
+    if (int8) {
+        /* dst = (src_scale * w_scale[n]) * sum_k (q_src - zp) * q_w: the output scale of each channel */
+        if ((st = reserve((void **)&d->oscale, &d->oscale_bytes, (size_t)N * sizeof(float), msg, msg_size)) !=
+            BERT_OK)
+            return st;
+        for (dnnl_dim_t n = 0; n < N; n++)
+            d->oscale[n] = qscale * lin->wscale[n];
+        d->zp = zp;
+        void *h[7] = {(void *)src, (void *)lin->packed, dst, d->oscale, &d->zp, (void *)lin->b, NULL};
+        return run(d, p, h, msg, msg_size);
+    }
+    void *h[5] = {(void *)src, lin->packed ? (void *)lin->packed : (void *)lin->w, dst, (void *)lin->b, NULL};
     return run(d, p, h, msg, msg_size);
 fail:
-    if (po)
-        dnnl_post_ops_destroy(po);
     if (attr)
         dnnl_primitive_attr_destroy(attr);
     return st;

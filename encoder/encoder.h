@@ -67,14 +67,27 @@ void bert__embed(const float *restrict word, const float *restrict pos, const fl
                  float *restrict out);
 /* scores[b, h, i, j] = scores * scale + (mask[b, j] ? 0 : -FLT_MAX) (+ -FLT_MAX where causal and j > i),
  * for scores [B, heads, T, T]: HF adds the dtype's minimum to masked logits before the softmax. */
+/* dst (dense, rows x cols) = src (rows x cols, row stride ld) in bf16, rounded to nearest even. */
+void bert__to_bf16(const float *restrict src, size_t rows, size_t cols, size_t ld, uint16_t *restrict dst);
+/* Smallest and largest value of src (rows x cols, row stride ld). */
+void bert__minmax(const float *restrict src, size_t rows, size_t cols, size_t ld, float *mn, float *mx);
+/* dst = saturate_u8(round(src * inv_scale) + zp), dense rows x cols. */
+void bert__quantize_u8(const float *restrict src, size_t rows, size_t cols, size_t ld, float inv_scale, int32_t zp,
+                       uint8_t *restrict dst);
 void bert__attn_scale_mask(float *restrict scores, const uint8_t *restrict mask, size_t B, size_t heads, size_t T,
                            float scale, int causal);
 
 /* ---- the model ---- */
 typedef struct bert__linear {
-    const float *w; /* [out, in] row-major, as HF stores it */
+    const float *w; /* [out, in] row-major F32, as HF stores it; NULL when only the packed form is kept */
     const float *b; /* [out] or NULL */
     size_t in, out;
+    /* Packed once at load into the blocked layout oneDNN's matmul reads fastest, in the model's
+     * compute type (f32, bf16 or s8); NULL when w is used as it is. */
+    const void *packed;
+    dnnl_memory_desc_t packed_md;
+    dnnl_data_type_t wdt;  /* f32, bf16 or s8: the type of packed */
+    const float *wscale;   /* s8: the dequantisation scale of each output channel */
 } bert__linear;
 
 typedef struct bert__layer {
@@ -104,6 +117,9 @@ struct bert_model {
     bert__lm_head lm;        /* decoder.w NULL without an LM head */
     float *arena;            /* every converted weight lives here */
     size_t arena_floats;
+    void *packed;            /* the encoder layers' matmul weights, pre-packed */
+    size_t packed_bytes;
+    bert_precision precision;
     bert__checkpoint ck;     /* kept mapped: F32 tensors are used in place */
     bert_tokenizer *tok;
 };
@@ -118,9 +134,23 @@ typedef enum bert__post { BERT__POST_NONE = 0, BERT__POST_GELU_ERF, BERT__POST_G
 
 bert_status bert__dnnl_new(bert__dnnl **out, char *msg, size_t msg_size);
 void bert__dnnl_free(bert__dnnl *d);
-/* dst[M, N] (row stride ldd) = act(src[M, K] (row stride lds) . W^T + b) (+ dst when accumulate). */
+/* dst[M, N] (row stride ldd) = act(src[M, K] (row stride lds) . W^T + b) (+ dst when accumulate).
+ * With bf16 or s8 packed weights the F32 src is converted (bf16) or dynamically quantised (u8 with
+ * a per-call scale and zero point) into a buffer owned by d first. */
 bert_status bert__matmul(bert__dnnl *d, const float *src, size_t M, size_t lds, const bert__linear *lin, float *dst,
                          size_t ldd, bert__post post, int accumulate, char *msg, size_t msg_size);
+/* The same with the source and destination types spelled out: src may be bf16 already (for bf16
+ * weights), dst may be bf16 (then it feeds the next bf16 matmul without a conversion). */
+bert_status bert__matmul_t(bert__dnnl *d, const void *src, dnnl_data_type_t sdt, size_t M, size_t lds,
+                           const bert__linear *lin, void *dst, dnnl_data_type_t ddt, size_t ldd, bert__post post,
+                           int accumulate, char *msg, size_t msg_size);
+/* The blocked layout the matmul prefers for a K x N weight in the compute type of prec. */
+bert_status bert__pack_desc(dnnl_engine_t eng, size_t K, size_t N, bert_precision prec, dnnl_memory_desc_t *md,
+                            char *msg, size_t msg_size);
+/* Reorders w ([N, K] row-major F32, HF's [out, in]) into dst laid out as md. For s8, row n is
+ * multiplied by qscale[n] first (with rounding and saturation). */
+bert_status bert__pack(dnnl_engine_t eng, dnnl_stream_t stream, const float *w, size_t K, size_t N,
+                       const dnnl_memory_desc_t *md, const float *qscale, void *dst, char *msg, size_t msg_size);
 /* Batched attention products over G = B*heads groups with arbitrary strides (in floats):
  * C[g] = alpha * A[g] (m x k) . op(B[g]) (k x n, or n x k when b_trans). */
 typedef struct bert__bmm {

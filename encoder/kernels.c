@@ -121,3 +121,66 @@ void bert__attn_step(const float *restrict q, const float *restrict k, const flo
         }
     }
 }
+
+/* The conversions in front of bf16 and u8 matmuls run once per linear layer on the whole
+ * activation matrix: memory-bound, so they are spread over the ctx's threads and compiled for
+ * AVX-512 as well as the baseline (the clone is picked once, at load, by the dynamic linker). */
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones) && !defined(__SANITIZE_ADDRESS__) && !defined(__clang__)
+#define BERT__CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef BERT__CLONES
+#define BERT__CLONES
+#endif
+/* below this many elements a parallel region costs more than it saves */
+#define BERT__PAR_MIN 65536
+
+BERT__CLONES void bert__to_bf16(const float *restrict src, size_t rows, size_t cols, size_t ld,
+                                uint16_t *restrict dst)
+{
+#pragma omp parallel for schedule(static) if (rows * cols >= BERT__PAR_MIN)
+    for (size_t r = 0; r < rows; r++) {
+        const float *s = src + r * ld;
+        uint16_t *o = dst + r * cols;
+        for (size_t c = 0; c < cols; c++) {
+            uint32_t u;
+            memcpy(&u, &s[c], sizeof u);
+            /* round to nearest even; a NaN keeps a mantissa bit so it stays a NaN */
+            const uint32_t nan = (u & 0x7FFFFFFFu) > 0x7F800000u;
+            const uint32_t rnd = u + 0x7FFFu + ((u >> 16) & 1u);
+            o[c] = (uint16_t)(nan ? (u >> 16) | 0x40u : rnd >> 16);
+        }
+    }
+}
+
+BERT__CLONES void bert__minmax(const float *restrict src, size_t rows, size_t cols, size_t ld, float *mn, float *mx)
+{
+    float lo = INFINITY, hi = -INFINITY;
+#pragma omp parallel for schedule(static) reduction(min : lo) reduction(max : hi) if (rows * cols >= BERT__PAR_MIN)
+    for (size_t r = 0; r < rows; r++) {
+        const float *s = src + r * ld;
+        for (size_t c = 0; c < cols; c++) {
+            lo = s[c] < lo ? s[c] : lo;
+            hi = s[c] > hi ? s[c] : hi;
+        }
+    }
+    *mn = lo;
+    *mx = hi;
+}
+
+BERT__CLONES void bert__quantize_u8(const float *restrict src, size_t rows, size_t cols, size_t ld, float inv_scale,
+                                    int32_t zp, uint8_t *restrict dst)
+{
+    const float z = (float)zp;
+#pragma omp parallel for schedule(static) if (rows * cols >= BERT__PAR_MIN)
+    for (size_t r = 0; r < rows; r++) {
+        const float *s = src + r * ld;
+        uint8_t *o = dst + r * cols;
+        for (size_t c = 0; c < cols; c++) {
+            float v = nearbyintf(s[c] * inv_scale) + z;
+            v = v < 0.f ? 0.f : v > 255.f ? 255.f : v;
+            o[c] = (uint8_t)v;
+        }
+    }
+}

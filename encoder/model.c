@@ -20,6 +20,7 @@ void bert_model_free(bert_model *m)
     bert__checkpoint_close(&m->ck);
     bert__config_free(&m->cfg);
     bert__free_big(m->arena, m->arena_floats * sizeof *m->arena);
+    bert__free_big(m->packed, m->packed_bytes);
     bert__free(m->layers);
     bert_tokenizer_free(m->tok);
     bert__free(m);
@@ -44,6 +45,12 @@ bert_status bert_model_load(const char *dir, const bert_model_params *params, be
         st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "%s: allocating the model", dir);
         goto fail;
     }
+    if ((unsigned)p->precision > BERT_PRECISION_INT8) {
+        st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG, "bert_model_load: precision %d is not a bert_precision",
+                              (int)p->precision);
+        goto fail;
+    }
+    m->precision = p->precision;
     if ((st = bert__config_read(cfg_path, &m->cfg, errbuf, errbuf_size)) != BERT_OK)
         goto fail;
     if ((st = bert__weights_load(m, dir, errbuf, errbuf_size)) != BERT_OK)

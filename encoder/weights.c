@@ -3,6 +3,7 @@
  * arena the model owns, with query/key/value fused into one [3H, H] matrix. The file pages of each
  * tensor are released as soon as it is converted, so loading never holds two F32 copies. */
 #define _DEFAULT_SOURCE /* madvise */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -10,13 +11,26 @@
 
 #include "encoder.h"
 
+/* The four matmul weights of a layer, packed in one blocked layout each (the same for every layer). */
+enum { W_QKV, W_ATTN_OUT, W_INTER, W_OUT, W_KINDS };
+
 typedef struct loader {
     bert_model *m;
     const char *file; /* for messages */
     float *next;      /* bump pointer into m->arena */
+    unsigned char *pnext; /* bump pointer into m->packed */
+    float *tmp;       /* F32 scratch for the largest weight (fusing QKV, converting F16/BF16) */
+    size_t tmp_floats;
+    float *qscale;    /* s8: quantisation scale per output channel of the weight being packed */
+    dnnl_engine_t eng;
+    dnnl_stream_t stream;
+    dnnl_memory_desc_t fmt[W_KINDS];
+    size_t fmt_bytes[W_KINDS];
     char *errbuf;
     size_t errbuf_size;
 } loader;
+
+#define ALIGN64(n) (((n) + 63) & ~(size_t)63)
 
 static void shape_str(const size_t *s, size_t nd, char *out, size_t n)
 {
@@ -57,8 +71,8 @@ static const bert__tensor *find(const bert__checkpoint *ck, const char *name, ch
     return NULL;
 }
 
-/* Converts tensor `name` of the expected shape into the arena; *out points at it. */
-static bert_status take(loader *L, const char *name, size_t d0, size_t d1, const float **out)
+/* Finds tensor `name` and checks that it has the expected shape ([d0] when d1 is 0). */
+static bert_status locate(loader *L, const char *name, size_t d0, size_t d1, const bert__tensor **out)
 {
     const bert_model *m = L->m;
     char found[256];
@@ -79,22 +93,102 @@ static bert_status take(loader *L, const char *name, size_t d0, size_t d1, const
         return bert__errbuf_set(L->errbuf, L->errbuf_size, BERT_E_UNSUPPORTED,
                                 "%s: tensor '%s' is not a floating-point tensor (weights must be F32, F16 or BF16)",
                                 L->file, found);
-    const size_t n = d0 * (d1 ? d1 : 1);
-    float *dst = L->next;
+    *out = t;
+    return BERT_OK;
+}
+
+static void convert(const bert__tensor *t, float *dst, size_t n)
+{
     if (t->dtype == BERT__F32)
         memcpy(dst, t->data, n * sizeof *dst);
     else if (t->dtype == BERT__F16)
         bert__f16_to_f32((const uint16_t *)(const void *)t->data, dst, n);
     else
         bert__bf16_to_f32((const uint16_t *)(const void *)t->data, dst, n);
-    L->next += n;
-    /* The converted copy is all we keep: hand the file pages back now (whole pages only). */
+}
+
+/* What we keep is a converted copy: hand the file pages back now (whole pages only), so that
+ * loading never holds two copies. */
+static void release(const bert__tensor *t)
+{
     const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     uintptr_t a = ((uintptr_t)t->data + page - 1) & ~(page - 1), b = ((uintptr_t)t->data + t->nbytes) & ~(page - 1);
     if (b > a)
         madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+/* Converts tensor `name` of the expected shape into the arena; *out points at it. */
+static bert_status take(loader *L, const char *name, size_t d0, size_t d1, const float **out)
+{
+    const bert__tensor *t;
+    bert_status st = locate(L, name, d0, d1, &t);
+    if (st != BERT_OK)
+        return st;
+    const size_t n = d0 * (d1 ? d1 : 1);
+    float *dst = L->next;
+    convert(t, dst, n);
+    L->next += n;
+    release(t);
     *out = dst;
     return BERT_OK;
+}
+
+/* Packs w ([N, K] F32, HF's [out, in]) into the packed arena in layout `kind`; for s8 each output
+ * channel gets the symmetric scale max|w|/127 (kept in the arena for dequantisation). */
+static bert_status pack(loader *L, const float *w, size_t K, size_t N, int kind, bert__linear *lin)
+{
+    const bert_precision prec = L->m->precision;
+    const float *qscale = NULL;
+    if (prec == BERT_PRECISION_INT8) {
+        float *ws = L->next;
+        L->next += N;
+        for (size_t n = 0; n < N; n++) {
+            float mx = 0.f;
+            for (size_t k = 0; k < K; k++) {
+                const float a = fabsf(w[n * K + k]);
+                mx = a > mx ? a : mx;
+            }
+            ws[n] = mx > 0.f ? mx / 127.f : 1.f;
+            L->qscale[n] = 1.f / ws[n];
+        }
+        lin->wscale = ws;
+        qscale = L->qscale;
+    }
+    char msg[256];
+    bert_status st = bert__pack(L->eng, L->stream, w, K, N, &L->fmt[kind], qscale, L->pnext, msg, sizeof msg);
+    if (st != BERT_OK)
+        return bert__errbuf_set(L->errbuf, L->errbuf_size, st, "%s: packing a %zu x %zu weight: %s", L->file, N, K,
+                                msg);
+    lin->packed = L->pnext;
+    lin->packed_md = L->fmt[kind];
+    lin->wdt = prec == BERT_PRECISION_BF16 ? dnnl_bf16 : prec == BERT_PRECISION_INT8 ? dnnl_s8 : dnnl_f32;
+    lin->w = NULL;
+    L->pnext += ALIGN64(L->fmt_bytes[kind]);
+    return BERT_OK;
+}
+
+/* A layer's linear: bias into the arena, weight packed (read in place when the file holds F32). */
+static bert_status take_packed(loader *L, const char *prefix, size_t out, size_t in, int kind, bert__linear *lin)
+{
+    char n[192];
+    const bert__tensor *t;
+    bert_status st;
+    snprintf(n, sizeof n, "%s.weight", prefix);
+    if ((st = locate(L, n, out, in, &t)) != BERT_OK)
+        return st;
+    snprintf(n, sizeof n, "%s.bias", prefix);
+    if ((st = take(L, n, out, 0, &lin->b)) != BERT_OK)
+        return st;
+    const float *w = (const float *)(const void *)t->data;
+    if (t->dtype != BERT__F32 || ((uintptr_t)w & 3)) {
+        convert(t, L->tmp, out * in);
+        w = L->tmp;
+    }
+    lin->in = in;
+    lin->out = out;
+    st = pack(L, w, in, out, kind, lin);
+    release(t);
+    return st;
 }
 
 static bert_status take_linear(loader *L, const char *prefix, size_t out, size_t in, bert__linear *lin)
@@ -127,25 +221,29 @@ static bert_status take_ln(loader *L, const char *prefix, size_t H, const float 
 static bert_status take_qkv(loader *L, size_t l, size_t H, bert__linear *qkv)
 {
     static const char *const parts[3] = {"query", "key", "value"};
-    float *w = L->next, *b = L->next + 3 * H * H;
-    L->next += 3 * H * H + 3 * H;
+    float *b = L->next;
+    L->next += 3 * H;
     for (int i = 0; i < 3; i++) {
         char n[192];
-        bert__linear part;
-        snprintf(n, sizeof n, "encoder.layer.%zu.attention.self.%s", l, parts[i]);
-        float *save = L->next;
-        bert_status st = take_linear(L, n, H, H, &part);
-        if (st != BERT_OK)
+        const bert__tensor *t;
+        const float *pb;
+        bert_status st;
+        snprintf(n, sizeof n, "encoder.layer.%zu.attention.self.%s.weight", l, parts[i]);
+        if ((st = locate(L, n, H, H, &t)) != BERT_OK)
             return st;
-        memcpy(w + (size_t)i * H * H, part.w, H * H * sizeof *w);
-        memcpy(b + (size_t)i * H, part.b, H * sizeof *b);
-        L->next = save; /* the scratch copy is reused by the next part */
+        convert(t, L->tmp + (size_t)i * H * H, H * H);
+        release(t);
+        snprintf(n, sizeof n, "encoder.layer.%zu.attention.self.%s.bias", l, parts[i]);
+        float *save = L->next;
+        if ((st = take(L, n, H, 0, &pb)) != BERT_OK)
+            return st;
+        memcpy(b + (size_t)i * H, pb, H * sizeof *b);
+        L->next = save; /* the bias went where the fused one lives */
     }
-    qkv->w = w;
     qkv->b = b;
     qkv->in = H;
     qkv->out = 3 * H;
-    return BERT_OK;
+    return pack(L, L->tmp, H, 3 * H, W_QKV, qkv);
 }
 
 /* A tensor for a layer the config does not have means the two files disagree. */
@@ -165,15 +263,64 @@ static bert_status check_extra_layers(loader *L)
     return BERT_OK;
 }
 
+static bert_status load_all(loader *L);
+
 bert_status bert__weights_load(bert_model *m, const char *dir, char *errbuf, size_t errbuf_size)
 {
-    const bert_model_info *in = &m->cfg.info;
-    const size_t H = in->hidden_size, I = in->intermediate_size, L_ = in->n_layers;
     bert_status st = bert__checkpoint_open(dir, &m->ck, errbuf, errbuf_size);
     if (st != BERT_OK)
         return st;
-    loader L = {m, m->ck.n_files == 1 ? m->ck.paths[0] : dir, NULL, errbuf, errbuf_size};
-    if ((st = check_extra_layers(&L)) != BERT_OK)
+    loader L;
+    memset(&L, 0, sizeof L);
+    L.m = m;
+    L.file = m->ck.n_files == 1 ? m->ck.paths[0] : dir;
+    L.errbuf = errbuf;
+    L.errbuf_size = errbuf_size;
+    st = load_all(&L);
+    bert__free_big(L.tmp, L.tmp_floats * sizeof(float));
+    bert__free(L.qscale);
+    if (L.stream)
+        dnnl_stream_destroy(L.stream);
+    if (L.eng)
+        dnnl_engine_destroy(L.eng);
+    return st;
+}
+
+/* The layouts of the four packed weights and the scratch the packing needs. */
+static bert_status pack_setup(loader *L)
+{
+    const bert_model_info *in = &L->m->cfg.info;
+    const size_t H = in->hidden_size, I = in->intermediate_size;
+    const size_t K[W_KINDS] = {H, H, H, I}, N[W_KINDS] = {3 * H, H, I, H};
+    char msg[256];
+    bert_status st;
+    if (dnnl_engine_create(&L->eng, dnnl_cpu, 0) != dnnl_success ||
+        dnnl_stream_create(&L->stream, L->eng, dnnl_stream_default_flags) != dnnl_success)
+        return bert__errbuf_set(L->errbuf, L->errbuf_size, BERT_E_BACKEND, "%s: creating the oneDNN engine",
+                                L->file);
+    for (int k = 0; k < W_KINDS; k++) {
+        if ((st = bert__pack_desc(L->eng, K[k], N[k], L->m->precision, &L->fmt[k], msg, sizeof msg)) != BERT_OK)
+            return bert__errbuf_set(L->errbuf, L->errbuf_size, st, "%s: %s", L->file, msg);
+        L->fmt_bytes[k] = dnnl_memory_desc_get_size(&L->fmt[k]);
+    }
+    L->tmp_floats = 3 * H * H > I * H ? 3 * H * H : I * H;
+    L->tmp = bert__calloc_big(L->tmp_floats, sizeof(float));
+    L->qscale = bert__calloc(3 * H > I ? 3 * H : I, sizeof(float));
+    if (!L->tmp || !L->qscale)
+        return bert__errbuf_set(L->errbuf, L->errbuf_size, BERT_E_NOMEM, "%s: allocating the packing scratch",
+                                L->file);
+    return BERT_OK;
+}
+
+static bert_status load_all(loader *L)
+{
+    bert_model *m = L->m;
+    const bert_model_info *in = &m->cfg.info;
+    const size_t H = in->hidden_size, I = in->intermediate_size, L_ = in->n_layers;
+    char *errbuf = L->errbuf;
+    const size_t errbuf_size = L->errbuf_size;
+    bert_status st;
+    if ((st = check_extra_layers(L)) != BERT_OK || (st = pack_setup(L)) != BERT_OK)
         return st;
     char found[256];
     m->cfg.info.has_pooler = find(&m->ck, "pooler.dense.weight", found, sizeof found) != NULL;
@@ -181,13 +328,19 @@ bert_status bert__weights_load(bert_model *m, const char *dir, char *errbuf, siz
                         in->arch == BERT_ARCH_MULTIPLE_CHOICE;
     if (has_cls && in->arch != BERT_ARCH_TOKEN_CLASSIFICATION && !in->has_pooler)
         return bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT,
-                                "%s: %s needs the pooler, but tensor 'bert.pooler.dense.weight' is missing", L.file,
+                                "%s: %s needs the pooler, but tensor 'bert.pooler.dense.weight' is missing", L->file,
                                 in->arch_name);
 
-    /* Every float the model keeps, counted before one allocation: embeddings, per layer the fused
-     * QKV plus one part's scratch, the rest of the layer, the pooler and the classifier. */
+    /* Every float the model keeps, counted before one allocation: embeddings, per layer the biases,
+     * LayerNorms and (s8) the weight scales, the pooler and the classifier; the layers' weights go
+     * to the packed arena. */
     size_t n = (in->vocab_size + in->max_positions + in->type_vocab_size + 2) * H;
-    n += L_ * ((3 * H * H + 3 * H) + (H * H + H) + (H * H + H) + 2 * H + (I * H + I) + (H * I + H) + 2 * H);
+    const size_t per_layer = 3 * H + H + I + H;
+    n += L_ * (per_layer + 4 * H + (m->precision == BERT_PRECISION_INT8 ? per_layer : 0));
+    size_t pbytes = 0;
+    for (int k = 0; k < W_KINDS; k++)
+        pbytes += ALIGN64(L->fmt_bytes[k]);
+    pbytes *= L_;
     if (in->has_pooler)
         n += H * H + H;
     if (has_cls)
@@ -198,51 +351,54 @@ bert_status bert__weights_load(bert_model *m, const char *dir, char *errbuf, siz
     if (has_lm)
         n += (H * H + H) + 2 * H + in->vocab_size + (lm_untied ? in->vocab_size * H : 0);
     m->arena = bert__calloc_big(n, sizeof *m->arena);
-    m->layers = bert__calloc(L_, sizeof *m->layers);
     m->arena_floats = m->arena ? n : 0;
-    if (!m->arena || !m->layers)
-        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "%s: allocating %zu MB of weights", L.file,
-                                n * sizeof(float) >> 20);
-    L.next = m->arena;
+    m->packed = bert__calloc_big(pbytes ? pbytes : 1, 1);
+    m->packed_bytes = m->packed ? pbytes : 0;
+    m->layers = bert__calloc(L_, sizeof *m->layers);
+    if (!m->arena || !m->packed || !m->layers)
+        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "%s: allocating %zu MB of weights", L->file,
+                                (n * sizeof(float) + pbytes) >> 20);
+    L->next = m->arena;
+    L->pnext = m->packed;
 
-    if ((st = take(&L, "embeddings.word_embeddings.weight", in->vocab_size, H, &m->word_emb)) ||
-        (st = take(&L, "embeddings.position_embeddings.weight", in->max_positions, H, &m->pos_emb)) ||
-        (st = take(&L, "embeddings.token_type_embeddings.weight", in->type_vocab_size, H, &m->type_emb)) ||
-        (st = take_ln(&L, "embeddings", H, &m->emb_ln_g, &m->emb_ln_b)))
+    if ((st = take(L, "embeddings.word_embeddings.weight", in->vocab_size, H, &m->word_emb)) ||
+        (st = take(L, "embeddings.position_embeddings.weight", in->max_positions, H, &m->pos_emb)) ||
+        (st = take(L, "embeddings.token_type_embeddings.weight", in->type_vocab_size, H, &m->type_emb)) ||
+        (st = take_ln(L, "embeddings", H, &m->emb_ln_g, &m->emb_ln_b)))
         return st;
     for (size_t l = 0; l < L_; l++) {
         bert__layer *y = &m->layers[l];
         char p[128];
-        if ((st = take_qkv(&L, l, H, &y->qkv)) != BERT_OK)
+        if ((st = take_qkv(L, l, H, &y->qkv)) != BERT_OK)
             return st;
         snprintf(p, sizeof p, "encoder.layer.%zu.attention.output.dense", l);
-        if ((st = take_linear(&L, p, H, H, &y->attn_out)) != BERT_OK)
+        if ((st = take_packed(L, p, H, H, W_ATTN_OUT, &y->attn_out)) != BERT_OK)
             return st;
         snprintf(p, sizeof p, "encoder.layer.%zu.attention.output", l);
-        if ((st = take_ln(&L, p, H, &y->ln1_g, &y->ln1_b)) != BERT_OK)
+        if ((st = take_ln(L, p, H, &y->ln1_g, &y->ln1_b)) != BERT_OK)
             return st;
         snprintf(p, sizeof p, "encoder.layer.%zu.intermediate.dense", l);
-        if ((st = take_linear(&L, p, I, H, &y->inter)) != BERT_OK)
+        if ((st = take_packed(L, p, I, H, W_INTER, &y->inter)) != BERT_OK)
             return st;
         snprintf(p, sizeof p, "encoder.layer.%zu.output.dense", l);
-        if ((st = take_linear(&L, p, H, I, &y->out)) != BERT_OK)
+        if ((st = take_packed(L, p, H, I, W_OUT, &y->out)) != BERT_OK)
             return st;
         snprintf(p, sizeof p, "encoder.layer.%zu.output", l);
-        if ((st = take_ln(&L, p, H, &y->ln2_g, &y->ln2_b)) != BERT_OK)
+        if ((st = take_ln(L, p, H, &y->ln2_g, &y->ln2_b)) != BERT_OK)
             return st;
     }
-    if (in->has_pooler && (st = take_linear(&L, "pooler.dense", H, H, &m->pooler)) != BERT_OK)
+    if (in->has_pooler && (st = take_linear(L, "pooler.dense", H, H, &m->pooler)) != BERT_OK)
         return st;
-    if (has_cls && (st = take_linear(&L, "classifier", in->n_labels, H, &m->classifier)) != BERT_OK)
+    if (has_cls && (st = take_linear(L, "classifier", in->n_labels, H, &m->classifier)) != BERT_OK)
         return st;
     if (has_lm) {
         bert__lm_head *lm = &m->lm;
-        if ((st = take_linear(&L, "cls.predictions.transform.dense", H, H, &lm->transform)) != BERT_OK ||
-            (st = take_ln(&L, "cls.predictions.transform", H, &lm->ln_g, &lm->ln_b)) != BERT_OK ||
-            (st = take(&L, "cls.predictions.bias", in->vocab_size, 0, &lm->decoder.b)) != BERT_OK)
+        if ((st = take_linear(L, "cls.predictions.transform.dense", H, H, &lm->transform)) != BERT_OK ||
+            (st = take_ln(L, "cls.predictions.transform", H, &lm->ln_g, &lm->ln_b)) != BERT_OK ||
+            (st = take(L, "cls.predictions.bias", in->vocab_size, 0, &lm->decoder.b)) != BERT_OK)
             return st;
         if (lm_untied) {
-            if ((st = take(&L, "cls.predictions.decoder.weight", in->vocab_size, H, &lm->decoder.w)) != BERT_OK)
+            if ((st = take(L, "cls.predictions.decoder.weight", in->vocab_size, H, &lm->decoder.w)) != BERT_OK)
                 return st;
         } else {
             lm->decoder.w = m->word_emb; /* tied */
@@ -250,6 +406,6 @@ bert_status bert__weights_load(bert_model *m, const char *dir, char *errbuf, siz
         lm->decoder.in = H;
         lm->decoder.out = in->vocab_size;
     }
-    m->cfg.info.weight_bytes = (size_t)(L.next - m->arena) * sizeof(float);
+    m->cfg.info.weight_bytes = (size_t)(L->next - m->arena) * sizeof(float) + pbytes;
     return BERT_OK;
 }

@@ -33,8 +33,20 @@ typedef struct bert_ctx bert_ctx;
  * Model
  * ---------------------------------------------------------------------------------------------- */
 
+/* The arithmetic of the encoder layers' matrix products (the rest, LayerNorm, softmax, the
+ * residual stream and the heads, is always F32). Chosen at load: the weights are packed once in
+ * that type. */
+typedef enum bert_precision {
+    BERT_PRECISION_F32 = 0,  /* default: matches Hugging Face within 1e-5 */
+    BERT_PRECISION_BF16 = 1, /* bf16 products, F32 accumulation: ~2x faster where the CPU has
+                                AVX512_BF16; BERT_E_UNSUPPORTED where oneDNN has no bf16 kernel */
+    BERT_PRECISION_INT8 = 2  /* weights s8 per output channel, activations u8 quantised per call
+                                (dynamic, asymmetric per tensor), s32 accumulation (VNNI) */
+} bert_precision;
+
 typedef struct bert_model_params {
-    int load_tokenizer; /* 1 (default): also load vocab.txt/tokenizer_config.json when present */
+    int load_tokenizer;       /* 1 (default): also load vocab.txt/tokenizer_config.json when present */
+    bert_precision precision; /* BERT_PRECISION_F32 (default) */
 } bert_model_params;
 
 BERT_API bert_model_params bert_model_default_params(void);
