@@ -195,13 +195,28 @@ static double flops(const bert_model_info *in, size_t T)
     return per_layer * (double)in->n_layers;
 }
 
+static int parse_precision(const char *s, bert_precision *p)
+{
+    static const char *const names[3] = {"f32", "bf16", "int8"};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, names[i])) {
+            *p = (bert_precision)i;
+            return 0;
+        }
+    return -1;
+}
+
 int bench_model(int argc, char **argv)
 {
-    const char *model = NULL;
+    const char *model = NULL, *only = NULL, *prec = "f32";
     size_t reps = 10, threads = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--model") && i + 1 < argc)
             model = argv[++i];
+        else if (!strcmp(argv[i], "--workload") && i + 1 < argc)
+            only = argv[++i];
+        else if (!strcmp(argv[i], "--precision") && i + 1 < argc)
+            prec = argv[++i];
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc && !cli_parse_size(argv[i + 1], &reps) && reps)
             i++;
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc && !cli_parse_size(argv[i + 1], &threads) && threads)
@@ -216,7 +231,12 @@ int bench_model(int argc, char **argv)
     bert_ctx *ctx = NULL;
     bert_ctx_params cp = bert_ctx_default_params();
     cp.n_threads = (int)threads;
-    if (bert_model_load(model ? model : cli_default_model(), NULL, &m, err, sizeof err) != BERT_OK ||
+    bert_model_params mp = bert_model_default_params();
+    if (parse_precision(prec, &mp.precision) != 0) {
+        fprintf(stderr, "%s model: --precision must be f32, bf16 or int8, not '%s'\n", prog, prec);
+        return CLI_ERR_USAGE;
+    }
+    if (bert_model_load(model ? model : cli_default_model(), &mp, &m, err, sizeof err) != BERT_OK ||
         bert_ctx_new(m, &cp, &ctx, err, sizeof err) != BERT_OK) {
         fprintf(stderr, "%s: %s\n", prog, err);
         bert_model_free(m);
@@ -233,6 +253,8 @@ int bench_model(int argc, char **argv)
     int rc = CLI_OK;
     double *times = calloc(reps, sizeof *times);
     for (int k = 0; k < 4 && rc == CLI_OK && times; k++) {
+        if (only && strcmp(only, w[k].name))
+            continue;
         size_t B = w[k].B, T = w[k].T < in.max_positions ? w[k].T : in.max_positions;
         int32_t *ids = calloc(B * T, sizeof *ids);
         uint8_t *mask = calloc(B * T, 1);
@@ -260,9 +282,9 @@ int bench_model(int argc, char **argv)
             qsort(times, reps, sizeof *times, cli_cmp_double);
             double med = times[reps / 2], best = times[0];
             printf("{\"tool\":\"libbert\",\"bench\":\"model\",\"workload\":\"%s\",\"batch\":%zu,\"seq\":%zu,"
-                   "\"real_tokens\":%zu,\"threads\":%d,\"reps\":%zu,\"median_ms\":%.2f,\"min_ms\":%.2f,"
+                   "\"real_tokens\":%zu,\"threads\":%d,\"precision\":\"%s\",\"reps\":%zu,\"median_ms\":%.2f,\"min_ms\":%.2f,"
                    "\"seq_per_s\":%.1f,\"tokens_per_s\":%.0f,\"gflop_per_s\":%.1f}\n",
-                   w[k].name, B, T, real, cp.n_threads, reps, med * 1e3, best * 1e3, (double)B / med,
+                   w[k].name, B, T, real, cp.n_threads, prec, reps, med * 1e3, best * 1e3, (double)B / med,
                    (double)real / med, fl / med / 1e9);
             fflush(stdout);
         }

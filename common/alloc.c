@@ -117,6 +117,15 @@ void *bert__calloc_big(size_t count, size_t size)
     return p;
 }
 
+void bert__populate(void *p, size_t bytes)
+{
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+    if (p && bytes)
+        madvise(p, bytes, MADV_POPULATE_WRITE);
+}
+
 void bert__free_big(void *p, size_t bytes)
 {
     if (p)

@@ -120,7 +120,8 @@ struct bert_model {
     void *packed;            /* the encoder layers' matmul weights, pre-packed */
     size_t packed_bytes;
     bert_precision precision;
-    bert__checkpoint ck;     /* kept mapped: F32 tensors are used in place */
+    bert__checkpoint ck;     /* kept mapped while uses_mapping: F32 embeddings are used in place */
+    int uses_mapping;
     bert_tokenizer *tok;
 };
 

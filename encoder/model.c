@@ -55,8 +55,9 @@ bert_status bert_model_load(const char *dir, const bert_model_params *params, be
         goto fail;
     if ((st = bert__weights_load(m, dir, errbuf, errbuf_size)) != BERT_OK)
         goto fail;
-    /* Every tensor we use now lives in the arena: the file mappings can go. */
-    bert__checkpoint_close(&m->ck);
+    /* Unless a tensor is read in place, everything now lives in the arenas: the mappings can go. */
+    if (!m->uses_mapping)
+        bert__checkpoint_close(&m->ck);
     if (p->load_tokenizer && access(vocab_path, F_OK) == 0) {
         if ((st = bert_tokenizer_load(dir, NULL, &m->tok, errbuf, errbuf_size)) != BERT_OK)
             goto fail;

@@ -101,7 +101,8 @@ typedef struct bert_model_info {
     bert_problem problem;
     size_t n_labels;       /* classifier outputs; 0 without a classifier */
     const char *dtype;     /* stored weight type: "F32", "F16" or "BF16" */
-    size_t weight_bytes;   /* bytes of F32 weights the model holds */
+    size_t weight_bytes;   /* bytes of weights the model holds: converted, packed (in the
+                              precision's type) and F32 tables read in place from the file */
 } bert_model_info;
 
 BERT_API bert_model_info bert_model_get_info(const bert_model *m);
