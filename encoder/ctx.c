@@ -66,6 +66,7 @@ void bert_ctx_free(bert_ctx *ctx)
     bert__dnnl_free(ctx->d);
     bert__free(ctx->ws);
     bert__free(ctx->hidden);
+    bert__free(ctx->segs);
     bert__free(ctx->lm_rows);
     bert__free(ctx->lm_out);
     bert__kv_free(ctx);
@@ -88,18 +89,61 @@ static bert_status fail(bert_ctx *c, bert_status st, const char *fmt, ...)
     return st;
 }
 
-/* Sizes every activation buffer for B x T and splits one block among them (64-byte aligned). */
-static bert_status plan(bert_ctx *c, size_t B, size_t T, int all_hidden)
+/* Padding-free execution: when every row of the mask is ones then zeros (right padding) and some
+ * row is padded, the layers run on the real tokens only, packed one sequence after another, and
+ * attention runs per sequence. Otherwise each row is one segment of T tokens and the mask (if any)
+ * is applied inside attention. Returns the number of rows the dense layers run on. */
+static size_t segment(bert_ctx *c, const uint8_t *mask, size_t B, size_t T, int *packed, int *need_mask)
+{
+    size_t rows = 0;
+    int prefix = mask != NULL, padded = 0;
+    *need_mask = 0;
+    for (size_t b = 0; b < B; b++) {
+        size_t len = T;
+        if (mask) {
+            const uint8_t *m = mask + b * T;
+            len = 0;
+            while (len < T && m[len])
+                len++;
+            for (size_t j = len; j < T; j++)
+                if (m[j])
+                    prefix = 0; /* a hole: not right padding */
+            if (len == 0)
+                prefix = 0;
+            padded |= len < T;
+        }
+        c->segs[b].len = len;
+    }
+    *packed = prefix && padded;
+    for (size_t b = 0; b < B; b++) {
+        if (!*packed)
+            c->segs[b].len = T;
+        c->segs[b].off = rows;
+        rows += c->segs[b].len;
+    }
+    *need_mask = !*packed && padded;
+    if (mask && !*packed && !prefix)
+        *need_mask = 1;
+    return rows;
+}
+
+/* Sizes every buffer for B x T (R rows through the dense layers) and splits one block among them
+ * (64-byte aligned). The hidden states are always [B, T, H]; packed runs work in their own buffer
+ * and scatter into it. */
+static bert_status plan(bert_ctx *c, size_t B, size_t T, size_t R, int packed, int all_hidden)
 {
     const bert_model_info *in = &c->m->cfg.info;
     const size_t H = in->hidden_size, BT = B * T, L = in->n_layers;
     const size_t A = 16; /* floats per 64 bytes */
 #define UP(x) (((x) + A - 1) / A * A)
     const size_t n_hidden = all_hidden ? L + 1 : 1;
-    const size_t sizes[6] = {UP(BT * 3 * H), UP(B * in->n_heads * T * T), UP(BT * H), UP(BT * in->intermediate_size),
-                             UP(B * H), UP(BT * (in->n_labels ? in->n_labels : 1))};
+    c->attn_scratch = UP(bert__attention_scratch(T, H / in->n_heads));
+    const size_t sizes[7] = {UP(R * 3 * H),         UP((size_t)c->n_threads * c->attn_scratch),
+                             UP(R * H),             UP(R * in->intermediate_size),
+                             UP(B * H),             UP(BT * (in->n_labels ? in->n_labels : 1)),
+                             packed ? UP(R * H) : 0};
     size_t total = n_hidden * UP(BT * H);
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 7; i++)
         total += sizes[i];
 #undef UP
     if (total > c->ws_floats) {
@@ -116,12 +160,25 @@ static bert_status plan(bert_ctx *c, size_t B, size_t T, int all_hidden)
         c->hidden[all_hidden ? l : L] = p;
         p += (BT * H + A - 1) / A * A;
     }
-    float **bufs[6] = {&c->qkv, &c->scores, &c->attn, &c->inter, &c->pooled, &c->logits};
-    for (int i = 0; i < 6; i++) {
+    float **bufs[7] = {&c->qkv, &c->scratch, &c->attn, &c->inter, &c->pooled, &c->logits, &c->xp};
+    for (int i = 0; i < 7; i++) {
         *bufs[i] = p;
         p += sizes[i];
     }
+    if (!packed)
+        c->xp = NULL;
     return BERT_OK;
+}
+
+/* Segments' rows of the packed buffer x into [B, T, H], zeros at the padding. */
+static void scatter(const bert_ctx *c, const float *x, size_t B, size_t T, float *out)
+{
+    const size_t H = c->m->cfg.info.hidden_size;
+    for (size_t b = 0; b < B; b++) {
+        const bert__seg *sg = &c->segs[b];
+        memcpy(out + b * T * H, x + sg->off * H, sg->len * H * sizeof(float));
+        memset(out + (b * T + sg->len) * H, 0, (T - sg->len) * H * sizeof(float));
+    }
 }
 
 bert__post bert__activation(bert_activation a)
@@ -139,60 +196,62 @@ bert__post bert__activation(bert_activation a)
     return BERT__POST_NONE;
 }
 
-/* One post-LN transformer layer: x is the input on entry and the output on return. */
-static bert_status layer(bert_ctx *c, size_t l, const bert__layer *y, float *x, const uint8_t *mask, size_t B, size_t T,
-                         int causal, char *msg, size_t n)
+/* One post-LN transformer layer on R rows: x is the input on entry and the output on return. */
+static bert_status layer(bert_ctx *c, size_t l, const bert__layer *y, float *x, size_t R, size_t n_segs,
+                         const uint8_t *key_mask, int causal, char *msg, size_t n)
 {
     const bert_model_info *in = &c->m->cfg.info;
-    const size_t H = in->hidden_size, nh = in->n_heads, dh = H / nh, BT = B * T;
+    const size_t H = in->hidden_size, I = in->intermediate_size;
+    const bert_precision prec = c->m->precision;
     bert_status st;
-    if ((st = bert__matmul(c->d, x, BT, H, &y->qkv, c->qkv, 3 * H, BERT__POST_NONE, 0, msg, n)) != BERT_OK)
+    if ((st = bert__matmul(c->d, x, R, H, &y->qkv, c->qkv, 3 * H, BERT__POST_NONE, 0, msg, n)) != BERT_OK)
         return st;
     if (c->kv_fill) /* prefill: keep this layer's keys and values for the incremental steps */
-        bert__kv_store(c, l, c->qkv, T);
-    /* scores[b,h] = Q[b,:,h] . K[b,:,h]^T, read in place from the fused [B, T, 3H] buffer */
-    bert__bmm s = {B, nh, T, T, dh, T * 3 * H, dh, 3 * H, T * 3 * H, dh, 3 * H, 1, nh * T * T, T * T, T, 1.f};
-    if ((st = bert__batched_matmul(c->d, &s, c->qkv, c->qkv + H, c->scores, msg, n)) != BERT_OK)
-        return st;
-    bert__attn_scale_mask(c->scores, mask, B, nh, T, 1.f / sqrtf((float)dh), causal);
-    if ((st = bert__softmax_dnnl(c->d, c->scores, B * nh * T, T, msg, n)) != BERT_OK)
-        return st;
-    /* context[b,:,h] = P[b,h] . V[b,:,h], written straight into [B, T, H] */
-    bert__bmm v = {B, nh, T, dh, T, nh * T * T, T * T, T, T * 3 * H, dh, 3 * H, 0, T * H, dh, H, 1.f};
-    if ((st = bert__batched_matmul(c->d, &v, c->scores, c->qkv + 2 * H, c->attn, msg, n)) != BERT_OK)
-        return st;
+        bert__kv_store(c, l, c->qkv, R);
+    bert__attention(c->qkv, H, in->n_heads, c->segs, n_segs, key_mask, causal, c->attn, c->scratch, c->attn_scratch);
     /* x = LN(x + attn . Wo + bo): the residual is accumulated in place by a sum post-op */
-    if ((st = bert__matmul(c->d, c->attn, BT, H, &y->attn_out, x, H, BERT__POST_NONE, 1, msg, n)) != BERT_OK ||
-        (st = bert__layer_norm_dnnl(c->d, x, BT, H, y->ln1_g, y->ln1_b, in->layer_norm_eps, msg, n)) != BERT_OK)
+    if ((st = bert__matmul(c->d, c->attn, R, H, &y->attn_out, x, H, BERT__POST_NONE, 1, msg, n)) != BERT_OK ||
+        (st = bert__layer_norm_dnnl(c->d, x, R, H, y->ln1_g, y->ln1_b, in->layer_norm_eps, msg, n)) != BERT_OK)
         return st;
-    const size_t I = in->intermediate_size;
-    if ((st = bert__matmul(c->d, x, BT, H, &y->inter, c->inter, I, bert__activation(in->activation), 0, msg, n)) !=
+    /* bf16: the FFN's inner activation goes straight out in bf16, the next matmul's input type */
+    const dnnl_data_type_t it = prec == BERT_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
+    if ((st = bert__matmul_t(c->d, x, dnnl_f32, R, H, &y->inter, c->inter, it, I, bert__activation(in->activation), 0,
+                             msg, n)) != BERT_OK ||
+        (st = bert__matmul_t(c->d, c->inter, it, R, I, &y->out, x, dnnl_f32, H, BERT__POST_NONE, 1, msg, n)) !=
             BERT_OK ||
-        (st = bert__matmul(c->d, c->inter, BT, I, &y->out, x, H, BERT__POST_NONE, 1, msg, n)) != BERT_OK ||
-        (st = bert__layer_norm_dnnl(c->d, x, BT, H, y->ln2_g, y->ln2_b, in->layer_norm_eps, msg, n)) != BERT_OK)
+        (st = bert__layer_norm_dnnl(c->d, x, R, H, y->ln2_g, y->ln2_b, in->layer_norm_eps, msg, n)) != BERT_OK)
         return st;
     return BERT_OK;
 }
 
 static bert_status forward(bert_ctx *c, const int32_t *ids, const int32_t *types, const uint8_t *mask, size_t B,
-                           size_t T, int all, int causal, char *msg, size_t n)
+                           size_t T, size_t R, int packed, int need_mask, int all, int causal, char *msg, size_t n)
 {
     const bert_model *m = c->m;
     const bert_model_info *in = &m->cfg.info;
-    const size_t H = in->hidden_size, L = in->n_layers, BT = B * T;
+    const size_t H = in->hidden_size, L = in->n_layers;
     bert_status st;
-    float *x = all ? c->hidden[0] : c->hidden[L];
-    bert__embed(m->word_emb, m->pos_emb, m->type_emb, ids, types, B, T, H, x);
-    if ((st = bert__layer_norm_dnnl(c->d, x, BT, H, m->emb_ln_g, m->emb_ln_b, in->layer_norm_eps, msg, n)) != BERT_OK)
+    /* packed: work in xp and scatter; padded: work in the hidden buffers themselves */
+    float *x = packed ? c->xp : all ? c->hidden[0] : c->hidden[L];
+    bert__embed_segs(m->word_emb, m->pos_emb, m->type_emb, ids, types, T, c->segs, B, H, x);
+    if ((st = bert__layer_norm_dnnl(c->d, x, R, H, m->emb_ln_g, m->emb_ln_b, in->layer_norm_eps, msg, n)) != BERT_OK)
         return st;
+    const uint8_t *km = need_mask ? mask : NULL;
     for (size_t l = 0; l < L; l++) {
         if (all) {
-            memcpy(c->hidden[l + 1], c->hidden[l], BT * H * sizeof(float));
-            x = c->hidden[l + 1];
+            if (packed)
+                scatter(c, x, B, T, c->hidden[l]);
+            else {
+                memcpy(c->hidden[l + 1], c->hidden[l], R * H * sizeof(float));
+                x = c->hidden[l + 1];
+            }
         }
-        if ((st = layer(c, l, &m->layers[l], x, mask, B, T, causal, msg, n)) != BERT_OK)
+        if ((st = layer(c, l, &m->layers[l], x, R, B, km, causal, msg, n)) != BERT_OK)
             return st;
     }
+    if (packed)
+        scatter(c, x, B, T, c->hidden[L]);
+    x = c->hidden[L];
     if (m->pooler.w) {
         /* dense + tanh on each row's first ([CLS]) position: rows T * H apart */
         if ((st = bert__matmul(c->d, x, B, T * H, &m->pooler, c->pooled, H, BERT__POST_TANH, 0, msg, n)) != BERT_OK)
@@ -201,7 +260,7 @@ static bert_status forward(bert_ctx *c, const int32_t *ids, const int32_t *types
     if (m->classifier.w) {
         const size_t nl = in->n_labels;
         if (in->arch == BERT_ARCH_TOKEN_CLASSIFICATION)
-            st = bert__matmul(c->d, x, BT, H, &m->classifier, c->logits, nl, BERT__POST_NONE, 0, msg, n);
+            st = bert__matmul(c->d, x, B * T, H, &m->classifier, c->logits, nl, BERT__POST_NONE, 0, msg, n);
         else
             st = bert__matmul(c->d, c->pooled, B, H, &m->classifier, c->logits, nl, BERT__POST_NONE, 0, msg, n);
     }
@@ -241,13 +300,23 @@ bert_status bert_ctx_run(bert_ctx *ctx, const int32_t *ids, const int32_t *type_
     }
     bert_attn_mode mode = p->attn_mode != BERT_ATTN_AUTO ? p->attn_mode : ctx->mode;
     const int causal = mode == BERT_ATTN_CAUSAL || (mode == BERT_ATTN_AUTO && in->is_decoder);
-    if (plan(ctx, batch, seq_len, p->all_hidden_states) != BERT_OK)
+    if (batch > ctx->segs_cap) {
+        bert__seg *sg = bert__reallocarray(ctx->segs, batch, sizeof *sg);
+        if (!sg)
+            return fail(ctx, BERT_E_NOMEM, "bert_ctx_run: allocating the workspace for %zu x %zu", batch, seq_len);
+        ctx->segs = sg;
+        ctx->segs_cap = batch;
+    }
+    int packed, need_mask;
+    const size_t rows = segment(ctx, mask, batch, seq_len, &packed, &need_mask);
+    if (plan(ctx, batch, seq_len, rows, packed, p->all_hidden_states) != BERT_OK)
         return fail(ctx, BERT_E_NOMEM, "bert_ctx_run: allocating the workspace for %zu x %zu", batch, seq_len);
 
     const int prev_threads = omp_get_max_threads();
     omp_set_num_threads(ctx->n_threads);
     char msg[384] = "";
-    bert_status st = forward(ctx, ids, type_ids, mask, batch, seq_len, p->all_hidden_states, causal, msg, sizeof msg);
+    bert_status st = forward(ctx, ids, type_ids, mask, batch, seq_len, rows, packed, need_mask, p->all_hidden_states,
+                             causal, msg, sizeof msg);
     omp_set_num_threads(prev_threads);
     if (st != BERT_OK)
         return fail(ctx, st, "bert_ctx_run (%zu x %zu): %s", batch, seq_len, msg);

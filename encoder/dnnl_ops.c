@@ -10,7 +10,7 @@
 
 #include "encoder.h"
 
-enum { K_LINEAR = 1, K_BMM = 2, K_LNORM = 3, K_SOFTMAX = 4 };
+enum { K_LINEAR = 1, K_LNORM = 3 };
 #define KEY_LEN 16
 #define MAX_MEM 8
 
@@ -415,48 +415,6 @@ fail:
     return st;
 }
 
-bert_status bert__batched_matmul(bert__dnnl *d, const bert__bmm *g, const float *A, const float *B, float *C,
-                                 char *msg, size_t msg_size)
-{
-    dnnl_dim_t key[KEY_LEN] = {(dnnl_dim_t)g->batch, (dnnl_dim_t)g->heads, (dnnl_dim_t)g->m, (dnnl_dim_t)g->n,
-                               (dnnl_dim_t)g->k,     (dnnl_dim_t)g->a_sb,  (dnnl_dim_t)g->a_sh, (dnnl_dim_t)g->a_sm,
-                               (dnnl_dim_t)g->b_sb,  (dnnl_dim_t)g->b_sh,  (dnnl_dim_t)g->b_sr, g->b_trans,
-                               (dnnl_dim_t)g->c_sb,  (dnnl_dim_t)g->c_sh,  (dnnl_dim_t)g->c_sm};
-    prim *p = lookup(d, K_BMM, key);
-    dnnl_primitive_attr_t attr = NULL;
-    bert_status st = BERT_E_BACKEND;
-    if (!p) {
-        dnnl_memory_desc_t amd, bmd, cmd;
-        dnnl_matmul_desc_t md;
-        const dnnl_dim_t Bn = (dnnl_dim_t)g->batch, Hn = (dnnl_dim_t)g->heads;
-        const dnnl_dims_t adims = {Bn, Hn, (dnnl_dim_t)g->m, (dnnl_dim_t)g->k};
-        const dnnl_dims_t astr = {(dnnl_dim_t)g->a_sb, (dnnl_dim_t)g->a_sh, (dnnl_dim_t)g->a_sm, 1};
-        const dnnl_dims_t bdims = {Bn, Hn, (dnnl_dim_t)g->k, (dnnl_dim_t)g->n};
-        /* B[k][n] lives at b_sr * n + k when stored as [n, k] (transposed), else at b_sr * k + n */
-        const dnnl_dims_t bstr = {(dnnl_dim_t)g->b_sb, (dnnl_dim_t)g->b_sh, g->b_trans ? 1 : (dnnl_dim_t)g->b_sr,
-                                  g->b_trans ? (dnnl_dim_t)g->b_sr : 1};
-        const dnnl_dims_t cdims = {Bn, Hn, (dnnl_dim_t)g->m, (dnnl_dim_t)g->n};
-        const dnnl_dims_t cstr = {(dnnl_dim_t)g->c_sb, (dnnl_dim_t)g->c_sh, (dnnl_dim_t)g->c_sm, 1};
-        CHECK(dnnl_memory_desc_init_by_strides(&amd, 4, adims, dnnl_f32, astr), "attention A desc");
-        CHECK(dnnl_memory_desc_init_by_strides(&bmd, 4, bdims, dnnl_f32, bstr), "attention B desc");
-        CHECK(dnnl_memory_desc_init_by_strides(&cmd, 4, cdims, dnnl_f32, cstr), "attention C desc");
-        CHECK(dnnl_matmul_desc_init(&md, &amd, &bmd, NULL, &cmd), "attention matmul desc");
-        CHECK(dnnl_primitive_attr_create(&attr), "attr");
-        const dnnl_memory_desc_t *mds[3] = {&amd, &bmd, &cmd};
-        const int ids[3] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST};
-        st = add_prim(d, K_BMM, key, &md, attr, mds, ids, 3, &p, msg, msg_size);
-        dnnl_primitive_attr_destroy(attr);
-        if (st != BERT_OK)
-            return st;
-    }
-    void *h[4] = {(void *)A, (void *)B, C, NULL};
-    return run(d, p, h, msg, msg_size);
-fail:
-    if (attr)
-        dnnl_primitive_attr_destroy(attr);
-    return st;
-}
-
 bert_status bert__layer_norm_dnnl(bert__dnnl *d, float *x, size_t rows, size_t H, const float *g, const float *b,
                                   float eps, char *msg, size_t msg_size)
 {
@@ -486,34 +444,6 @@ bert_status bert__layer_norm_dnnl(bert__dnnl *d, float *x, size_t rows, size_t H
             return st;
     }
     void *h[5] = {x, x, (void *)g, (void *)b, NULL};
-    return run(d, p, h, msg, msg_size);
-fail:
-    if (attr)
-        dnnl_primitive_attr_destroy(attr);
-    return st;
-}
-
-bert_status bert__softmax_dnnl(bert__dnnl *d, float *x, size_t rows, size_t n, char *msg, size_t msg_size)
-{
-    dnnl_dim_t key[KEY_LEN] = {(dnnl_dim_t)rows, (dnnl_dim_t)n};
-    prim *p = lookup(d, K_SOFTMAX, key);
-    dnnl_primitive_attr_t attr = NULL;
-    bert_status st = BERT_E_BACKEND;
-    if (!p) {
-        dnnl_memory_desc_t xmd;
-        dnnl_softmax_desc_t sd;
-        const dnnl_dims_t xd = {(dnnl_dim_t)rows, (dnnl_dim_t)n};
-        CHECK(dnnl_memory_desc_init_by_tag(&xmd, 2, xd, dnnl_f32, dnnl_ab), "softmax desc");
-        CHECK(dnnl_softmax_forward_desc_init(&sd, dnnl_forward_inference, &xmd, 1), "softmax desc");
-        CHECK(dnnl_primitive_attr_create(&attr), "attr");
-        const dnnl_memory_desc_t *mds[2] = {&xmd, &xmd};
-        const int ids[2] = {DNNL_ARG_SRC, DNNL_ARG_DST};
-        st = add_prim(d, K_SOFTMAX, key, &sd, attr, mds, ids, 2, &p, msg, msg_size);
-        dnnl_primitive_attr_destroy(attr);
-        if (st != BERT_OK)
-            return st;
-    }
-    void *h[3] = {x, x, NULL};
     return run(d, p, h, msg, msg_size);
 fail:
     if (attr)

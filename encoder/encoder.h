@@ -58,6 +58,10 @@ bert_status bert__safetensors_parse(const unsigned char *data, size_t len, const
 const bert__tensor *bert__checkpoint_find(const bert__checkpoint *ck, const char *name);
 void bert__checkpoint_close(bert__checkpoint *ck);
 
+typedef struct bert__seg {
+    size_t off, len; /* first row in the [rows, 3H] QKV buffer, and the number of rows */
+} bert__seg;
+
 /* ---- kernels.c: plain loops over raw arrays (no allocation, no failure) ---- */
 void bert__f16_to_f32(const uint16_t *restrict src, float *restrict dst, size_t n);
 void bert__bf16_to_f32(const uint16_t *restrict src, float *restrict dst, size_t n);
@@ -65,8 +69,11 @@ void bert__bf16_to_f32(const uint16_t *restrict src, float *restrict dst, size_t
 void bert__embed(const float *restrict word, const float *restrict pos, const float *restrict type,
                  const int32_t *restrict ids, const int32_t *restrict types, size_t B, size_t T, size_t H,
                  float *restrict out);
-/* scores[b, h, i, j] = scores * scale + (mask[b, j] ? 0 : -FLT_MAX) (+ -FLT_MAX where causal and j > i),
- * for scores [B, heads, T, T]: HF adds the dtype's minimum to masked logits before the softmax. */
+/* out rows of each segment: word[ids[b*T + t]] + pos[t] + type[types[b*T + t]] for t < segs[b].len,
+ * written at row segs[b].off + t */
+void bert__embed_segs(const float *restrict word, const float *restrict pos, const float *restrict type,
+                      const int32_t *restrict ids, const int32_t *restrict types, size_t T, const bert__seg *segs,
+                      size_t B, size_t H, float *restrict out);
 /* dst (dense, rows x cols) = src (rows x cols, row stride ld) in bf16, rounded to nearest even. */
 void bert__to_bf16(const float *restrict src, size_t rows, size_t cols, size_t ld, uint16_t *restrict dst);
 /* Smallest and largest value of src (rows x cols, row stride ld). */
@@ -74,8 +81,17 @@ void bert__minmax(const float *restrict src, size_t rows, size_t cols, size_t ld
 /* dst = saturate_u8(round(src * inv_scale) + zp), dense rows x cols. */
 void bert__quantize_u8(const float *restrict src, size_t rows, size_t cols, size_t ld, float inv_scale, int32_t zp,
                        uint8_t *restrict dst);
-void bert__attn_scale_mask(float *restrict scores, const uint8_t *restrict mask, size_t B, size_t heads, size_t T,
-                           float scale, int causal);
+
+/* ---- attention.c: self-attention per (segment, head), over the ctx's threads ---- */
+/* Floats of scratch one thread needs for segments up to max_len rows. */
+size_t bert__attention_scratch(size_t max_len, size_t dh);
+/* out[rows, H] (context, heads side by side) = softmax(Q K^T / sqrt(dh) [+ mask]) V for each segment.
+ * key_mask: per row, 0 for keys to ignore (HF's padding mask), or NULL; causal: row i sees keys <= i.
+ * scratch: omp_get_max_threads() blocks of scratch_per_thread floats. */
+void bert__attention(const float *qkv, size_t H, size_t heads, const bert__seg *segs, size_t n_segs,
+                     const uint8_t *key_mask, int causal, float *out, float *scratch, size_t scratch_per_thread);
+/* Tests: run the portable loops even where AVX-512 is available. */
+void bert__attention_force_generic(int on);
 
 /* ---- the model ---- */
 typedef struct bert__linear {
@@ -152,23 +168,9 @@ bert_status bert__pack_desc(dnnl_engine_t eng, size_t K, size_t N, bert_precisio
  * multiplied by qscale[n] first (with rounding and saturation). */
 bert_status bert__pack(dnnl_engine_t eng, dnnl_stream_t stream, const float *w, size_t K, size_t N,
                        const dnnl_memory_desc_t *md, const float *qscale, void *dst, char *msg, size_t msg_size);
-/* Batched attention products over G = B*heads groups with arbitrary strides (in floats):
- * C[g] = alpha * A[g] (m x k) . op(B[g]) (k x n, or n x k when b_trans). */
-typedef struct bert__bmm {
-    size_t batch, heads, m, n, k;
-    size_t a_sb, a_sh, a_sm; /* strides of A: batch, head, row (column stride 1) */
-    size_t b_sb, b_sh, b_sr; /* strides of B: batch, head, row of B as stored */
-    int b_trans;             /* B stored as [n, k] */
-    size_t c_sb, c_sh, c_sm;
-    float alpha;
-} bert__bmm;
-bert_status bert__batched_matmul(bert__dnnl *d, const bert__bmm *g, const float *A, const float *B, float *C,
-                                 char *msg, size_t msg_size);
 /* In-place LayerNorm over rows of H with scale g and shift b. */
 bert_status bert__layer_norm_dnnl(bert__dnnl *d, float *x, size_t rows, size_t H, const float *g, const float *b,
                                   float eps, char *msg, size_t msg_size);
-/* In-place softmax over rows of n. */
-bert_status bert__softmax_dnnl(bert__dnnl *d, float *x, size_t rows, size_t n, char *msg, size_t msg_size);
 
 /* ---- ctx.c / decoder.c: the per-thread run state ---- */
 struct bert_ctx {
@@ -181,10 +183,14 @@ struct bert_ctx {
     float *ws; /* one block, split below */
     size_t ws_floats;
     float **hidden;  /* [n_layers + 1] pointers: embeddings output, then each layer's output */
-    float *qkv;      /* [B, T, 3H] */
-    float *scores;   /* [B, heads, T, T] */
-    float *attn;     /* [B, T, H] attention context */
-    float *inter;    /* [B, T, I] */
+    float *qkv;      /* [R, 3H] for the R rows the dense layers run on (B*T, or the real tokens) */
+    float *scratch;  /* attention: n_threads blocks of attn_scratch floats */
+    size_t attn_scratch;
+    float *attn;     /* [R, H] attention context */
+    float *inter;    /* [R, I] (bf16 values in bf16 precision) */
+    float *xp;       /* [R, H] the packed run's hidden state, or NULL when rows are not packed */
+    bert__seg *segs; /* [B] each sequence's rows */
+    size_t segs_cap;
     float *pooled;   /* [B, H] */
     float *logits;   /* [B, n_labels] or [B, T, n_labels] */
     float *lm_rows;  /* [n, H] gathered rows for the LM head, then transformed in place */

@@ -73,21 +73,18 @@ void bert__embed(const float *restrict word, const float *restrict pos, const fl
     }
 }
 
-void bert__attn_scale_mask(float *restrict scores, const uint8_t *restrict mask, size_t B, size_t heads, size_t T,
-                           float scale, int causal)
+void bert__embed_segs(const float *restrict word, const float *restrict pos, const float *restrict type,
+                      const int32_t *restrict ids, const int32_t *restrict types, size_t T, const bert__seg *segs,
+                      size_t B, size_t H, float *restrict out)
 {
     for (size_t b = 0; b < B; b++) {
-        const uint8_t *m = mask ? mask + b * T : NULL;
-        for (size_t h = 0; h < heads; h++) {
-            for (size_t i = 0; i < T; i++) {
-                float *row = scores + ((b * heads + h) * T + i) * T;
-                for (size_t j = 0; j < T; j++) {
-                    float v = row[j] * scale;
-                    if ((m && !m[j]) || (causal && j > i))
-                        v += -FLT_MAX;
-                    row[j] = v;
-                }
-            }
+        for (size_t t = 0; t < segs[b].len; t++) {
+            const size_t r = b * T + t;
+            const float *w = word + (size_t)ids[r] * H, *p = pos + t * H;
+            const float *y = type + (size_t)(types ? types[r] : 0) * H;
+            float *o = out + (segs[b].off + t) * H;
+            for (size_t h = 0; h < H; h++)
+                o[h] = (w[h] + y[h]) + p[h];
         }
     }
 }

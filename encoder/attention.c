@@ -1,0 +1,308 @@
+/* Self-attention over segments: each segment (a sequence's rows in the fused [rows, 3H] QKV
+ * buffer) attends only to itself, so a batch of sequences of different lengths needs no padding,
+ * and work items (segment, head) are spread over the threads with each item's score matrix staying
+ * in its thread's cache. Scores, softmax and the weighted sum are one pass per item: no [B, heads,
+ * T, T] tensor is written or read back. The AVX-512 path is register-blocked (4 rows x up to 64
+ * columns of accumulators); the portable path is plain loops for CPUs without AVX-512. */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include <omp.h>
+
+#include "encoder.h"
+
+#define ROUND16(n) (((n) + 15) & ~(size_t)15)
+
+size_t bert__attention_scratch(size_t max_len, size_t dh)
+{
+    const size_t Lp = ROUND16(max_len);
+    return Lp * Lp + ROUND16(dh) * Lp + 16; /* scores, transposed keys, alignment slack */
+}
+
+/* ---- portable path ---- */
+
+/* Softmax of row s[0..L) in place where key j counts when valid(j); HF adds the float minimum to
+ * masked scores, so a row with no valid key comes out uniform, and so does it here. */
+static void softmax_row(float *s, size_t L, size_t n_causal, const uint8_t *mask)
+{
+    float mx = -FLT_MAX;
+    size_t valid = 0;
+    for (size_t j = 0; j < n_causal; j++)
+        if (!mask || mask[j]) {
+            mx = s[j] > mx ? s[j] : mx;
+            valid++;
+        }
+    if (!valid) {
+        for (size_t j = 0; j < L; j++)
+            s[j] = 1.f / (float)L;
+        return;
+    }
+    float sum = 0.f;
+    for (size_t j = 0; j < L; j++) {
+        const int ok = j < n_causal && (!mask || mask[j]);
+        s[j] = ok ? expf(s[j] - mx) : 0.f;
+        sum += s[j];
+    }
+    const float inv = 1.f / sum;
+    for (size_t j = 0; j < n_causal; j++)
+        s[j] *= inv;
+}
+
+static void item_generic(const float *Q, const float *K, const float *V, size_t ld, size_t L, size_t dh,
+                         float scale, int causal, const uint8_t *mask, float *out, size_t ldo, float *S)
+{
+    for (size_t i = 0; i < L; i++) {
+        float *s = S + i * L;
+        for (size_t j = 0; j < L; j++) {
+            float acc = 0.f;
+            for (size_t d = 0; d < dh; d++)
+                acc += Q[i * ld + d] * K[j * ld + d];
+            s[j] = acc * scale;
+        }
+        const size_t n = causal ? i + 1 : L;
+        softmax_row(s, L, n, mask);
+        float *o = out + i * ldo;
+        for (size_t d = 0; d < dh; d++)
+            o[d] = 0.f;
+        for (size_t j = 0; j < n; j++) {
+            const float p = s[j];
+            for (size_t d = 0; d < dh; d++)
+                o[d] += p * V[j * ld + d];
+        }
+    }
+}
+
+/* ---- AVX-512 path ---- */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define BERT__AVX512 __attribute__((target("avx512f")))
+#define BERT__INLINE_AVX512 static inline __attribute__((always_inline, target("avx512f")))
+
+/* e^x for x <= 0 (scores minus the row maximum): Cody-Waite reduction to [-ln2/2, ln2/2], degree-7
+ * Taylor polynomial (relative error below 1e-8 there), scaled by 2^n. */
+BERT__INLINE_AVX512 __m512 exp512(__m512 x)
+{
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 f = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145752f), x);
+    f = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860677e-06f), f);
+    __m512 p = _mm512_set1_ps(1.f / 5040.f);
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f / 720.f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f / 120.f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f / 24.f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f / 6.f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f));
+    return _mm512_scalef_ps(p, n);
+}
+
+static inline __mmask16 tail_mask(size_t n)
+{
+    return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+}
+
+/* S[r, 0 .. 16*NV) = scale * Q[r, :] . Kt[:, 0 .. 16*NV) for MR rows */
+#define QK_KERNEL(MR, NV)                                                                                              \
+    BERT__INLINE_AVX512 void qk_##MR##x##NV(const float *Q, size_t ldq, const float *Kt, size_t ldk, size_t dh,      \
+                                            float scale, float *S, size_t lds)                                         \
+    {                                                                                                                  \
+        __m512 acc[MR][NV];                                                                                            \
+        for (int r = 0; r < MR; r++)                                                                                   \
+            for (int v = 0; v < NV; v++)                                                                               \
+                acc[r][v] = _mm512_setzero_ps();                                                                       \
+        for (size_t d = 0; d < dh; d++) {                                                                              \
+            __m512 k[NV];                                                                                              \
+            for (int v = 0; v < NV; v++)                                                                               \
+                k[v] = _mm512_loadu_ps(Kt + d * ldk + 16 * v);                                                         \
+            for (int r = 0; r < MR; r++) {                                                                             \
+                const __m512 q = _mm512_set1_ps(Q[(size_t)r * ldq + d]);                                               \
+                for (int v = 0; v < NV; v++)                                                                           \
+                    acc[r][v] = _mm512_fmadd_ps(q, k[v], acc[r][v]);                                                   \
+            }                                                                                                          \
+        }                                                                                                              \
+        const __m512 sc = _mm512_set1_ps(scale);                                                                       \
+        for (int r = 0; r < MR; r++)                                                                                   \
+            for (int v = 0; v < NV; v++)                                                                               \
+                _mm512_storeu_ps(S + (size_t)r * lds + 16 * v, _mm512_mul_ps(acc[r][v], sc));                         \
+    }
+QK_KERNEL(4, 4)
+QK_KERNEL(4, 2)
+QK_KERNEL(4, 1)
+QK_KERNEL(1, 4)
+QK_KERNEL(1, 1)
+
+/* O[r, c0 .. c0 + 16*NV) = sum_j P[r, j] V[j, c0 ..) for MR rows; the last vector masked by m */
+#define PV_KERNEL(MR, NV)                                                                                              \
+    BERT__INLINE_AVX512 void pv_##MR##x##NV(const float *P, size_t ldp, size_t n, const float *V, size_t ldv,         \
+                                            float *O, size_t ldo, __mmask16 m)                                         \
+    {                                                                                                                  \
+        __m512 acc[MR][NV];                                                                                            \
+        for (int r = 0; r < MR; r++)                                                                                   \
+            for (int v = 0; v < NV; v++)                                                                               \
+                acc[r][v] = _mm512_setzero_ps();                                                                       \
+        for (size_t j = 0; j < n; j++) {                                                                               \
+            __m512 x[NV];                                                                                              \
+            for (int v = 0; v < NV; v++)                                                                               \
+                x[v] = _mm512_maskz_loadu_ps(v == NV - 1 ? m : (__mmask16)0xFFFF, V + j * ldv + 16 * v);              \
+            for (int r = 0; r < MR; r++) {                                                                             \
+                const __m512 p = _mm512_set1_ps(P[(size_t)r * ldp + j]);                                               \
+                for (int v = 0; v < NV; v++)                                                                           \
+                    acc[r][v] = _mm512_fmadd_ps(p, x[v], acc[r][v]);                                                   \
+            }                                                                                                          \
+        }                                                                                                              \
+        for (int r = 0; r < MR; r++)                                                                                   \
+            for (int v = 0; v < NV; v++)                                                                               \
+                _mm512_mask_storeu_ps(O + (size_t)r * ldo + 16 * v, v == NV - 1 ? m : (__mmask16)0xFFFF, acc[r][v]); \
+    }
+PV_KERNEL(4, 4)
+PV_KERNEL(4, 3)
+PV_KERNEL(4, 2)
+PV_KERNEL(4, 1)
+PV_KERNEL(1, 4)
+PV_KERNEL(1, 3)
+PV_KERNEL(1, 2)
+PV_KERNEL(1, 1)
+
+BERT__INLINE_AVX512 void softmax_row512(float *s, size_t L, size_t n, const uint8_t *mask)
+{
+    if (mask) { /* masked keys are rare (left padding, holes): the exact semantics, in scalar */
+        softmax_row(s, L, n, mask);
+        return;
+    }
+    __m512 vmx = _mm512_set1_ps(-FLT_MAX);
+    for (size_t j = 0; j < n; j += 16)
+        vmx = _mm512_max_ps(vmx, _mm512_mask_loadu_ps(vmx, tail_mask(n - j), s + j));
+    const __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vmx));
+    __m512 vsum = _mm512_setzero_ps();
+    for (size_t j = 0; j < n; j += 16) {
+        const __mmask16 m = tail_mask(n - j);
+        const __m512 e = _mm512_maskz_mov_ps(m, exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + j), mx)));
+        vsum = _mm512_add_ps(vsum, e);
+        _mm512_mask_storeu_ps(s + j, m, e);
+    }
+    const __m512 inv = _mm512_set1_ps(1.f / _mm512_reduce_add_ps(vsum));
+    for (size_t j = 0; j < n; j += 16) {
+        const __mmask16 m = tail_mask(n - j);
+        _mm512_mask_storeu_ps(s + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, s + j), inv));
+    }
+    for (size_t j = n; j < L; j++)
+        s[j] = 0.f;
+}
+
+/* rows [i0, i0 + MR) of O = P . V over keys [0, n) (n: the longest causal row of the block) */
+BERT__AVX512 static void pv_rows(int mr, const float *P, size_t ldp, size_t n, const float *V, size_t ldv, size_t dh,
+                                 float *O, size_t ldo)
+{
+    for (size_t c = 0; c < dh; c += 64) {
+        const size_t w = dh - c < 64 ? dh - c : 64, nv = (w + 15) / 16;
+        const __mmask16 m = tail_mask(w - (nv - 1) * 16);
+        const float *v = V + c;
+        float *o = O + c;
+        if (mr == 4) {
+            switch (nv) {
+            case 4: pv_4x4(P, ldp, n, v, ldv, o, ldo, m); break;
+            case 3: pv_4x3(P, ldp, n, v, ldv, o, ldo, m); break;
+            case 2: pv_4x2(P, ldp, n, v, ldv, o, ldo, m); break;
+            default: pv_4x1(P, ldp, n, v, ldv, o, ldo, m); break;
+            }
+        } else {
+            switch (nv) {
+            case 4: pv_1x4(P, ldp, n, v, ldv, o, ldo, m); break;
+            case 3: pv_1x3(P, ldp, n, v, ldv, o, ldo, m); break;
+            case 2: pv_1x2(P, ldp, n, v, ldv, o, ldo, m); break;
+            default: pv_1x1(P, ldp, n, v, ldv, o, ldo, m); break;
+            }
+        }
+    }
+}
+
+BERT__AVX512 static void item_avx512(const float *Q, const float *K, const float *V, size_t ld, size_t L, size_t dh,
+                                     float scale, int causal, const uint8_t *mask, float *out, size_t ldo,
+                                     float *scratch)
+{
+    const size_t Lp = ROUND16(L);
+    float *S = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63), *Kt = S + Lp * Lp;
+    /* keys transposed to [dh, Lp], zero-padded: the score kernel then reads whole vectors */
+    for (size_t d = 0; d < dh; d++) {
+        float *row = Kt + d * Lp;
+        for (size_t j = 0; j < L; j++)
+            row[j] = K[j * ld + d];
+        for (size_t j = L; j < Lp; j++)
+            row[j] = 0.f;
+    }
+    for (size_t i = 0, mr; i < L; i += mr) {
+        mr = L - i >= 4 ? 4 : 1; /* blocks of 4 rows, the tail one row at a time */
+        /* causal rows need only the columns up to their last row */
+        const size_t cols = causal ? ROUND16(i + mr) : Lp;
+        size_t j = 0;
+        for (; j + 64 <= cols; j += 64) {
+            if (mr == 4)
+                qk_4x4(Q + i * ld, ld, Kt + j, Lp, dh, scale, S + i * Lp + j, Lp);
+            else
+                qk_1x4(Q + i * ld, ld, Kt + j, Lp, dh, scale, S + i * Lp + j, Lp);
+        }
+        for (; j + 32 <= cols && mr == 4; j += 32)
+            qk_4x2(Q + i * ld, ld, Kt + j, Lp, dh, scale, S + i * Lp + j, Lp);
+        for (; j < cols; j += 16) {
+            if (mr == 4)
+                qk_4x1(Q + i * ld, ld, Kt + j, Lp, dh, scale, S + i * Lp + j, Lp);
+            else
+                qk_1x1(Q + i * ld, ld, Kt + j, Lp, dh, scale, S + i * Lp + j, Lp);
+        }
+        for (size_t r = 0; r < mr; r++)
+            softmax_row512(S + (i + r) * Lp, L, causal ? i + r + 1 : L, mask);
+        const size_t n = causal ? i + mr : L;
+        pv_rows((int)mr, S + i * Lp, Lp, n, V, ld, dh, out + i * ldo, ldo);
+    }
+}
+
+static int have_avx512(void)
+{
+    static int cached = -1;
+    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (v < 0) {
+        __builtin_cpu_init();
+        v = __builtin_cpu_supports("avx512f") ? 1 : 0;
+        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+#else
+static int have_avx512(void)
+{
+    return 0;
+}
+#endif
+
+static int force_generic;
+void bert__attention_force_generic(int on)
+{
+    __atomic_store_n(&force_generic, on, __ATOMIC_RELAXED);
+}
+
+void bert__attention(const float *qkv, size_t H, size_t heads, const bert__seg *segs, size_t n_segs,
+                     const uint8_t *key_mask, int causal, float *out, float *scratch, size_t scratch_per_thread)
+{
+    const size_t dh = H / heads, ld = 3 * H, items = n_segs * heads;
+    const float scale = 1.f / sqrtf((float)dh);
+    const int fast = have_avx512() && !__atomic_load_n(&force_generic, __ATOMIC_RELAXED);
+#pragma omp parallel for schedule(dynamic)
+    for (long it = 0; it < (long)items; it++) {
+        const bert__seg *sg = &segs[(size_t)it / heads];
+        const size_t h = (size_t)it % heads;
+        const float *base = qkv + sg->off * ld + h * dh;
+        const uint8_t *m = key_mask ? key_mask + sg->off : NULL;
+        float *o = out + sg->off * H + h * dh;
+        float *s = scratch + (size_t)omp_get_thread_num() * scratch_per_thread;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+        if (fast) {
+            item_avx512(base, base + H, base + 2 * H, ld, sg->len, dh, scale, causal, m, o, H, s);
+            continue;
+        }
+#endif
+        item_generic(base, base + H, base + 2 * H, ld, sg->len, dh, scale, causal, m, o, H, s);
+    }
+}
