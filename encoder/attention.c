@@ -226,13 +226,12 @@ BERT__AVX512 static void item_avx512(const float *Q, const float *K, const float
     const size_t Lp = ROUND16(L);
     float *S = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63), *Kt = S + Lp * Lp;
     /* keys transposed to [dh, Lp], zero-padded: the score kernel then reads whole vectors */
-    for (size_t d = 0; d < dh; d++) {
-        float *row = Kt + d * Lp;
-        for (size_t j = 0; j < L; j++)
-            row[j] = K[j * ld + d];
+    for (size_t j = 0; j < L; j++) /* each key row read once, in order; Kt stays in L1 */
+        for (size_t d = 0; d < dh; d++)
+            Kt[d * Lp + j] = K[j * ld + d];
+    for (size_t d = 0; d < dh; d++)
         for (size_t j = L; j < Lp; j++)
-            row[j] = 0.f;
-    }
+            Kt[d * Lp + j] = 0.f;
     for (size_t i = 0, mr; i < L; i += mr) {
         mr = L - i >= 4 ? 4 : 1; /* blocks of 4 rows, the tail one row at a time */
         /* causal rows need only the columns up to their last row */
