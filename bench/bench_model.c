@@ -195,17 +195,6 @@ static double flops(const bert_model_info *in, size_t T)
     return per_layer * (double)in->n_layers;
 }
 
-static int parse_precision(const char *s, bert_precision *p)
-{
-    static const char *const names[3] = {"f32", "bf16", "int8"};
-    for (int i = 0; i < 3; i++)
-        if (!strcmp(s, names[i])) {
-            *p = (bert_precision)i;
-            return 0;
-        }
-    return -1;
-}
-
 int bench_model(int argc, char **argv)
 {
     const char *model = NULL, *only = NULL, *prec = "f32";
@@ -232,10 +221,8 @@ int bench_model(int argc, char **argv)
     bert_ctx_params cp = bert_ctx_default_params();
     cp.n_threads = (int)threads;
     bert_model_params mp = bert_model_default_params();
-    if (parse_precision(prec, &mp.precision) != 0) {
-        fprintf(stderr, "%s model: --precision must be f32, bf16 or int8, not '%s'\n", prog, prec);
+    if (cli_parse_precision(prog, "--precision", prec, &mp.precision) != 0)
         return CLI_ERR_USAGE;
-    }
     if (bert_model_load(model ? model : cli_default_model(), &mp, &m, err, sizeof err) != BERT_OK ||
         bert_ctx_new(m, &cp, &ctx, err, sizeof err) != BERT_OK) {
         fprintf(stderr, "%s: %s\n", prog, err);

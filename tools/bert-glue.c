@@ -44,6 +44,7 @@ static void usage(FILE *out)
             "                      full precision; with --split dev, --out defaults to .)\n"
             "    --markdown FILE   write the Markdown table to FILE instead of standard output\n"
             "    --batch-size N    default 32;  --max-length N  default 128;  --threads N\n"
+            "    --precision P     f32 (default), bf16 or int8 (the encoder's matrix products)\n"
             "    -q                no progress bar;  -h, --help  this text\n"
             "\n"
             "EXIT STATUS\n"
@@ -76,6 +77,7 @@ int main(int argc, char **argv)
     const char *data = NULL, *out_dir = NULL, *results = NULL, *markdown = NULL;
     bert_eval_params ep = bert_eval_default_params();
     size_t threads = 0;
+    bert_model_params mp = bert_model_default_params();
     int quiet = 0, first = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -104,6 +106,10 @@ int main(int argc, char **argv)
                 return CLI_ERR_USAGE;
             }
             ep.test = !strcmp(v, "test");
+            i++;
+        } else if (!strcmp(a, "--precision")) {
+            if (cli_parse_precision(prog, a, v, &mp.precision))
+                return CLI_ERR_USAGE;
             i++;
         } else if (!strcmp(a, "--batch-size") || !strcmp(a, "--max-length") || !strcmp(a, "--threads")) {
             if (cli_parse_size(v, &n) != 0 || n == 0) {
@@ -161,7 +167,7 @@ int main(int argc, char **argv)
         bert_ctx *ctx = NULL;
         bert_ctx_params cp = bert_ctx_default_params();
         cp.n_threads = (int)threads;
-        if (bert_model_load(model_dir, NULL, &m, err, sizeof err) != BERT_OK ||
+        if (bert_model_load(model_dir, &mp, &m, err, sizeof err) != BERT_OK ||
             bert_ctx_new(m, &cp, &ctx, err, sizeof err) != BERT_OK) {
             fprintf(stderr, "%s: %s: %s\n", prog, task, err);
             rc = CLI_ERR_MODEL;

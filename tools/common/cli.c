@@ -108,3 +108,15 @@ int cli_cmp_double(const void *a, const void *b)
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
+
+int cli_parse_precision(const char *prog, const char *opt, const char *s, bert_precision *out)
+{
+    static const char *const names[3] = {"f32", "bf16", "int8"};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, names[i])) {
+            *out = (bert_precision)i;
+            return 0;
+        }
+    fprintf(stderr, "%s: %s: '%s' is not f32, bf16 or int8\n", prog, opt, s);
+    return -1;
+}

@@ -27,5 +27,7 @@ double cli_now(void);
 int cli_cmp_double(const void *a, const void *b);
 /* Parses a non-negative integer option value; returns 0 on success. */
 int cli_parse_size(const char *s, size_t *out);
+/* "f32", "bf16" or "int8" -> *out; -1 (and a message on stderr naming opt) otherwise. */
+int cli_parse_precision(const char *prog, const char *opt, const char *s, bert_precision *out);
 
 #endif
