@@ -60,8 +60,10 @@ static void item_generic(const float *Q, const float *K, const float *V, size_t 
                 acc += Q[i * ld + d] * K[j * ld + d];
             s[j] = acc * scale;
         }
-        const size_t n = causal ? i + 1 : L;
-        softmax_row(s, L, n, mask);
+        const size_t nc = causal ? i + 1 : L;
+        softmax_row(s, L, nc, mask);
+        /* a row with every key masked is uniform over all L keys (HF), causal or not */
+        const size_t n = mask ? L : nc;
         float *o = out + i * ldo;
         for (size_t d = 0; d < dh; d++)
             o[d] = 0.f;
@@ -253,7 +255,7 @@ BERT__AVX512 static void item_avx512(const float *Q, const float *K, const float
         }
         for (size_t r = 0; r < mr; r++)
             softmax_row512(S + (i + r) * Lp, L, causal ? i + r + 1 : L, mask);
-        const size_t n = causal ? i + mr : L;
+        const size_t n = causal && !mask ? i + mr : L; /* see item_generic */
         pv_rows((int)mr, S + i * Lp, Lp, n, V, ld, dh, out + i * ldo, ldo);
     }
 }

@@ -1,0 +1,272 @@
+/* The fast paths of issue #8 against references:
+ * - attention (AVX-512 kernels and the portable loops) against a double-precision reference, for
+ *   lengths that hit every kernel tail, with causal masking and key masks with holes;
+ * - padding-free batches: a right-padded batch (run packed) gives every sequence the logits it has
+ *   alone, zeros at the padding, and the same through all_hidden_states;
+ * - bf16 and int8 precisions on mini-sst2's SST-2 dev set against HF's fp32 reference: accuracy
+ *   drop at most 0.5 points, logits within the tolerances stated below;
+ * - a bad precision value is an error. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <omp.h>
+
+#include <bert/bert.h>
+
+#include "encoder/encoder.h"
+#include "support.h"
+
+static float frand(unsigned *s)
+{
+    *s = *s * 1103515245u + 12345u;
+    return (float)((*s >> 8) & 0xFFFF) / 32768.f - 1.f;
+}
+
+/* out[rows, H] by the textbook formula, in double; masked keys get HF's float minimum added */
+static void attention_ref(const float *qkv, size_t H, size_t heads, const bert__seg *sg, size_t n,
+                          const uint8_t *mask, int causal, double *out)
+{
+    const size_t dh = H / heads, ld = 3 * H;
+    double *s = malloc(1024 * sizeof *s);
+    assert_non_null(s);
+    for (size_t g = 0; g < n; g++)
+        for (size_t h = 0; h < heads; h++)
+            for (size_t i = 0; i < sg[g].len; i++) {
+                const float *q = qkv + (sg[g].off + i) * ld + h * dh;
+                double mx = -INFINITY, sum = 0;
+                for (size_t j = 0; j < sg[g].len; j++) {
+                    const float *k = qkv + (sg[g].off + j) * ld + H + h * dh;
+                    double a = 0;
+                    for (size_t d = 0; d < dh; d++)
+                        a += (double)q[d] * k[d];
+                    a /= sqrt((double)dh);
+                    if ((mask && !mask[sg[g].off + j]) || (causal && j > i))
+                        a += -3.4028234663852886e38;
+                    s[j] = a;
+                    mx = a > mx ? a : mx;
+                }
+                for (size_t j = 0; j < sg[g].len; j++) {
+                    s[j] = exp(s[j] - mx);
+                    sum += s[j];
+                }
+                double *o = out + (sg[g].off + i) * H + h * dh;
+                for (size_t d = 0; d < dh; d++) {
+                    double a = 0;
+                    for (size_t j = 0; j < sg[g].len; j++)
+                        a += s[j] / sum * qkv[(sg[g].off + j) * ld + 2 * H + h * dh + d];
+                    o[d] = a;
+                }
+            }
+    free(s);
+}
+
+static void check_attention(size_t H, size_t heads, const size_t *lens, size_t n, int causal, int with_mask)
+{
+    bert__seg sg[16];
+    size_t rows = 0, maxlen = 0;
+    for (size_t g = 0; g < n; g++) {
+        sg[g].off = rows;
+        sg[g].len = lens[g];
+        rows += lens[g];
+        maxlen = lens[g] > maxlen ? lens[g] : maxlen;
+    }
+    unsigned seed = 42;
+    float *qkv = malloc(rows * 3 * H * sizeof *qkv), *out = malloc(rows * H * sizeof *out);
+    double *ref = malloc(rows * H * sizeof *ref);
+    uint8_t *mask = malloc(rows);
+    const size_t per = bert__attention_scratch(maxlen, H / heads);
+    const int threads = omp_get_max_threads();
+    float *scratch = malloc((size_t)threads * per * sizeof *scratch);
+    assert_true(qkv && out && ref && mask && scratch);
+    for (size_t i = 0; i < rows * 3 * H; i++)
+        qkv[i] = 2.f * frand(&seed);
+    for (size_t i = 0; i < rows; i++)
+        mask[i] = (uint8_t)(i % 7 != 3); /* holes everywhere, [CLS]-like first keys kept */
+    for (size_t g = 0; g < n; g++)
+        if (lens[g] == 3) /* one segment with every key masked: HF's result is uniform */
+            memset(mask + sg[g].off, 0, 3);
+    attention_ref(qkv, H, heads, sg, n, with_mask ? mask : NULL, causal, ref);
+    for (int generic = 0; generic < 2; generic++) {
+        bert__attention_force_generic(generic);
+        memset(out, 0xFF, rows * H * sizeof *out);
+        bert__attention(qkv, H, heads, sg, n, with_mask ? mask : NULL, causal, out, scratch, per);
+        double worst = 0;
+        for (size_t i = 0; i < rows * H; i++) {
+            const double e = fabs(out[i] - ref[i]);
+            worst = e > worst || isnan(e) ? (isnan(e) ? INFINITY : e) : worst;
+        }
+        if (worst > 1e-5)
+            fail_msg("attention H %zu heads %zu causal %d mask %d generic %d: max error %g", H, heads, causal,
+                     with_mask, generic, worst);
+    }
+    bert__attention_force_generic(0);
+    free(qkv);
+    free(out);
+    free(ref);
+    free(mask);
+    free(scratch);
+}
+
+static void test_attention_matches_reference(void **state)
+{
+    (void)state;
+    static const size_t lens[] = {1, 2, 3, 5, 16, 17, 37, 64, 65, 130};
+    const size_t n = sizeof lens / sizeof *lens;
+    for (int causal = 0; causal < 2; causal++)
+        for (int m = 0; m < 2; m++) {
+            check_attention(128, 2, lens, n, causal, m); /* dh 64: full 4-vector kernels */
+            check_attention(72, 3, lens, n, causal, m);  /* dh 24: masked tails */
+            check_attention(32, 4, lens, n, causal, m);  /* dh 8 */
+        }
+}
+
+static bert_model *load(const char *name, bert_precision p)
+{
+    char dir[512], err[512];
+    snprintf(dir, sizeof dir, "%s/models/%s", test_shared_dir(), name);
+    bert_model_params mp = bert_model_default_params();
+    mp.precision = p;
+    bert_model *m = NULL;
+    if (bert_model_load(dir, &mp, &m, err, sizeof err) != BERT_OK)
+        fail_msg("%s", err);
+    return m;
+}
+
+/* A right-padded batch runs packed; every row must equal the sequence run alone. */
+static void test_padding_free_batch_equals_single_runs(void **state)
+{
+    (void)state;
+    bert_model *m = load("mini-sst2", BERT_PRECISION_F32);
+    const bert_model_info in = bert_model_get_info(m);
+    const size_t H = in.hidden_size, L = in.n_layers;
+    char err[512];
+    bert_ctx *batch = NULL, *one = NULL;
+    assert_int_equal(bert_ctx_new(m, NULL, &batch, err, sizeof err), BERT_OK);
+    assert_int_equal(bert_ctx_new(m, NULL, &one, err, sizeof err), BERT_OK);
+    enum { B = 5, T = 40 };
+    static const size_t lens[B] = {12, 40, 3, 27, 9};
+    int32_t ids[B * T] = {0}, types[B * T] = {0};
+    uint8_t mask[B * T] = {0};
+    unsigned seed = 7;
+    for (size_t b = 0; b < B; b++)
+        for (size_t i = 0; i < lens[b]; i++) {
+            ids[b * T + i] = i == 0 ? 101 : i + 1 == lens[b] ? 102 : 1000 + (int32_t)((frand(&seed) + 1.f) * 9000);
+            types[b * T + i] = i > lens[b] / 2;
+            mask[b * T + i] = 1;
+        }
+    bert_run_params rp = bert_run_default_params();
+    rp.all_hidden_states = 1;
+    assert_int_equal(bert_ctx_run(batch, ids, types, mask, B, T, &rp), BERT_OK);
+    for (size_t b = 0; b < B; b++) {
+        assert_int_equal(bert_ctx_run(one, ids + b * T, types + b * T, NULL, 1, lens[b], &rp), BERT_OK);
+        const float *lb = bert_ctx_logits(batch) + b * in.n_labels, *lo = bert_ctx_logits(one);
+        for (size_t k = 0; k < in.n_labels; k++)
+            assert_float_equal(lb[k], lo[k], 1e-5);
+        for (size_t l = 0; l <= L; l++) {
+            const float *hb = bert_ctx_hidden(batch, (int)l) + b * T * H, *ho = bert_ctx_hidden(one, (int)l);
+            for (size_t i = 0; i < lens[b] * H; i++)
+                assert_float_equal(hb[i], ho[i], 1e-5);
+            for (size_t i = lens[b] * H; i < T * H; i++) /* padding: zeros, documented */
+                assert_true(hb[i] == 0.f);
+        }
+    }
+    bert_ctx_free(batch);
+    bert_ctx_free(one);
+    bert_model_free(m);
+}
+
+/* SST-2 dev on mini-sst2 from the reference input ids, in batches of 32. Returns the accuracy and
+ * the largest logit difference from HF's fp32 logits. */
+static double sst2_dev(bert_precision p, double *worst)
+{
+    json_t *rows = test_read_jsonl(test_shared_path("fixtures/mini-sst2/dev_reference.jsonl"));
+    assert_int_equal(json_array_size(rows), 872);
+    bert_model *m = load("mini-sst2", p);
+    char err[512];
+    bert_ctx *ctx = NULL;
+    assert_int_equal(bert_ctx_new(m, NULL, &ctx, err, sizeof err), BERT_OK);
+    enum { BATCH = 32, MAX_T = 128 };
+    static int32_t ids[BATCH * MAX_T];
+    static uint8_t mask[BATCH * MAX_T];
+    size_t correct = 0;
+    *worst = 0;
+    for (size_t start = 0; start < json_array_size(rows); start += BATCH) {
+        size_t n = json_array_size(rows) - start < BATCH ? json_array_size(rows) - start : BATCH, T = 0;
+        for (size_t r = 0; r < n; r++) {
+            size_t len = json_array_size(json_object_get(json_array_get(rows, start + r), "input_ids"));
+            T = len > T ? len : T;
+        }
+        memset(ids, 0, sizeof ids);
+        memset(mask, 0, sizeof mask);
+        for (size_t r = 0; r < n; r++) {
+            json_t *ji = json_object_get(json_array_get(rows, start + r), "input_ids");
+            for (size_t i = 0; i < json_array_size(ji); i++) {
+                ids[r * T + i] = (int32_t)json_integer_value(json_array_get(ji, i));
+                mask[r * T + i] = 1;
+            }
+        }
+        if (bert_ctx_run(ctx, ids, NULL, mask, n, T, NULL) != BERT_OK)
+            fail_msg("%s", bert_ctx_errmsg(ctx));
+        const float *lg = bert_ctx_logits(ctx);
+        for (size_t r = 0; r < n; r++) {
+            json_t *row = json_array_get(rows, start + r), *ref = json_object_get(row, "logits");
+            for (size_t k = 0; k < 2; k++) {
+                const double e = fabs(lg[r * 2 + k] - json_real_value(json_array_get(ref, k)));
+                *worst = e > *worst ? e : *worst;
+            }
+            correct += (lg[r * 2 + 1] > lg[r * 2]) == (json_integer_value(json_object_get(row, "label")) == 1);
+        }
+    }
+    bert_ctx_free(ctx);
+    bert_model_free(m);
+    json_decref(rows);
+    return (double)correct / 872.0;
+}
+
+static void test_reduced_precision_accuracy(void **state)
+{
+    (void)state;
+    double w32, w16, w8;
+    const double a32 = sst2_dev(BERT_PRECISION_F32, &w32);
+    assert_float_equal(a32, 0.8841743119266054, 1e-9); /* metrics.json */
+    assert_true(w32 <= 1e-4);
+    const double a16 = sst2_dev(BERT_PRECISION_BF16, &w16), a8 = sst2_dev(BERT_PRECISION_INT8, &w8);
+    print_message("SST-2 dev accuracy: f32 %.4f, bf16 %.4f (max logit diff %.3f), int8 %.4f (%.3f)\n", a32, a16,
+                  w16, a8, w8);
+    /* issue #8: at most 0.5 points below fp32 */
+    assert_true(a16 >= a32 - 0.005);
+    assert_true(a8 >= a32 - 0.005);
+    /* and close in value: measured 0.10 (bf16) and 0.35 (int8) on the logits, which span about +-4 */
+    assert_true(w16 < 0.25);
+    assert_true(w8 < 0.6);
+}
+
+static void test_bad_precision_is_an_error(void **state)
+{
+    (void)state;
+    char dir[512], err[512];
+    snprintf(dir, sizeof dir, "%s/models/mini-sst2", test_shared_dir());
+    bert_model_params mp = bert_model_default_params();
+    mp.precision = (bert_precision)7;
+    bert_model *m = NULL;
+    assert_int_equal(bert_model_load(dir, &mp, &m, err, sizeof err), BERT_E_INVALID_ARG);
+    assert_null(m);
+    assert_non_null(strstr(err, "precision"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_attention_matches_reference),
+        cmocka_unit_test(test_padding_free_batch_equals_single_runs),
+        cmocka_unit_test(test_reduced_precision_accuracy),
+        cmocka_unit_test(test_bad_precision_is_an_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
