@@ -3,4 +3,8 @@
 #define BERT_BENCH_H
 int bench_make_model(int argc, char **argv);
 int bench_model(int argc, char **argv);
+#include <stddef.h>
+#include <bert/model.h>
+/* best GFLOP/s (GOP/s for int8) of oneDNN's matmul [M x K] x [K x N] in prec's compute types */
+double bench_matmul_peak(int threads, bert_precision prec, size_t M, size_t K, size_t N);
 #endif

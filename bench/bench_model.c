@@ -195,9 +195,40 @@ static double flops(const bert_model_info *in, size_t T)
     return per_layer * (double)in->n_layers;
 }
 
+/* DIR/NAME.bin from make_inputs.py: input_ids, attention_mask, token_type_ids, int64 LE [B, T] */
+static int read_inputs(const char *dir, const char *name, size_t B, size_t T, int32_t *ids, uint8_t *mask,
+                       int32_t *types)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.bin", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "%s model: %s: %s\n", prog, path, strerror(errno));
+        return -1;
+    }
+    int ok = 1;
+    for (int part = 0; part < 3 && ok; part++)
+        for (size_t i = 0; i < B * T && ok; i++) {
+            int64_t v;
+            ok = fread(&v, sizeof v, 1, f) == 1 && v >= 0 && v <= INT32_MAX;
+            if (part == 0)
+                ids[i] = (int32_t)v;
+            else if (part == 1)
+                mask[i] = v != 0;
+            else
+                types[i] = (int32_t)v;
+        }
+    ok = ok && fgetc(f) == EOF;
+    fclose(f);
+    if (!ok)
+        fprintf(stderr, "%s model: %s: expected 3 x %zu x %zu int64 values\n", prog, path, B, T);
+    return ok ? 0 : -1;
+}
+
 int bench_model(int argc, char **argv)
 {
-    const char *model = NULL, *only = NULL, *prec = "f32";
+    const char *model = NULL, *only = NULL, *prec = "f32", *inputs = NULL;
+    long round = 0;
     size_t reps = 10, threads = 0;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--model") && i + 1 < argc)
@@ -206,6 +237,10 @@ int bench_model(int argc, char **argv)
             only = argv[++i];
         else if (!strcmp(argv[i], "--precision") && i + 1 < argc)
             prec = argv[++i];
+        else if (!strcmp(argv[i], "--inputs") && i + 1 < argc)
+            inputs = argv[++i];
+        else if (!strcmp(argv[i], "--round") && i + 1 < argc)
+            round = strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc && !cli_parse_size(argv[i + 1], &reps) && reps)
             i++;
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc && !cli_parse_size(argv[i + 1], &threads) && threads)
@@ -236,29 +271,53 @@ int bench_model(int argc, char **argv)
         const char *name;
         size_t B, T;
         int varlen;
-    } w[4] = {{"b1x128", 1, 128, 0}, {"b8x128", 8, 128, 0}, {"b32_var16_64", 32, 64, 1}, {"b1x512", 1, 512, 0}};
+    } w[4] = {{"b1_s128", 1, 128, 0}, {"b8_s128", 8, 128, 0}, {"b32_s64_var", 32, 64, 1}, {"b1_s512", 1, 512, 0}};
     int rc = CLI_OK;
     double *times = calloc(reps, sizeof *times);
     for (int k = 0; k < 4 && rc == CLI_OK && times; k++) {
         if (only && strcmp(only, w[k].name))
             continue;
         size_t B = w[k].B, T = w[k].T < in.max_positions ? w[k].T : in.max_positions;
-        int32_t *ids = calloc(B * T, sizeof *ids);
+        int32_t *ids = calloc(B * T, sizeof *ids), *types = calloc(B * T, sizeof *types);
         uint8_t *mask = calloc(B * T, 1);
         size_t real = 0;
-        double fl = 0;
+        double fl = 0, fl_real = 0;
+        if (!ids || !types || !mask) {
+            rc = CLI_ERR_RUNTIME;
+            free(ids);
+            free(types);
+            free(mask);
+            break;
+        }
+        if (inputs) {
+            /* the peers' inputs (../shared/bench/make_inputs.py): ids, mask, types as int64 [B, T] */
+            if (read_inputs(inputs, w[k].name, B, T, ids, mask, types) != 0) {
+                rc = CLI_ERR_INPUT;
+                free(ids);
+                free(types);
+                free(mask);
+                break;
+            }
+        }
         for (size_t b = 0; b < B; b++) {
-            size_t len = w[k].varlen ? 16 + (b * 48) / (B - 1) : T; /* 16..64 evenly */
-            for (size_t i = 0; i < T; i++) {
-                ids[b * T + i] = i == 0 ? 101 : i + 1 == len ? 102 : (int32_t)(1000 + (b * 131 + i * 17) % 20000);
-                mask[b * T + i] = i < len;
+            size_t len = 0;
+            if (inputs) {
+                while (len < T && mask[b * T + len])
+                    len++;
+            } else {
+                len = w[k].varlen ? 16 + (b * 48) / (B - 1) : T; /* 16..64 evenly */
+                for (size_t i = 0; i < T; i++) {
+                    ids[b * T + i] = i == 0 ? 101 : i + 1 == len ? 102 : (int32_t)(1000 + (b * 131 + i * 17) % 20000);
+                    mask[b * T + i] = i < len;
+                }
             }
             real += len;
-            fl += flops(&in, T); /* padded batch: what is computed */
+            fl += flops(&in, T); /* padded: the work a padded batch does, as the peers count it */
+            fl_real += flops(&in, len); /* what a padding-free run computes */
         }
         for (size_t r = 0; r < reps + 1 && rc == CLI_OK; r++) {
             double t0 = cli_now();
-            if (bert_ctx_run(ctx, ids, NULL, mask, B, T, NULL) != BERT_OK) {
+            if (bert_ctx_run(ctx, ids, types, mask, B, T, NULL) != BERT_OK) {
                 fprintf(stderr, "%s: %s\n", prog, bert_ctx_errmsg(ctx));
                 rc = CLI_ERR_RUNTIME;
             }
@@ -267,15 +326,23 @@ int bench_model(int argc, char **argv)
         }
         if (rc == CLI_OK) {
             qsort(times, reps, sizeof *times, cli_cmp_double);
+            /* the peak at this workload's row count, measured now (the machine's speed drifts) */
+            const size_t rows = real < 2048 ? real : 2048;
+            const double peak = bench_matmul_peak(cp.n_threads, mp.precision, rows, in.hidden_size,
+                                                  in.intermediate_size);
             double med = times[reps / 2], best = times[0];
-            printf("{\"tool\":\"libbert\",\"bench\":\"model\",\"workload\":\"%s\",\"batch\":%zu,\"seq\":%zu,"
-                   "\"real_tokens\":%zu,\"threads\":%d,\"precision\":\"%s\",\"reps\":%zu,\"median_ms\":%.2f,\"min_ms\":%.2f,"
-                   "\"seq_per_s\":%.1f,\"tokens_per_s\":%.0f,\"gflop_per_s\":%.1f}\n",
-                   w[k].name, B, T, real, cp.n_threads, prec, reps, med * 1e3, best * 1e3, (double)B / med,
-                   (double)real / med, fl / med / 1e9);
+            const char *mname = strrchr(model ? model : cli_default_model(), '/');
+            mname = mname ? mname + 1 : model ? model : cli_default_model();
+            printf("{\"tool\":\"libbert\",\"bench\":\"model\",\"model\":\"%s\",\"workload\":\"%s\",\"batch\":%zu,\"seq\":%zu,"
+                   "\"real_tokens\":%zu,\"threads\":%d,\"precision\":\"%s\",\"round\":%ld,\"reps\":%zu,\"median_ms\":%.2f,\"min_ms\":%.2f,"
+                   "\"seq_per_s\":%.1f,\"tokens_per_s\":%.0f,\"gflop_per_s\":%.1f,\"real_gflop_per_s\":%.1f,"
+                   "\"matmul_peak_gflop_per_s\":%.1f,\"peak_share\":%.3f}\n",
+                   mname, w[k].name, B, T, real, cp.n_threads, prec, round, reps, med * 1e3, best * 1e3, (double)B / med,
+                   (double)real / med, fl / med / 1e9, fl_real / med / 1e9, peak, peak > 0 ? fl_real / med / 1e9 / peak : 0.0);
             fflush(stdout);
         }
         free(ids);
+        free(types);
         free(mask);
     }
     free(times);

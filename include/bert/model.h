@@ -149,6 +149,9 @@ BERT_API bert_run_params bert_run_default_params(void);
  * pooler) and the classifier logits (sequence and token classification models).
  * Ids outside [0, vocab_size), type ids outside [0, type_vocab_size) and seq_len over
  * max_position_embeddings are BERT_E_INVALID_ARG with the row and column named.
+ * Right-padded batches (each mask row ones, then zeros) run padding-free: the layers compute the
+ * real tokens only, and the hidden states at padded positions are 0 (Hugging Face computes values
+ * there that nothing uses); every real position is as if the row had run alone.
  * Results live in the ctx until its next run. */
 BERT_API bert_status bert_ctx_run(bert_ctx *ctx, const int32_t *ids, const int32_t *type_ids, const uint8_t *mask,
                                   size_t batch, size_t seq_len, const bert_run_params *params);

@@ -1,0 +1,51 @@
+#!/usr/bin/python3
+"""Summarise bench/compare_peers.sh results: per model, threads and workload, the median over
+rounds of each tool's median ms per batch, and each libbert precision's ratio to the faster ONNX
+Runtime variant (latency ratio: below 1 is faster; for the variable-length batch also the
+throughput ratio, the inverse). Markdown on stdout.
+
+  /usr/bin/python3 bench/compare_summary.py RESULTS.jsonl
+"""
+import json
+import statistics
+import sys
+from collections import defaultdict
+
+
+def main(path):
+    runs = defaultdict(list)  # (model, threads, workload, tool) -> [median_ms per round]
+    for line in open(path):
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        r = json.loads(line)
+        tool = "libbert " + r["precision"] if r.get("tool") == "libbert" else r.get("peer")
+        runs[(r["model"], r["threads"], r["workload"], tool)].append(r["median_ms"])
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    n_rounds = max(len(v) for v in runs.values())
+    tools = sorted({k[3] for k in med}, key=lambda t: (not t.startswith("libbert"), t))
+    order = ["b1_s128", "b8_s128", "b32_s64_var", "b1_s512"]
+    print(f"medians over {n_rounds} rounds of each run's median ms per batch ({path})\n")
+    print("| model | threads | workload | " + " | ".join(tools) +
+          " | f32 / best ORT | bf16 / best ORT | int8 / best ORT | int8 speed-up over f32 |")
+    print("|" + "---|" * (3 + len(tools) + 4))
+    for (model, threads) in sorted({(k[0], k[1]) for k in med}, key=lambda x: (x[0], -x[1])):
+        for w in order:
+            row = {t: med.get((model, threads, w, t)) for t in tools}
+            if not any(row.values()):
+                continue
+            orts = [v for t, v in row.items() if t and t.startswith("ort") and v]
+            best = min(orts) if orts else None
+            cells = [f"{row[t]:.1f}" if row[t] else "-" for t in tools]
+            ratios = []
+            for p in ("f32", "bf16", "int8"):
+                v = row.get("libbert " + p)
+                ratios.append(f"{v / best:.2f}" if v and best else "-")
+            f32, i8 = row.get("libbert f32"), row.get("libbert int8")
+            ratios.append(f"{f32 / i8:.2f}x" if f32 and i8 else "-")
+            print(f"| {model} | {threads} | {w} | " + " | ".join(cells + ratios) + " |")
+    print("\nRatios are latency ratios (libbert ms / faster ORT variant ms); throughput ratio = 1 / that.")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
