@@ -88,4 +88,11 @@ tail -n +2 "$sst" | cut -f1 > "$tmp/sents.txt"
 parallel --will-cite --pipe -k -N 100 -j 2 "$bin" -q --threads 1 < "$tmp/sents.txt" > "$tmp/parallel.tsv"; rc=$?
 [ $rc -eq 0 ] && same_rows "$tmp/serial.tsv" "$tmp/parallel.tsv" 3; check "GNU parallel --pipe -k output = serial output" $?
 
+# --precision: bf16 and int8 give the sample's labels of f32 (scores differ); a bad value is usage.
+for p in bf16 int8; do
+    "$bin" --precision "$p" "$src/examples/sample.txt" > "$tmp/p.tsv"; rc=$?
+    [ $rc -eq 0 ] && [ "$(cut -f1,3 "$tmp/p.tsv")" = "$(cut -f1,3 "$tmp/out.tsv")" ]; check "--precision $p: same labels" $?
+done
+"$bin" --precision fp64 "$src/examples/sample.txt" > /dev/null 2>&1; [ $? -eq 2 ]; check "--precision fp64 -> exit 2" $?
+
 [ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
