@@ -33,6 +33,16 @@ void bert__free_big(void *p, size_t bytes);
  * VM every page fault is an exit to the hypervisor: one call instead of one fault per page (or per
  * 2 MiB) halved bert-base's load. */
 void bert__populate(void *p, size_t bytes);
+
+/* 1 where our own OpenMP regions may run in parallel (their `if` clauses use it). ThreadSanitizer
+ * cannot see libgomp's barriers (libgomp is not instrumented) and reports every reuse of data
+ * across regions as a race: under TSan our regions run on the calling thread, so what it checks
+ * is what it is there for, threads sharing a model, each with its own ctx. */
+#if defined(__SANITIZE_THREAD__)
+#define BERT__OMP_PARALLEL 0
+#else
+#define BERT__OMP_PARALLEL 1
+#endif
 char *bert__strndup(const char *s, size_t len);
 #ifdef BERT_TESTING
 /* Makes the k-th allocation from now fail (k = 0: the next one); a negative k turns failures off.

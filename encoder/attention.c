@@ -290,7 +290,7 @@ void bert__attention(const float *qkv, size_t H, size_t heads, const bert__seg *
     const size_t dh = H / heads, ld = 3 * H, items = n_segs * heads;
     const float scale = 1.f / sqrtf((float)dh);
     const int fast = have_avx512() && !__atomic_load_n(&force_generic, __ATOMIC_RELAXED);
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if (BERT__OMP_PARALLEL)
     for (long it = 0; it < (long)items; it++) {
         const bert__seg *sg = &segs[(size_t)it / heads];
         const size_t h = (size_t)it % heads;

@@ -123,7 +123,10 @@ void bert__attn_step(const float *restrict q, const float *restrict k, const flo
  * activation matrix: memory-bound, so they are spread over the ctx's threads and compiled for
  * AVX-512 as well as the baseline (the clone is picked once, at load, by the dynamic linker). */
 #if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones) && !defined(__SANITIZE_ADDRESS__) && !defined(__clang__)
+/* not under sanitizers: the clones' ifunc resolver runs before the sanitizer runtime is up (TSan
+ * crashed there) */
+#if __has_attribute(target_clones) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) &&            \
+    !defined(__clang__)
 #define BERT__CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 #endif
@@ -136,7 +139,7 @@ void bert__attn_step(const float *restrict q, const float *restrict k, const flo
 BERT__CLONES void bert__to_bf16(const float *restrict src, size_t rows, size_t cols, size_t ld,
                                 uint16_t *restrict dst)
 {
-#pragma omp parallel for schedule(static) if (rows * cols >= BERT__PAR_MIN)
+#pragma omp parallel for schedule(static) if (BERT__OMP_PARALLEL && rows * cols >= BERT__PAR_MIN)
     for (size_t r = 0; r < rows; r++) {
         const float *s = src + r * ld;
         uint16_t *o = dst + r * cols;
@@ -154,7 +157,7 @@ BERT__CLONES void bert__to_bf16(const float *restrict src, size_t rows, size_t c
 BERT__CLONES void bert__minmax(const float *restrict src, size_t rows, size_t cols, size_t ld, float *mn, float *mx)
 {
     float lo = INFINITY, hi = -INFINITY;
-#pragma omp parallel for schedule(static) reduction(min : lo) reduction(max : hi) if (rows * cols >= BERT__PAR_MIN)
+#pragma omp parallel for schedule(static) reduction(min : lo) reduction(max : hi) if (BERT__OMP_PARALLEL && rows * cols >= BERT__PAR_MIN)
     for (size_t r = 0; r < rows; r++) {
         const float *s = src + r * ld;
         for (size_t c = 0; c < cols; c++) {
@@ -170,7 +173,7 @@ BERT__CLONES void bert__quantize_u8(const float *restrict src, size_t rows, size
                                     int32_t zp, uint8_t *restrict dst)
 {
     const float z = (float)zp;
-#pragma omp parallel for schedule(static) if (rows * cols >= BERT__PAR_MIN)
+#pragma omp parallel for schedule(static) if (BERT__OMP_PARALLEL && rows * cols >= BERT__PAR_MIN)
     for (size_t r = 0; r < rows; r++) {
         const float *s = src + r * ld;
         uint8_t *o = dst + r * cols;

@@ -149,7 +149,7 @@ static bert_status load_f32(loader *L, const bert__tensor *t, float *dst, size_t
     const long n_chunks = (long)((want + chunk - 1) / chunk);
     int failed = 0, err = 0;
     /* large tensors in 1 MiB pieces over the threads: one core copies at ~10 GB/s, two nearly 2x */
-#pragma omp parallel for schedule(dynamic) reduction(| : failed) if (n_chunks > 1)
+#pragma omp parallel for schedule(dynamic) reduction(| : failed) if (BERT__OMP_PARALLEL && n_chunks > 1)
     for (long c = 0; c < n_chunks; c++) {
         size_t done = (size_t)c * chunk, end = done + chunk < want ? done + chunk : want;
         while (done < end && !failed) {
@@ -172,20 +172,24 @@ static bert_status load_f32(loader *L, const bert__tensor *t, float *dst, size_t
     return BERT_OK;
 }
 
+/* Tensor t (n values) as F32 at the arena's bump pointer; *out points at it. */
+static bert_status copy_in(loader *L, const bert__tensor *t, size_t n, const float **out)
+{
+    float *dst = L->next;
+    bert_status st = load_f32(L, t, dst, n);
+    if (st != BERT_OK)
+        return st;
+    L->next += n;
+    *out = dst;
+    return BERT_OK;
+}
+
 /* Converts tensor `name` of the expected shape into the arena; *out points at it. */
 static bert_status take(loader *L, const char *name, size_t d0, size_t d1, const float **out)
 {
     const bert__tensor *t;
     bert_status st = locate(L, name, d0, d1, &t);
-    if (st != BERT_OK)
-        return st;
-    const size_t n = d0 * (d1 ? d1 : 1);
-    float *dst = L->next;
-    if ((st = load_f32(L, t, dst, n)) != BERT_OK)
-        return st;
-    L->next += n;
-    *out = dst;
-    return BERT_OK;
+    return st != BERT_OK ? st : copy_in(L, t, d0 * (d1 ? d1 : 1), out);
 }
 
 /* An F32 tensor the forward pass reads as it is stored (the embedding tables) is used in place in
@@ -197,7 +201,7 @@ static bert_status take_in_place(loader *L, const char *name, size_t d0, size_t 
     if (st != BERT_OK)
         return st;
     if (t->dtype != BERT__F32 || ((uintptr_t)t->data & 3))
-        return take(L, name, d0, d1, out);
+        return copy_in(L, t, d0 * (d1 ? d1 : 1), out);
     *out = (const float *)(const void *)t->data;
     L->m->uses_mapping = 1;
     L->in_place_bytes += t->nbytes;
@@ -433,7 +437,7 @@ static bert_status load_all(loader *L)
                                 (n * sizeof(float) + pbytes) >> 20);
     /* the packed weights' pages, faulted in by all threads in 32 MiB pieces before the reorders */
     const size_t piece = (size_t)32 << 20;
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if (BERT__OMP_PARALLEL)
     for (long i = 0; i < (long)((m->packed_bytes + piece - 1) / piece); i++) {
         const size_t at = (size_t)i * piece;
         bert__populate((char *)m->packed + at, at + piece < m->packed_bytes ? piece : m->packed_bytes - at);
