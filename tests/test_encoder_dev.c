@@ -44,22 +44,11 @@ static void run_dev(const char *model, size_t expect_rows)
     double worst = 0;
     for (size_t start = 0; start < json_array_size(rows); start += BATCH) {
         size_t n = json_array_size(rows) - start < BATCH ? json_array_size(rows) - start : BATCH, T = 0;
-        for (size_t r = 0; r < n; r++) {
-            size_t len = json_array_size(json_object_get(json_array_get(rows, start + r), "input_ids"));
-            T = len > T ? len : T;
-        }
+        assert_int_equal(test_fill_batch(rows, start, n, BATCH * MAX_T, ids, types, mask, &T), 0);
         assert_true(T <= MAX_T);
-        memset(ids, 0, sizeof ids);
-        memset(types, 0, sizeof types);
-        memset(mask, 0, sizeof mask);
         for (size_t r = 0; r < n; r++) {
             json_t *row = json_array_get(rows, start + r);
-            json_t *ji = json_object_get(row, "input_ids"), *jt = json_object_get(row, "token_type_ids");
-            for (size_t i = 0; i < json_array_size(ji); i++) {
-                ids[r * T + i] = (int32_t)json_integer_value(json_array_get(ji, i));
-                types[r * T + i] = (int32_t)json_integer_value(json_array_get(jt, i));
-                mask[r * T + i] = 1;
-            }
+            json_t *ji = json_object_get(row, "input_ids");
             /* our tokenizer on the raw text gives the same ids */
             json_t *a = json_object_get(row, "text_a"), *b = json_object_get(row, "text_b");
             bert_text t = {json_string_value(a), json_string_length(a), json_is_string(b) ? json_string_value(b) : NULL,

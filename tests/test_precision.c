@@ -192,26 +192,14 @@ static double sst2_dev(bert_precision p, double *worst)
     bert_ctx *ctx = NULL;
     assert_int_equal(bert_ctx_new(m, NULL, &ctx, err, sizeof err), BERT_OK);
     enum { BATCH = 32, MAX_T = 128 };
-    static int32_t ids[BATCH * MAX_T];
+    static int32_t ids[BATCH * MAX_T], types[BATCH * MAX_T];
     static uint8_t mask[BATCH * MAX_T];
     size_t correct = 0;
     *worst = 0;
     for (size_t start = 0; start < json_array_size(rows); start += BATCH) {
         size_t n = json_array_size(rows) - start < BATCH ? json_array_size(rows) - start : BATCH, T = 0;
-        for (size_t r = 0; r < n; r++) {
-            size_t len = json_array_size(json_object_get(json_array_get(rows, start + r), "input_ids"));
-            T = len > T ? len : T;
-        }
-        memset(ids, 0, sizeof ids);
-        memset(mask, 0, sizeof mask);
-        for (size_t r = 0; r < n; r++) {
-            json_t *ji = json_object_get(json_array_get(rows, start + r), "input_ids");
-            for (size_t i = 0; i < json_array_size(ji); i++) {
-                ids[r * T + i] = (int32_t)json_integer_value(json_array_get(ji, i));
-                mask[r * T + i] = 1;
-            }
-        }
-        if (bert_ctx_run(ctx, ids, NULL, mask, n, T, NULL) != BERT_OK)
+        assert_int_equal(test_fill_batch(rows, start, n, BATCH * MAX_T, ids, types, mask, &T), 0);
+        if (bert_ctx_run(ctx, ids, types, mask, n, T, NULL) != BERT_OK)
             fail_msg("%s", bert_ctx_errmsg(ctx));
         const float *lg = bert_ctx_logits(ctx);
         for (size_t r = 0; r < n; r++) {

@@ -86,3 +86,29 @@ const char *test_write_file(const char *dir, const char *name, const void *data,
     }
     return path;
 }
+
+int test_fill_batch(json_t *rows, size_t start, size_t n, size_t cap, int32_t *ids, int32_t *types, uint8_t *mask,
+                    size_t *T)
+{
+    size_t t = 0;
+    for (size_t r = 0; r < n; r++) {
+        size_t len = json_array_size(json_object_get(json_array_get(rows, start + r), "input_ids"));
+        t = len > t ? len : t;
+    }
+    if (n == 0 || t * n > cap)
+        return -1;
+    memset(ids, 0, cap * sizeof *ids);
+    memset(types, 0, cap * sizeof *types);
+    memset(mask, 0, cap);
+    for (size_t r = 0; r < n; r++) {
+        json_t *row = json_array_get(rows, start + r);
+        json_t *ji = json_object_get(row, "input_ids"), *jt = json_object_get(row, "token_type_ids");
+        for (size_t i = 0; i < json_array_size(ji); i++) {
+            ids[r * t + i] = (int32_t)json_integer_value(json_array_get(ji, i));
+            types[r * t + i] = jt ? (int32_t)json_integer_value(json_array_get(jt, i)) : 0;
+            mask[r * t + i] = 1;
+        }
+    }
+    *T = t;
+    return 0;
+}

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include <stdint.h>
+
 #include <jansson.h>
 
 /* $BERT_SHARED_DIR, else the compiled-in default (the source tree's ../shared). */
@@ -14,6 +16,11 @@ const char *test_shared_path(const char *rel);
 /* Reads a JSONL file into a JSON array (caller decrefs). Fails the test on any error. */
 json_t *test_read_jsonl(const char *path);
 json_t *test_read_json(const char *path);
+/* Rows [start, start + n) of a reference JSONL array ("input_ids", "token_type_ids") as one
+ * right-padded batch: ids, types and mask hold n x *T values (cap: the buffers' values); returns
+ * -1 when a row is longer than cap / n allows. */
+int test_fill_batch(json_t *rows, size_t start, size_t n, size_t cap, int32_t *ids, int32_t *types, uint8_t *mask,
+                    size_t *T);
 /* A temporary directory for this test process (created once, removed never: under $TMPDIR). */
 const char *test_tmpdir(void);
 /* Writes len bytes to dir/name; returns the full path in a static buffer. */
