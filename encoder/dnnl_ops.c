@@ -232,6 +232,20 @@ static dnnl_data_type_t src_type(bert_precision prec)
     return prec == BERT_PRECISION_BF16 ? dnnl_bf16 : prec == BERT_PRECISION_INT8 ? dnnl_u8 : dnnl_f32;
 }
 
+int bert__int8_has_vnni(void)
+{
+    /* the ISA oneDNN dispatches to (DNNL_MAX_CPU_ISA may cap it), not merely what the CPU has */
+    switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_avx512_core_vnni:
+    case dnnl_cpu_isa_avx512_core_bf16:
+    case dnnl_cpu_isa_avx512_core_amx:
+    case dnnl_cpu_isa_avx2_vnni:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 bert_status bert__pack_desc(dnnl_engine_t eng, size_t K, size_t N, bert_precision prec, dnnl_memory_desc_t *md,
                             char *msg, size_t msg_size)
 {

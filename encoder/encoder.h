@@ -161,6 +161,9 @@ bert_status bert__matmul(bert__dnnl *d, const float *src, size_t M, size_t lds, 
 bert_status bert__matmul_t(bert__dnnl *d, const void *src, dnnl_data_type_t sdt, size_t M, size_t lds,
                            const bert__linear *lin, void *dst, dnnl_data_type_t ddt, size_t ldd, bert__post post,
                            int accumulate, char *msg, size_t msg_size);
+/* Whether oneDNN's u8 x s8 kernels on this CPU use VNNI (exact 32-bit accumulation); without it
+ * they pair products into saturating 16-bit sums and the weights are quantised to 7 bits. */
+int bert__int8_has_vnni(void);
 /* The blocked layout the matmul prefers for a K x N weight in the compute type of prec. */
 bert_status bert__pack_desc(dnnl_engine_t eng, size_t K, size_t N, bert_precision prec, dnnl_memory_desc_t *md,
                             char *msg, size_t msg_size);

@@ -209,12 +209,17 @@ static bert_status take_in_place(loader *L, const char *name, size_t d0, size_t 
 }
 
 /* Packs w ([N, K] F32, HF's [out, in]) into the packed arena in layout `kind`; for s8 each output
- * channel gets the symmetric scale max|w|/127 (kept in the arena for dequantisation). */
+ * channel gets the symmetric scale max|w|/127 (kept in the arena for dequantisation), or max|w|/63
+ * where oneDNN's int8 kernels have no VNNI: they multiply-add u8 x s8 pairs into saturating 16-bit
+ * sums (vpmaddubsw), which 255 x 127 x 2 overflows and 255 x 63 x 2 does not. Measured on an AVX2
+ * CPU: 8-bit weights were off exact int8 arithmetic by up to 0.55 on a 256-wide product, 7-bit ones
+ * by 2e-7; mini-sst2's SST-2 logits moved 1.02 from HF's with 8 bits, 0.43 with 7. */
 static bert_status pack(loader *L, const float *w, size_t K, size_t N, int kind, bert__linear *lin)
 {
     const bert_precision prec = kind == W_POOLER ? BERT_PRECISION_F32 : L->m->precision;
     const float *qscale = NULL;
     if (prec == BERT_PRECISION_INT8) {
+        const float levels = bert__int8_has_vnni() ? 127.f : 63.f;
         float *ws = L->next;
         L->next += N;
         for (size_t n = 0; n < N; n++) {
@@ -223,7 +228,7 @@ static bert_status pack(loader *L, const float *w, size_t K, size_t N, int kind,
                 const float a = fabsf(w[n * K + k]);
                 mx = a > mx ? a : mx;
             }
-            ws[n] = mx > 0.f ? mx / 127.f : 1.f;
+            ws[n] = mx > 0.f ? mx / levels : 1.f;
             L->qscale[n] = 1.f / ws[n];
         }
         lin->wscale = ws;

@@ -41,7 +41,9 @@ typedef enum bert_precision {
     BERT_PRECISION_BF16 = 1, /* bf16 products, F32 accumulation: ~2x faster where the CPU has
                                 AVX512_BF16; BERT_E_UNSUPPORTED where oneDNN has no bf16 kernel */
     BERT_PRECISION_INT8 = 2  /* weights s8 per output channel, activations u8 quantised per call
-                                (dynamic, asymmetric per tensor), s32 accumulation (VNNI) */
+                                (dynamic, asymmetric per tensor), s32 accumulation; on CPUs whose
+                                oneDNN kernels lack VNNI the weights use 7 bits (no 16-bit
+                                saturation) */
 } bert_precision;
 
 typedef struct bert_model_params {
