@@ -19,8 +19,14 @@ MODELS=${MODELS:-"bert-base mini-sst2"}
 THREADS=${THREADS:-"2 1"}
 RUNS=${RUNS:-10}
 PEERS=${PEERS:-"ort ort-fused torch"}
-PRECISIONS=${PRECISIONS:-"f32 bf16 int8"}
-export OPENBLAS_CORETYPE=${PEER_OPENBLAS_CORETYPE:-SkylakeX}   # see ../shared/bench/README.md
+# The CPU decides: oneDNN 2.6 has no bf16 matmul without AVX-512 (libbert refuses bf16 there), and
+# OpenBLAS's SkylakeX kernels (../shared/bench/README.md) would be illegal instructions on AVX2.
+if grep -qw avx512bw /proc/cpuinfo; then
+  PRECISIONS=${PRECISIONS:-"f32 bf16 int8"}; coretype=SkylakeX
+else
+  PRECISIONS=${PRECISIONS:-"f32 int8"}; coretype=Haswell
+fi
+export OPENBLAS_CORETYPE=${PEER_OPENBLAS_CORETYPE:-$coretype}
 export NODE_PATH=${NODE_PATH:-$DEVWORK/peers/node_modules}
 mkdir -p "$DEVWORK/results"
 OUT=${OUT:-$DEVWORK/results/compare-$(date +%Y%m%d-%H%M%S).jsonl}

@@ -3,7 +3,8 @@
  * and work items (segment, head) are spread over the threads with each item's score matrix staying
  * in its thread's cache. Scores, softmax and the weighted sum are one pass per item: no [B, heads,
  * T, T] tensor is written or read back. The AVX-512 path is register-blocked (4 rows x up to 64
- * columns of accumulators); the portable path is plain loops for CPUs without AVX-512. */
+ * columns of accumulators), the AVX2 path likewise with 4 rows x 16 columns (16 ymm registers);
+ * the portable path is plain loops for other CPUs. */
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -260,28 +261,222 @@ BERT__AVX512 static void item_avx512(const float *Q, const float *K, const float
     }
 }
 
-static int have_avx512(void)
+/* ---- AVX2 + FMA path (no AVX-512: e.g. AMD Zen 2/3); the same structure in 8-wide vectors ---- */
+#define BERT__AVX2 __attribute__((target("avx2,fma")))
+#define BERT__INLINE_AVX2 static inline __attribute__((always_inline, target("avx2,fma")))
+
+/* e^x for x <= 0: the reduction and polynomial of exp512, with 2^n built in the exponent bits */
+BERT__INLINE_AVX2 __m256 exp256(__m256 x)
+{
+    x = _mm256_max_ps(x, _mm256_set1_ps(-87.3f));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 f = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145752f), x);
+    f = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.42860677e-06f), f);
+    __m256 p = _mm256_set1_ps(1.f / 5040.f);
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.f / 720.f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.f / 120.f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.f / 24.f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.f / 6.f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.f));
+    /* n >= -126 after the clamp: 2^n is a normal float */
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+/* the first n lanes (n <= 8) as a maskload/maskstore mask */
+BERT__INLINE_AVX2 __m256i lanes256(size_t n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* S[r, 0 .. 8*NV) = scale * Q[r, :] . Kt[:, 0 .. 8*NV) for MR rows */
+#define QK_KERNEL256(MR, NV)                                                                                           \
+    BERT__INLINE_AVX2 void qk256_##MR##x##NV(const float *Q, size_t ldq, const float *Kt, size_t ldk, size_t dh,     \
+                                             float scale, float *S, size_t lds)                                        \
+    {                                                                                                                  \
+        __m256 acc[MR][NV];                                                                                            \
+        for (int r = 0; r < MR; r++)                                                                                   \
+            for (int v = 0; v < NV; v++)                                                                               \
+                acc[r][v] = _mm256_setzero_ps();                                                                       \
+        for (size_t d = 0; d < dh; d++) {                                                                              \
+            __m256 k[NV];                                                                                              \
+            for (int v = 0; v < NV; v++)                                                                               \
+                k[v] = _mm256_loadu_ps(Kt + d * ldk + 8 * v);                                                          \
+            for (int r = 0; r < MR; r++) {                                                                             \
+                const __m256 q = _mm256_broadcast_ss(Q + (size_t)r * ldq + d);                                         \
+                for (int v = 0; v < NV; v++)                                                                           \
+                    acc[r][v] = _mm256_fmadd_ps(q, k[v], acc[r][v]);                                                   \
+            }                                                                                                          \
+        }                                                                                                              \
+        const __m256 sc = _mm256_set1_ps(scale);                                                                       \
+        for (int r = 0; r < MR; r++)                                                                                   \
+            for (int v = 0; v < NV; v++)                                                                               \
+                _mm256_storeu_ps(S + (size_t)r * lds + 8 * v, _mm256_mul_ps(acc[r][v], sc));                          \
+    }
+QK_KERNEL256(4, 2)
+QK_KERNEL256(1, 2)
+
+/* O[r, 0 .. 8*NV) = sum_j P[r, j] V[j, 0 ..) for MR rows; the last vector's lanes limited by m */
+#define PV_KERNEL256(MR, NV)                                                                                           \
+    BERT__INLINE_AVX2 void pv256_##MR##x##NV(const float *P, size_t ldp, size_t n, const float *V, size_t ldv,      \
+                                             float *O, size_t ldo, __m256i m)                                          \
+    {                                                                                                                  \
+        __m256 acc[MR][NV];                                                                                            \
+        for (int r = 0; r < MR; r++)                                                                                   \
+            for (int v = 0; v < NV; v++)                                                                               \
+                acc[r][v] = _mm256_setzero_ps();                                                                       \
+        for (size_t j = 0; j < n; j++) {                                                                               \
+            __m256 x[NV];                                                                                              \
+            for (int v = 0; v < NV - 1; v++)                                                                           \
+                x[v] = _mm256_loadu_ps(V + j * ldv + 8 * v);                                                           \
+            x[NV - 1] = _mm256_maskload_ps(V + j * ldv + 8 * (NV - 1), m);                                             \
+            for (int r = 0; r < MR; r++) {                                                                             \
+                const __m256 p = _mm256_broadcast_ss(P + (size_t)r * ldp + j);                                         \
+                for (int v = 0; v < NV; v++)                                                                           \
+                    acc[r][v] = _mm256_fmadd_ps(p, x[v], acc[r][v]);                                                   \
+            }                                                                                                          \
+        }                                                                                                              \
+        for (int r = 0; r < MR; r++) {                                                                                 \
+            for (int v = 0; v < NV - 1; v++)                                                                           \
+                _mm256_storeu_ps(O + (size_t)r * ldo + 8 * v, acc[r][v]);                                              \
+            _mm256_maskstore_ps(O + (size_t)r * ldo + 8 * (NV - 1), m, acc[r][NV - 1]);                                \
+        }                                                                                                              \
+    }
+PV_KERNEL256(4, 2)
+PV_KERNEL256(4, 1)
+PV_KERNEL256(1, 2)
+PV_KERNEL256(1, 1)
+
+BERT__INLINE_AVX2 float hmax256(__m256 v)
+{
+    __m128 x = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    x = _mm_max_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_max_ss(x, _mm_movehdup_ps(x));
+    return _mm_cvtss_f32(x);
+}
+
+BERT__INLINE_AVX2 float hsum256(__m256 v)
+{
+    __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_add_ss(x, _mm_movehdup_ps(x));
+    return _mm_cvtss_f32(x);
+}
+
+BERT__INLINE_AVX2 void softmax_row256(float *s, size_t L, size_t n, const uint8_t *mask)
+{
+    if (mask) {
+        softmax_row(s, L, n, mask);
+        return;
+    }
+    const size_t n8 = n & ~(size_t)7;
+    __m256 vmx = _mm256_set1_ps(-FLT_MAX);
+    for (size_t j = 0; j < n8; j += 8)
+        vmx = _mm256_max_ps(vmx, _mm256_loadu_ps(s + j));
+    float mx = hmax256(vmx);
+    for (size_t j = n8; j < n; j++)
+        mx = s[j] > mx ? s[j] : mx;
+    const __m256 vm = _mm256_set1_ps(mx);
+    __m256 vsum = _mm256_setzero_ps();
+    for (size_t j = 0; j < n8; j += 8) {
+        const __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(s + j), vm));
+        vsum = _mm256_add_ps(vsum, e);
+        _mm256_storeu_ps(s + j, e);
+    }
+    float sum = hsum256(vsum);
+    for (size_t j = n8; j < n; j++) {
+        s[j] = expf(s[j] - mx);
+        sum += s[j];
+    }
+    const __m256 inv = _mm256_set1_ps(1.f / sum);
+    for (size_t j = 0; j < n8; j += 8)
+        _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), inv));
+    for (size_t j = n8; j < n; j++)
+        s[j] *= 1.f / sum;
+    for (size_t j = n; j < L; j++)
+        s[j] = 0.f;
+}
+
+BERT__AVX2 static void pv_rows256(int mr, const float *P, size_t ldp, size_t n, const float *V, size_t ldv, size_t dh,
+                                  float *O, size_t ldo)
+{
+    for (size_t c = 0; c < dh; c += 16) {
+        const size_t w = dh - c < 16 ? dh - c : 16;
+        const float *v = V + c;
+        float *o = O + c;
+        if (w > 8) {
+            const __m256i m = lanes256(w - 8);
+            if (mr == 4)
+                pv256_4x2(P, ldp, n, v, ldv, o, ldo, m);
+            else
+                pv256_1x2(P, ldp, n, v, ldv, o, ldo, m);
+        } else {
+            const __m256i m = lanes256(w);
+            if (mr == 4)
+                pv256_4x1(P, ldp, n, v, ldv, o, ldo, m);
+            else
+                pv256_1x1(P, ldp, n, v, ldv, o, ldo, m);
+        }
+    }
+}
+
+BERT__AVX2 static void item_avx2(const float *Q, const float *K, const float *V, size_t ld, size_t L, size_t dh,
+                                 float scale, int causal, const uint8_t *mask, float *out, size_t ldo, float *scratch)
+{
+    const size_t Lp = ROUND16(L);
+    float *S = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63), *Kt = S + Lp * Lp;
+    for (size_t j = 0; j < L; j++)
+        for (size_t d = 0; d < dh; d++)
+            Kt[d * Lp + j] = K[j * ld + d];
+    for (size_t d = 0; d < dh; d++)
+        for (size_t j = L; j < Lp; j++)
+            Kt[d * Lp + j] = 0.f;
+    for (size_t i = 0, mr; i < L; i += mr) {
+        mr = L - i >= 4 ? 4 : 1;
+        const size_t cols = causal ? ROUND16(i + mr) : Lp; /* Lp and cols: multiples of 16 */
+        for (size_t j = 0; j < cols; j += 16) {
+            if (mr == 4)
+                qk256_4x2(Q + i * ld, ld, Kt + j, Lp, dh, scale, S + i * Lp + j, Lp);
+            else
+                qk256_1x2(Q + i * ld, ld, Kt + j, Lp, dh, scale, S + i * Lp + j, Lp);
+        }
+        for (size_t r = 0; r < mr; r++)
+            softmax_row256(S + (i + r) * Lp, L, causal ? i + r + 1 : L, mask);
+        const size_t n = causal && !mask ? i + mr : L; /* see item_generic */
+        pv_rows256((int)mr, S + i * Lp, Lp, n, V, ld, dh, out + i * ldo, ldo);
+    }
+}
+
+/* The widest path this CPU runs: 2 AVX-512, 1 AVX2 + FMA, 0 portable. */
+static int cpu_path(void)
 {
     static int cached = -1;
     int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
     if (v < 0) {
         __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx512f") ? 1 : 0;
+        v = __builtin_cpu_supports("avx512f")                                  ? BERT__ATTN_AVX512
+            : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? BERT__ATTN_AVX2
+                                                                              : BERT__ATTN_GENERIC;
         __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
     }
     return v;
 }
 #else
-static int have_avx512(void)
+static int cpu_path(void)
 {
-    return 0;
+    return BERT__ATTN_GENERIC;
 }
 #endif
 
-static int force_generic;
-void bert__attention_force_generic(int on)
+static int path_cap = BERT__ATTN_AVX512;
+int bert__attention_cap_path(int cap)
 {
-    __atomic_store_n(&force_generic, on, __ATOMIC_RELAXED);
+    __atomic_store_n(&path_cap, cap, __ATOMIC_RELAXED);
+    const int c = cpu_path();
+    return c < cap ? c : cap;
 }
 
 void bert__attention(const float *qkv, size_t H, size_t heads, const bert__seg *segs, size_t n_segs,
@@ -289,7 +484,8 @@ void bert__attention(const float *qkv, size_t H, size_t heads, const bert__seg *
 {
     const size_t dh = H / heads, ld = 3 * H, items = n_segs * heads;
     const float scale = 1.f / sqrtf((float)dh);
-    const int fast = have_avx512() && !__atomic_load_n(&force_generic, __ATOMIC_RELAXED);
+    const int cap = __atomic_load_n(&path_cap, __ATOMIC_RELAXED), cpu = cpu_path();
+    const int path = cpu < cap ? cpu : cap;
 #pragma omp parallel for schedule(dynamic) if (BERT__OMP_PARALLEL)
     for (long it = 0; it < (long)items; it++) {
         const bert__seg *sg = &segs[(size_t)it / heads];
@@ -299,8 +495,12 @@ void bert__attention(const float *qkv, size_t H, size_t heads, const bert__seg *
         float *o = out + sg->off * H + h * dh;
         float *s = scratch + (size_t)omp_get_thread_num() * scratch_per_thread;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-        if (fast) {
+        if (path == BERT__ATTN_AVX512) {
             item_avx512(base, base + H, base + 2 * H, ld, sg->len, dh, scale, causal, m, o, H, s);
+            continue;
+        }
+        if (path == BERT__ATTN_AVX2) {
+            item_avx2(base, base + H, base + 2 * H, ld, sg->len, dh, scale, causal, m, o, H, s);
             continue;
         }
 #endif

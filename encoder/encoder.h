@@ -90,8 +90,10 @@ size_t bert__attention_scratch(size_t max_len, size_t dh);
  * scratch: omp_get_max_threads() blocks of scratch_per_thread floats. */
 void bert__attention(const float *qkv, size_t H, size_t heads, const bert__seg *segs, size_t n_segs,
                      const uint8_t *key_mask, int causal, float *out, float *scratch, size_t scratch_per_thread);
-/* Tests: run the portable loops even where AVX-512 is available. */
-void bert__attention_force_generic(int on);
+/* Tests: cap the kernels used (BERT__ATTN_AVX512, the default, uses the best the CPU has); returns
+ * the path that will run, which is lower than cap where the CPU lacks it. */
+enum { BERT__ATTN_GENERIC = 0, BERT__ATTN_AVX2 = 1, BERT__ATTN_AVX512 = 2 };
+int bert__attention_cap_path(int cap);
 
 /* ---- the model ---- */
 typedef struct bert__linear {

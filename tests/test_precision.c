@@ -1,6 +1,6 @@
 /* The fast paths of issue #8 against references:
- * - attention (AVX-512 kernels and the portable loops) against a double-precision reference, for
- *   lengths that hit every kernel tail, with causal masking and key masks with holes;
+ * - attention (AVX-512, AVX2 and portable paths, each this CPU can run) against a double-precision
+ *   reference, for lengths that hit every kernel tail, with causal masking and key masks with holes;
  * - padding-free batches: a right-padded batch (run packed) gives every sequence the logits it has
  *   alone, zeros at the padding, and the same through all_hidden_states;
  * - bf16 and int8 precisions on mini-sst2's SST-2 dev set against HF's fp32 reference: accuracy
@@ -94,8 +94,9 @@ static void check_attention(size_t H, size_t heads, const size_t *lens, size_t n
         if (lens[g] == 3) /* one segment with every key masked: HF's result is uniform */
             memset(mask + sg[g].off, 0, 3);
     attention_ref(qkv, H, heads, sg, n, with_mask ? mask : NULL, causal, ref);
-    for (int generic = 0; generic < 2; generic++) {
-        bert__attention_force_generic(generic);
+    for (int cap = BERT__ATTN_GENERIC; cap <= BERT__ATTN_AVX512; cap++) {
+        if (bert__attention_cap_path(cap) != cap)
+            continue; /* a path this CPU cannot run: the lower ones are all checked */
         memset(out, 0xFF, rows * H * sizeof *out);
         bert__attention(qkv, H, heads, sg, n, with_mask ? mask : NULL, causal, out, scratch, per);
         double worst = 0;
@@ -104,10 +105,10 @@ static void check_attention(size_t H, size_t heads, const size_t *lens, size_t n
             worst = e > worst || isnan(e) ? (isnan(e) ? INFINITY : e) : worst;
         }
         if (worst > 1e-5)
-            fail_msg("attention H %zu heads %zu causal %d mask %d generic %d: max error %g", H, heads, causal,
-                     with_mask, generic, worst);
+            fail_msg("attention H %zu heads %zu causal %d mask %d path %d: max error %g", H, heads, causal,
+                     with_mask, cap, worst);
     }
-    bert__attention_force_generic(0);
+    bert__attention_cap_path(BERT__ATTN_AVX512);
     free(qkv);
     free(out);
     free(ref);
@@ -125,6 +126,7 @@ static void test_attention_matches_reference(void **state)
             check_attention(128, 2, lens, n, causal, m); /* dh 64: full 4-vector kernels */
             check_attention(72, 3, lens, n, causal, m);  /* dh 24: masked tails */
             check_attention(32, 4, lens, n, causal, m);  /* dh 8 */
+            check_attention(60, 3, lens, n, causal, m);  /* dh 20: a 4-lane tail in the AVX2 path */
         }
 }
 
