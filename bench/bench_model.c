@@ -195,6 +195,14 @@ static double flops(const bert_model_info *in, size_t T)
     return per_layer * (double)in->n_layers;
 }
 
+/* What a cls_only run leaves out: the last layer's attention output and feed-forward on all rows
+ * but the first. */
+static double flops_cls_saved(const bert_model_info *in, size_t T)
+{
+    const double H = (double)in->hidden_size, I = (double)in->intermediate_size;
+    return T ? 2 * (double)(T - 1) * (H * H + 2 * H * I) : 0;
+}
+
 /* DIR/NAME.bin from make_inputs.py: input_ids, attention_mask, token_type_ids, int64 LE [B, T] */
 static int read_inputs(const char *dir, const char *name, size_t B, size_t T, int32_t *ids, uint8_t *mask,
                        int32_t *types)
@@ -230,8 +238,11 @@ int bench_model(int argc, char **argv)
     const char *model = NULL, *only = NULL, *prec = "f32", *inputs = NULL;
     long round = 0;
     size_t reps = 10, threads = 0;
+    int all_rows = 0;
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--model") && i + 1 < argc)
+        if (!strcmp(argv[i], "--all-rows"))
+            all_rows = 1;
+        else if (!strcmp(argv[i], "--model") && i + 1 < argc)
             model = argv[++i];
         else if (!strcmp(argv[i], "--workload") && i + 1 < argc)
             only = argv[++i];
@@ -265,6 +276,10 @@ int bench_model(int argc, char **argv)
         return CLI_ERR_MODEL;
     }
     const bert_model_info in = bert_model_get_info(m);
+    /* What the peers compute is the logits; for sequence-level models the last layer then needs the
+     * [CLS] rows only (bert_run_params.cls_only, as bert-classify runs). --all-rows: every row. */
+    bert_run_params rp = bert_run_default_params();
+    rp.cls_only = !all_rows && (in.arch == BERT_ARCH_SEQUENCE_CLASSIFICATION || in.arch == BERT_ARCH_MULTIPLE_CHOICE);
     /* the workloads of ../shared/bench/workloads.json: (a) 1x128, (b) 8x128, (c) 32 sequences of
      * 16..64 real tokens padded to 64, (d) 1x512 (capped at max_position_embeddings) */
     static const struct {
@@ -313,11 +328,11 @@ int bench_model(int argc, char **argv)
             }
             real += len;
             fl += flops(&in, T); /* padded: the work a padded batch does, as the peers count it */
-            fl_real += flops(&in, len); /* what a padding-free run computes */
+            fl_real += flops(&in, len) - (rp.cls_only ? flops_cls_saved(&in, len) : 0); /* what the run computes */
         }
         for (size_t r = 0; r < reps + 1 && rc == CLI_OK; r++) {
             double t0 = cli_now();
-            if (bert_ctx_run(ctx, ids, types, mask, B, T, NULL) != BERT_OK) {
+            if (bert_ctx_run(ctx, ids, types, mask, B, T, &rp) != BERT_OK) {
                 fprintf(stderr, "%s: %s\n", prog, bert_ctx_errmsg(ctx));
                 rc = CLI_ERR_RUNTIME;
             }
@@ -336,9 +351,10 @@ int bench_model(int argc, char **argv)
             printf("{\"tool\":\"libbert\",\"bench\":\"model\",\"model\":\"%s\",\"workload\":\"%s\",\"batch\":%zu,\"seq\":%zu,"
                    "\"real_tokens\":%zu,\"threads\":%d,\"precision\":\"%s\",\"round\":%ld,\"reps\":%zu,\"median_ms\":%.2f,\"min_ms\":%.2f,"
                    "\"seq_per_s\":%.1f,\"tokens_per_s\":%.0f,\"gflop_per_s\":%.1f,\"real_gflop_per_s\":%.1f,"
-                   "\"matmul_peak_gflop_per_s\":%.1f,\"peak_share\":%.3f}\n",
+                   "\"matmul_peak_gflop_per_s\":%.1f,\"peak_share\":%.3f,\"cls_only\":%d}\n",
                    mname, w[k].name, B, T, real, cp.n_threads, prec, round, reps, med * 1e3, best * 1e3, (double)B / med,
-                   (double)real / med, fl / med / 1e9, fl_real / med / 1e9, peak, peak > 0 ? fl_real / med / 1e9 / peak : 0.0);
+                   (double)real / med, fl / med / 1e9, fl_real / med / 1e9, peak, peak > 0 ? fl_real / med / 1e9 / peak : 0.0,
+                   rp.cls_only);
             fflush(stdout);
         }
         free(ids);

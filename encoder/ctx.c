@@ -224,8 +224,43 @@ static bert_status layer(bert_ctx *c, size_t l, const bert__layer *y, float *x, 
     return BERT_OK;
 }
 
+/* The last layer when only [CLS] outputs are read: keys and values (and so the fused QKV product
+ * and attention) still need every row, but from the attention output on only the first row of
+ * each segment goes on. Its rows are gathered into the free QKV buffer ([B, H] attention output,
+ * then [B, H] residual stream), and x gets them back with zeros elsewhere. */
+static bert_status last_layer_cls(bert_ctx *c, const bert__layer *y, float *x, size_t R, size_t n_segs,
+                                  const uint8_t *key_mask, char *msg, size_t n)
+{
+    const bert_model_info *in = &c->m->cfg.info;
+    const size_t H = in->hidden_size, I = in->intermediate_size, B = n_segs;
+    const bert_precision prec = c->m->precision;
+    bert_status st;
+    if ((st = bert__matmul(c->d, x, R, H, &y->qkv, c->qkv, 3 * H, BERT__POST_NONE, 0, msg, n)) != BERT_OK)
+        return st;
+    bert__attention(c->qkv, H, in->n_heads, c->segs, n_segs, key_mask, 0, c->attn, c->scratch, c->attn_scratch);
+    float *a = c->qkv, *h = c->qkv + B * H; /* R >= B rows of 3H: room for both */
+    for (size_t b = 0; b < B; b++) {
+        memcpy(a + b * H, c->attn + c->segs[b].off * H, H * sizeof(float));
+        memcpy(h + b * H, x + c->segs[b].off * H, H * sizeof(float));
+    }
+    const dnnl_data_type_t it = prec == BERT_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
+    if ((st = bert__matmul(c->d, a, B, H, &y->attn_out, h, H, BERT__POST_NONE, 1, msg, n)) != BERT_OK ||
+        (st = bert__layer_norm_dnnl(c->d, h, B, H, y->ln1_g, y->ln1_b, in->layer_norm_eps, msg, n)) != BERT_OK ||
+        (st = bert__matmul_t(c->d, h, dnnl_f32, B, H, &y->inter, c->inter, it, I, bert__activation(in->activation), 0,
+                             msg, n)) != BERT_OK ||
+        (st = bert__matmul_t(c->d, c->inter, it, B, I, &y->out, h, dnnl_f32, H, BERT__POST_NONE, 1, msg, n)) !=
+            BERT_OK ||
+        (st = bert__layer_norm_dnnl(c->d, h, B, H, y->ln2_g, y->ln2_b, in->layer_norm_eps, msg, n)) != BERT_OK)
+        return st;
+    memset(x, 0, R * H * sizeof(float));
+    for (size_t b = 0; b < B; b++)
+        memcpy(x + c->segs[b].off * H, h + b * H, H * sizeof(float));
+    return BERT_OK;
+}
+
 static bert_status forward(bert_ctx *c, const int32_t *ids, const int32_t *types, const uint8_t *mask, size_t B,
-                           size_t T, size_t R, int packed, int need_mask, int all, int causal, char *msg, size_t n)
+                           size_t T, size_t R, int packed, int need_mask, int all, int causal, int cls, char *msg,
+                           size_t n)
 {
     const bert_model *m = c->m;
     const bert_model_info *in = &m->cfg.info;
@@ -246,7 +281,9 @@ static bert_status forward(bert_ctx *c, const int32_t *ids, const int32_t *types
                 x = c->hidden[l + 1];
             }
         }
-        if ((st = layer(c, l, &m->layers[l], x, R, B, km, causal, msg, n)) != BERT_OK)
+        st = cls && l + 1 == L ? last_layer_cls(c, &m->layers[l], x, R, B, km, msg, n)
+                               : layer(c, l, &m->layers[l], x, R, B, km, causal, msg, n);
+        if (st != BERT_OK)
             return st;
     }
     if (packed)
@@ -306,6 +343,12 @@ bert_status bert_ctx_run(bert_ctx *ctx, const int32_t *ids, const int32_t *type_
     }
     bert_attn_mode mode = p->attn_mode != BERT_ATTN_AUTO ? p->attn_mode : ctx->mode;
     const int causal = mode == BERT_ATTN_CAUSAL || (mode == BERT_ATTN_AUTO && in->is_decoder);
+    if (p->cls_only && (causal || ctx->kv_fill || in->arch == BERT_ARCH_TOKEN_CLASSIFICATION ||
+                        in->arch == BERT_ARCH_MASKED_LM || in->arch == BERT_ARCH_CAUSAL_LM))
+        return fail(ctx, BERT_E_INVALID_ARG,
+                    "bert_ctx_run: cls_only needs a model whose outputs come from [CLS] (sequence classification, "
+                    "multiple choice, base) and bidirectional attention; this one is %s",
+                    causal ? "causal" : "token-level");
     if (batch > ctx->segs_cap) {
         bert__seg *sg = bert__reallocarray(ctx->segs, batch, sizeof *sg);
         if (!sg)
@@ -322,7 +365,7 @@ bert_status bert_ctx_run(bert_ctx *ctx, const int32_t *ids, const int32_t *type_
     omp_set_num_threads(ctx->n_threads);
     char msg[384] = "";
     bert_status st = forward(ctx, ids, type_ids, mask, batch, seq_len, rows, packed, need_mask, p->all_hidden_states,
-                             causal, msg, sizeof msg);
+                             causal, p->cls_only != 0, msg, sizeof msg);
     omp_set_num_threads(prev_threads);
     if (st != BERT_OK)
         return fail(ctx, st, "bert_ctx_run (%zu x %zu): %s", batch, seq_len, msg);

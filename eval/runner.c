@@ -148,6 +148,9 @@ static bert_status infer(run *r, bert_ctx *ctx, const bert_eval_params *p, char 
     ep.truncation = BERT_TRUNCATION_LONGEST_FIRST;
     ep.max_length = p->max_length;
     int32_t pos_model = r->to_model[r->t->n_labels > 1 ? 1 : 0];
+    /* only the sequence logits are read: the last layer may skip every row but [CLS] */
+    bert_run_params rp = bert_run_default_params();
+    rp.cls_only = in.arch == BERT_ARCH_SEQUENCE_CLASSIFICATION || in.arch == BERT_ARCH_MULTIPLE_CHOICE;
     for (size_t s = 0; st == BERT_OK && s < r->ds.n_in; s += B) {
         size_t k = r->ds.n_in - s < B ? r->ds.n_in - s : B;
         for (size_t i = 0; i < k; i++) {
@@ -159,7 +162,7 @@ static bert_status infer(run *r, bert_ctx *ctx, const bert_eval_params *p, char 
                                   bert_batch_errmsg(b));
             break;
         }
-        if (bert_ctx_run_batch(ctx, b, NULL) != BERT_OK) {
+        if (bert_ctx_run_batch(ctx, b, &rp) != BERT_OK) {
             st = bert__errbuf_set(err, n, BERT_E_BACKEND, "%s: %s", r->t->name, bert_ctx_errmsg(ctx));
             break;
         }

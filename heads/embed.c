@@ -63,4 +63,4 @@ static bert_status run_embed(const bert_head *h, bert_ctx *ctx, const bert_batch
     return BERT_OK;
 }
 
-const bert__head_ops bert__head_embed = {"embed", BERT_TASK_EMBED, check_embed, run_embed};
+const bert__head_ops bert__head_embed = {"embed", BERT_TASK_EMBED, check_embed, run_embed, 0};

@@ -107,7 +107,9 @@ bert_status bert_head_run(const bert_head *h, bert_ctx *ctx, const bert_batch *b
         return bert__result_fail(r, BERT_E_INVALID_ARG, "bert_head_run: NULL head, context or batch");
     if (bert_batch_get(b).n_rows == 0)
         return bert__result_reset(r, 0, 0);
-    bert_status st = bert_ctx_run_batch(ctx, b, NULL);
+    bert_run_params rp = bert_run_default_params();
+    rp.cls_only = h->ops->cls_only;
+    bert_status st = bert_ctx_run_batch(ctx, b, &rp);
     if (st != BERT_OK)
         return bert__result_fail(r, st, "%s", bert_ctx_errmsg(ctx));
     st = h->ops->run(h, ctx, b, texts, r);

@@ -15,6 +15,7 @@ typedef struct bert__head_ops {
     /* Fills r from ctx's last run on b (the encoder has run already). */
     bert_status (*run)(const bert_head *h, bert_ctx *ctx, const bert_batch *b, const bert_text *texts,
                        bert_result *r);
+    int cls_only; /* reads only [CLS]-level outputs (pooled, sequence logits): bert_run_params.cls_only */
 } bert__head_ops;
 
 struct bert_head {

@@ -1,5 +1,6 @@
 /* mini-sst2 and mini-stsb on their whole dev sets: logits within 1e-4 of
  * ../shared/fixtures/<model>/dev_reference.jsonl (fed the reference input ids, in padded batches),
+ * from full runs and from cls_only runs (the last layer on the [CLS] rows only) alike,
  * the SST-2 argmax identical for all 872 examples, and our own tokenization (longest_first to 128,
  * as the reference run did) giving exactly the reference input ids. */
 #include <setjmp.h>
@@ -15,7 +16,7 @@
 
 #include "support.h"
 
-#define ATOL 1e-4 /* the project's float tolerance against HF's fp32 outputs */
+#define ATOL  1e-4 /* the project's float tolerance against HF's fp32 outputs */
 #define BATCH 32
 #define MAX_T 128
 
@@ -60,33 +61,38 @@ static void run_dev(const char *model, size_t expect_rows)
                 same = v.ids[i] == ids[r * T + i];
             tok_same += same;
         }
-        if (bert_ctx_run(ctx, ids, types, mask, n, T, NULL) != BERT_OK)
-            fail_msg("%s", bert_ctx_errmsg(ctx));
-        const float *lg = bert_ctx_logits(ctx);
-        assert_non_null(lg);
-        for (size_t r = 0; r < n; r++) {
-            json_t *ref = json_object_get(json_array_get(rows, start + r), "logits");
-            assert_int_equal(json_array_size(ref), nl);
-            size_t am_got = 0, am_ref = 0;
-            for (size_t k = 0; k < nl; k++) {
-                double want = json_number_value(json_array_get(ref, k)), d = lg[r * nl + k] - want;
-                d = d < 0 ? -d : d;
-                if (!(d <= ATOL))
-                    fail_msg("%s example %zu logit %zu: %g vs reference %g", model, start + r, k, lg[r * nl + k], want);
-                worst = d > worst ? d : worst;
-                if (lg[r * nl + k] > lg[r * nl + am_got])
-                    am_got = k;
-                if (want > json_number_value(json_array_get(ref, am_ref)))
-                    am_ref = k;
+        for (int cls = 0; cls < 2; cls++) {
+            bert_run_params rp = bert_run_default_params();
+            rp.cls_only = cls;
+            if (bert_ctx_run(ctx, ids, types, mask, n, T, &rp) != BERT_OK)
+                fail_msg("%s", bert_ctx_errmsg(ctx));
+            const float *lg = bert_ctx_logits(ctx);
+            assert_non_null(lg);
+            for (size_t r = 0; r < n; r++) {
+                json_t *ref = json_object_get(json_array_get(rows, start + r), "logits");
+                assert_int_equal(json_array_size(ref), nl);
+                size_t am_got = 0, am_ref = 0;
+                for (size_t k = 0; k < nl; k++) {
+                    double want = json_number_value(json_array_get(ref, k)), d = lg[r * nl + k] - want;
+                    d = d < 0 ? -d : d;
+                    if (!(d <= ATOL))
+                        fail_msg("%s example %zu logit %zu (cls_only %d): %g vs reference %g", model, start + r, k, cls,
+                                 lg[r * nl + k], want);
+                    worst = d > worst ? d : worst;
+                    if (lg[r * nl + k] > lg[r * nl + am_got])
+                        am_got = k;
+                    if (want > json_number_value(json_array_get(ref, am_ref)))
+                        am_ref = k;
+                }
+                argmax_same += am_got == am_ref;
+                compared += cls == 0;
             }
-            argmax_same += am_got == am_ref;
-            compared++;
         }
     }
     printf("%s: %zu dev examples, max |logit diff| %.3g, argmax identical %zu, tokenization identical %zu\n", model,
            compared, worst, argmax_same, tok_same);
     assert_int_equal(compared, expect_rows);
-    assert_int_equal(argmax_same, expect_rows);
+    assert_int_equal(argmax_same, 2 * expect_rows); /* full and cls_only runs */
     assert_int_equal(tok_same, expect_rows);
     bert_batch_free(tb);
     bert_ctx_free(ctx);

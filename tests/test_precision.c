@@ -7,6 +7,7 @@
  *   drop at most 0.5 points, logits within the tolerances stated below;
  * - one int8 product equals exact integer arithmetic on the same quantised values (catches 16-bit
  *   saturation in oneDNN's kernels on CPUs without VNNI);
+ * - cls_only runs (the last layer on [CLS] rows only) against full runs;
  * - a bad precision value is an error. */
 #include <math.h>
 #include <setjmp.h>
@@ -198,6 +199,75 @@ static void test_padding_free_batch_equals_single_runs(void **state)
     bert_model_free(m);
 }
 
+/* cls_only: the last layer on [CLS] rows only. Packed (right padding) and padded (a hole in a
+ * mask) batches: logits and pooled output as the full run's (1e-5), the last hidden state equal at
+ * each row's first position and zero elsewhere; earlier layers untouched. Token-level models and
+ * causal attention refuse it. */
+static void test_cls_only(void **state)
+{
+    (void)state;
+    bert_model *m = load("mini-sst2", BERT_PRECISION_F32);
+    const bert_model_info in = bert_model_get_info(m);
+    const size_t H = in.hidden_size, L = in.n_layers;
+    char err[512];
+    bert_ctx *full = NULL, *cls = NULL;
+    assert_int_equal(bert_ctx_new(m, NULL, &full, err, sizeof err), BERT_OK);
+    assert_int_equal(bert_ctx_new(m, NULL, &cls, err, sizeof err), BERT_OK);
+    enum { B = 4, T = 21 };
+    static const size_t lens[B] = {21, 5, 13, 1};
+    int32_t ids[B * T] = {0};
+    uint8_t mask[B * T] = {0};
+    unsigned seed = 3;
+    for (size_t b = 0; b < B; b++)
+        for (size_t i = 0; i < lens[b]; i++) {
+            ids[b * T + i] = i == 0 ? 101 : 1000 + (int32_t)((frand(&seed) + 1.f) * 9000);
+            mask[b * T + i] = 1;
+        }
+    for (int holes = 0; holes < 2; holes++) {
+        if (holes)
+            mask[2 * T + 4] = 0; /* not right padding: the padded path with the mask applied */
+        bert_run_params rp = bert_run_default_params();
+        rp.all_hidden_states = 1;
+        assert_int_equal(bert_ctx_run(full, ids, NULL, mask, B, T, &rp), BERT_OK);
+        rp.cls_only = 1;
+        if (bert_ctx_run(cls, ids, NULL, mask, B, T, &rp) != BERT_OK)
+            fail_msg("%s", bert_ctx_errmsg(cls));
+        for (size_t i = 0; i < B * in.n_labels; i++)
+            assert_float_equal(bert_ctx_logits(cls)[i], bert_ctx_logits(full)[i], 1e-5);
+        for (size_t i = 0; i < B * H; i++)
+            assert_float_equal(bert_ctx_pooled(cls)[i], bert_ctx_pooled(full)[i], 1e-5);
+        for (size_t l = 0; l < L; l++)
+            for (size_t i = 0; i < B * T * H; i++)
+                assert_float_equal(bert_ctx_hidden(cls, (int)l)[i], bert_ctx_hidden(full, (int)l)[i], 1e-5);
+        const float *hc = bert_ctx_hidden(cls, -1), *hf = bert_ctx_hidden(full, -1);
+        for (size_t b = 0; b < B; b++)
+            for (size_t t = 0; t < T; t++)
+                for (size_t i = 0; i < H; i++) {
+                    const size_t k = (b * T + t) * H + i;
+                    if (t == 0)
+                        assert_float_equal(hc[k], hf[k], 1e-5);
+                    else
+                        assert_true(hc[k] == 0.f);
+                }
+    }
+    bert_run_params rp = bert_run_default_params();
+    rp.cls_only = 1;
+    rp.attn_mode = BERT_ATTN_CAUSAL;
+    assert_int_equal(bert_ctx_run(cls, ids, NULL, mask, B, T, &rp), BERT_E_INVALID_ARG);
+    assert_non_null(strstr(bert_ctx_errmsg(cls), "cls_only"));
+    bert_ctx_free(full);
+    bert_ctx_free(cls);
+    bert_model_free(m);
+
+    m = load("mini-conll03-ner", BERT_PRECISION_F32);
+    assert_int_equal(bert_ctx_new(m, NULL, &cls, err, sizeof err), BERT_OK);
+    rp.attn_mode = BERT_ATTN_AUTO;
+    assert_int_equal(bert_ctx_run(cls, ids, NULL, mask, B, T, &rp), BERT_E_INVALID_ARG);
+    assert_non_null(strstr(bert_ctx_errmsg(cls), "token-level"));
+    bert_ctx_free(cls);
+    bert_model_free(m);
+}
+
 /* SST-2 dev on mini-sst2 from the reference input ids, in batches of 32. Returns the accuracy and
  * the largest logit difference from HF's fp32 logits. */
 static double sst2_dev(bert_precision p, double *worst)
@@ -359,6 +429,7 @@ int main(void)
         cmocka_unit_test(test_attention_matches_reference),
         cmocka_unit_test(test_padding_free_batch_equals_single_runs),
         cmocka_unit_test(test_reduced_precision_accuracy),
+        cmocka_unit_test(test_cls_only),
         cmocka_unit_test(test_int8_matmul_is_exact),
         cmocka_unit_test(test_bad_precision_is_an_error),
     };

@@ -142,6 +142,13 @@ BERT_API const char *bert_ctx_errmsg(const bert_ctx *ctx);
 typedef struct bert_run_params {
     int all_hidden_states;    /* 1: keep the embeddings output and every layer's output */
     bert_attn_mode attn_mode; /* AUTO: the ctx's mode */
+    /* 1: the caller reads only what comes from each row's first ([CLS]) position: the pooled
+     * output and the logits of sequence-classification and multiple-choice models. The last layer
+     * then runs its attention output, LayerNorms and feed-forward on the [CLS] rows only (about
+     * 1/L of the FLOPs less for L layers); the last hidden state holds the [CLS] rows and zeros
+     * elsewhere. BERT_E_INVALID_ARG for token-level models (token classification, masked and
+     * causal LM) and with causal attention. The classify/sentiment heads and bert-glue set it. */
+    int cls_only;
 } bert_run_params;
 
 BERT_API bert_run_params bert_run_default_params(void);
