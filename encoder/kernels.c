@@ -133,6 +133,11 @@ void bert__attn_step(const float *restrict q, const float *restrict k, const flo
 #ifndef BERT__CLONES
 #define BERT__CLONES
 #endif
+#if defined(__GNUC__) && !defined(__clang__)
+#define BERT__NO_NAN_CARE __attribute__((optimize("finite-math-only", "no-signed-zeros")))
+#else
+#define BERT__NO_NAN_CARE
+#endif
 /* below this many elements a parallel region costs more than it saves */
 #define BERT__PAR_MIN 65536
 
@@ -154,7 +159,9 @@ BERT__CLONES void bert__to_bf16(const float *restrict src, size_t rows, size_t c
     }
 }
 
-BERT__CLONES void bert__minmax(const float *restrict src, size_t rows, size_t cols, size_t ld, float *mn, float *mx)
+/* no NaN or signed-zero care: the range only sets a quantisation scale (a NaN input is garbage
+ * either way), and it lets the reductions become MINPS/MAXPS */
+BERT__NO_NAN_CARE BERT__CLONES void bert__minmax(const float *restrict src, size_t rows, size_t cols, size_t ld, float *mn, float *mx)
 {
     float lo = INFINITY, hi = -INFINITY;
 #pragma omp parallel for schedule(static) reduction(min : lo) reduction(max : hi) if (BERT__OMP_PARALLEL && rows * cols >= BERT__PAR_MIN)
