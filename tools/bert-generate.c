@@ -35,6 +35,8 @@ static void usage(FILE *out)
                  "    --eos ID             stop after this token id (default: [SEP])\n"
                  "    --ids                print the token ids after the text\n"
                  "    --threads N          compute threads\n"
+                 "    --precision P        f32 (default), bf16 or int8: the layers' matrix products\n"
+                 "                         (bf16 needs an AVX-512 CPU; see bert_precision)\n"
                  "    -q                   no warnings;  -v  library logs;  -h, --help  this text\n"
                  "\n"
                  "EXIT STATUS\n"
@@ -143,6 +145,7 @@ int main(int argc, char **argv)
     const char *model = NULL;
     bert_generate_params gp = bert_generate_default_params();
     size_t threads = 0, v;
+    bert_model_params mp = bert_model_default_params();
     int print_ids = 0, quiet = 0, verbose = 0, first_word = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -162,6 +165,10 @@ int main(int argc, char **argv)
             return CLI_ERR_USAGE;
         } else if (!strcmp(a, "--model")) {
             model = argv[++i];
+        } else if (!strcmp(a, "--precision")) {
+            if (cli_parse_precision(prog, a, val, &mp.precision))
+                return CLI_ERR_USAGE;
+            i++;
         } else if (!strcmp(a, "--temperature") || !strcmp(a, "--top-p")) {
             char *end;
             double d = strtod(val, &end);
@@ -210,7 +217,7 @@ int main(int argc, char **argv)
     bert_ctx *ctx = NULL;
     bert_ctx_params cp = bert_ctx_default_params();
     cp.n_threads = (int)threads;
-    if (bert_model_load(model, NULL, &m, err, sizeof err) != BERT_OK || bert_ctx_new(m, &cp, &ctx, err, sizeof err)) {
+    if (bert_model_load(model, &mp, &m, err, sizeof err) != BERT_OK || bert_ctx_new(m, &cp, &ctx, err, sizeof err)) {
         fprintf(stderr, "%s: %s\n", prog, err);
         bert_model_free(m);
         return CLI_ERR_MODEL;
