@@ -7,4 +7,6 @@ int bench_model(int argc, char **argv);
 #include <bert/model.h>
 /* best GFLOP/s (GOP/s for int8) of oneDNN's matmul [M x K] x [K x N] in prec's compute types */
 double bench_matmul_peak(int threads, bert_precision prec, size_t M, size_t K, size_t N);
+/* The CPU's f32 FMA rate on `threads` threads (GFLOP/s, registers only; 0 where not measured). */
+double bench_fma_peak(int threads);
 #endif

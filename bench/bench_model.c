@@ -278,6 +278,7 @@ int bench_model(int argc, char **argv)
     const bert_model_info in = bert_model_get_info(m);
     /* What the peers compute is the logits; for sequence-level models the last layer then needs the
      * [CLS] rows only (bert_run_params.cls_only, as bert-classify runs). --all-rows: every row. */
+    const double fma_peak = bench_fma_peak(cp.n_threads); /* the hardware floor, once */
     bert_run_params rp = bert_run_default_params();
     rp.cls_only = !all_rows && (in.arch == BERT_ARCH_SEQUENCE_CLASSIFICATION || in.arch == BERT_ARCH_MULTIPLE_CHOICE);
     /* the workloads of ../shared/bench/workloads.json: (a) 1x128, (b) 8x128, (c) 32 sequences of
@@ -351,10 +352,11 @@ int bench_model(int argc, char **argv)
             printf("{\"tool\":\"libbert\",\"bench\":\"model\",\"model\":\"%s\",\"workload\":\"%s\",\"batch\":%zu,\"seq\":%zu,"
                    "\"real_tokens\":%zu,\"threads\":%d,\"precision\":\"%s\",\"round\":%ld,\"reps\":%zu,\"median_ms\":%.2f,\"min_ms\":%.2f,"
                    "\"seq_per_s\":%.1f,\"tokens_per_s\":%.0f,\"gflop_per_s\":%.1f,\"real_gflop_per_s\":%.1f,"
-                   "\"matmul_peak_gflop_per_s\":%.1f,\"peak_share\":%.3f,\"cls_only\":%d}\n",
+                   "\"matmul_peak_gflop_per_s\":%.1f,\"peak_share\":%.3f,\"fma_peak_gflop_per_s\":%.1f,\"fma_share\":%.3f,"
+                   "\"cls_only\":%d}\n",
                    mname, w[k].name, B, T, real, cp.n_threads, prec, round, reps, med * 1e3, best * 1e3, (double)B / med,
                    (double)real / med, fl / med / 1e9, fl_real / med / 1e9, peak, peak > 0 ? fl_real / med / 1e9 / peak : 0.0,
-                   rp.cls_only);
+                   fma_peak, fma_peak > 0 ? fl_real / med / 1e9 / fma_peak : 0.0, rp.cls_only);
             fflush(stdout);
         }
         free(ids);

@@ -12,6 +12,9 @@ check() {
 "$bin" make-model "$tmp/m" --layers 1 --hidden 32 --heads 4 --intermediate 64 > /dev/null; check "make-model" $?
 "$bin" model --model "$tmp/m" --reps 1 --threads 1 > "$tmp/out"; rc=$?
 [ $rc -eq 0 ] && [ "$(grep -c '"bench":"model"' "$tmp/out")" -eq 4 ]; check "model: four workloads" $?
+grep -q '"cls_only":1' "$tmp/out" && grep -q '"fma_peak_gflop_per_s"' "$tmp/out"; check "model: cls_only runs, FMA peak" $?
+"$bin" model --model "$tmp/m" --reps 1 --threads 1 --workload b1_s128 --all-rows | grep -q '"cls_only":0'
+check "model --all-rows" $?
 "$bin" load --model "$tmp/m" --reps 1 | grep -q '"peak_rss_mib"'; check "load" $?
 printf 'a line\nanother line\n' > "$tmp/t.txt"
 "$bin" tokenizer --reps 1 "$tmp/t.txt" | grep -q '"tokens":8'; check "tokenizer" $?
