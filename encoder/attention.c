@@ -82,6 +82,22 @@ static void item_generic(const float *Q, const float *K, const float *V, size_t 
 #define BERT__AVX512 __attribute__((target("avx512f")))
 #define BERT__INLINE_AVX512 static inline __attribute__((always_inline, target("avx512f")))
 
+/* P = e^f for f = X - N ln2 (Cody-Waite, two parts of ln2), by its degree-7 Taylor polynomial: the
+ * shared core of exp512 and exp256, spelled with the vector width's intrinsics */
+#define EXP_REDUCED_POLY(T, SET1, FMA, FNMA, X, N, P)                                                                  \
+    do {                                                                                                               \
+        T f_ = FNMA(N, SET1(0.693145752f), X);                                                                         \
+        f_ = FNMA(N, SET1(1.42860677e-06f), f_);                                                                       \
+        P = SET1(1.f / 5040.f);                                                                                        \
+        P = FMA(P, f_, SET1(1.f / 720.f));                                                                             \
+        P = FMA(P, f_, SET1(1.f / 120.f));                                                                             \
+        P = FMA(P, f_, SET1(1.f / 24.f));                                                                              \
+        P = FMA(P, f_, SET1(1.f / 6.f));                                                                               \
+        P = FMA(P, f_, SET1(0.5f));                                                                                    \
+        P = FMA(P, f_, SET1(1.f));                                                                                     \
+        P = FMA(P, f_, SET1(1.f));                                                                                     \
+    } while (0)
+
 /* e^x for x <= 0 (scores minus the row maximum): Cody-Waite reduction to [-ln2/2, ln2/2], degree-7
  * Taylor polynomial (relative error below 1e-8 there), scaled by 2^n. */
 BERT__INLINE_AVX512 __m512 exp512(__m512 x)
@@ -89,16 +105,8 @@ BERT__INLINE_AVX512 __m512 exp512(__m512 x)
     x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
     const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)),
                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 f = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145752f), x);
-    f = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860677e-06f), f);
-    __m512 p = _mm512_set1_ps(1.f / 5040.f);
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f / 720.f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f / 120.f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f / 24.f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f / 6.f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(0.5f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.f));
+    __m512 p;
+    EXP_REDUCED_POLY(__m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_fnmadd_ps, x, n, p);
     return _mm512_scalef_ps(p, n);
 }
 
@@ -107,30 +115,32 @@ static inline __mmask16 tail_mask(size_t n)
     return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
 }
 
-/* S[r, 0 .. 16*NV) = scale * Q[r, :] . Kt[:, 0 .. 16*NV) for MR rows */
-#define QK_KERNEL(MR, NV)                                                                                              \
-    BERT__INLINE_AVX512 void qk_##MR##x##NV(const float *Q, size_t ldq, const float *Kt, size_t ldk, size_t dh,      \
-                                            float scale, float *S, size_t lds)                                         \
+/* S[r, 0 .. W*NV) = scale * Q[r, :] . Kt[:, 0 .. W*NV) for MR rows, W-lane vectors of type T: one
+ * body for both widths, spelled with each width's intrinsics (PFX: _mm512 or _mm256) */
+#define QK_KERNEL_W(NAME, ATTR, T, W, PFX, MR, NV)                                                                     \
+    ATTR void NAME##_##MR##x##NV(const float *Q, size_t ldq, const float *Kt, size_t ldk, size_t dh, float scale,    \
+                                 float *S, size_t lds)                                                                 \
     {                                                                                                                  \
-        __m512 acc[MR][NV];                                                                                            \
+        T acc[MR][NV];                                                                                                 \
         for (int r = 0; r < MR; r++)                                                                                   \
             for (int v = 0; v < NV; v++)                                                                               \
-                acc[r][v] = _mm512_setzero_ps();                                                                       \
+                acc[r][v] = PFX##_setzero_ps();                                                                        \
         for (size_t d = 0; d < dh; d++) {                                                                              \
-            __m512 k[NV];                                                                                              \
+            T k[NV];                                                                                                   \
             for (int v = 0; v < NV; v++)                                                                               \
-                k[v] = _mm512_loadu_ps(Kt + d * ldk + 16 * v);                                                         \
+                k[v] = PFX##_loadu_ps(Kt + d * ldk + W * v);                                                           \
             for (int r = 0; r < MR; r++) {                                                                             \
-                const __m512 q = _mm512_set1_ps(Q[(size_t)r * ldq + d]);                                               \
+                const T q = PFX##_set1_ps(Q[(size_t)r * ldq + d]);                                                     \
                 for (int v = 0; v < NV; v++)                                                                           \
-                    acc[r][v] = _mm512_fmadd_ps(q, k[v], acc[r][v]);                                                   \
+                    acc[r][v] = PFX##_fmadd_ps(q, k[v], acc[r][v]);                                                    \
             }                                                                                                          \
         }                                                                                                              \
-        const __m512 sc = _mm512_set1_ps(scale);                                                                       \
+        const T sc = PFX##_set1_ps(scale);                                                                             \
         for (int r = 0; r < MR; r++)                                                                                   \
             for (int v = 0; v < NV; v++)                                                                               \
-                _mm512_storeu_ps(S + (size_t)r * lds + 16 * v, _mm512_mul_ps(acc[r][v], sc));                         \
+                PFX##_storeu_ps(S + (size_t)r * lds + W * v, PFX##_mul_ps(acc[r][v], sc));                            \
     }
+#define QK_KERNEL(MR, NV) QK_KERNEL_W(qk, BERT__INLINE_AVX512, __m512, 16, _mm512, MR, NV)
 QK_KERNEL(4, 4)
 QK_KERNEL(4, 2)
 QK_KERNEL(4, 1)
@@ -271,16 +281,8 @@ BERT__INLINE_AVX2 __m256 exp256(__m256 x)
     x = _mm256_max_ps(x, _mm256_set1_ps(-87.3f));
     const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)),
                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 f = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145752f), x);
-    f = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.42860677e-06f), f);
-    __m256 p = _mm256_set1_ps(1.f / 5040.f);
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.f / 720.f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.f / 120.f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.f / 24.f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.f / 6.f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(0.5f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.f));
+    __m256 p;
+    EXP_REDUCED_POLY(__m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_fnmadd_ps, x, n, p);
     /* n >= -126 after the clamp: 2^n is a normal float */
     const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
@@ -292,30 +294,7 @@ BERT__INLINE_AVX2 __m256i lanes256(size_t n)
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-/* S[r, 0 .. 8*NV) = scale * Q[r, :] . Kt[:, 0 .. 8*NV) for MR rows */
-#define QK_KERNEL256(MR, NV)                                                                                           \
-    BERT__INLINE_AVX2 void qk256_##MR##x##NV(const float *Q, size_t ldq, const float *Kt, size_t ldk, size_t dh,     \
-                                             float scale, float *S, size_t lds)                                        \
-    {                                                                                                                  \
-        __m256 acc[MR][NV];                                                                                            \
-        for (int r = 0; r < MR; r++)                                                                                   \
-            for (int v = 0; v < NV; v++)                                                                               \
-                acc[r][v] = _mm256_setzero_ps();                                                                       \
-        for (size_t d = 0; d < dh; d++) {                                                                              \
-            __m256 k[NV];                                                                                              \
-            for (int v = 0; v < NV; v++)                                                                               \
-                k[v] = _mm256_loadu_ps(Kt + d * ldk + 8 * v);                                                          \
-            for (int r = 0; r < MR; r++) {                                                                             \
-                const __m256 q = _mm256_broadcast_ss(Q + (size_t)r * ldq + d);                                         \
-                for (int v = 0; v < NV; v++)                                                                           \
-                    acc[r][v] = _mm256_fmadd_ps(q, k[v], acc[r][v]);                                                   \
-            }                                                                                                          \
-        }                                                                                                              \
-        const __m256 sc = _mm256_set1_ps(scale);                                                                       \
-        for (int r = 0; r < MR; r++)                                                                                   \
-            for (int v = 0; v < NV; v++)                                                                               \
-                _mm256_storeu_ps(S + (size_t)r * lds + 8 * v, _mm256_mul_ps(acc[r][v], sc));                          \
-    }
+#define QK_KERNEL256(MR, NV) QK_KERNEL_W(qk256, BERT__INLINE_AVX2, __m256, 8, _mm256, MR, NV)
 QK_KERNEL256(4, 2)
 QK_KERNEL256(1, 2)
 
