@@ -196,61 +196,68 @@ bert__post bert__activation(bert_activation a)
     return BERT__POST_NONE;
 }
 
-/* One post-LN transformer layer on R rows: x is the input on entry and the output on return. */
-static bert_status layer(bert_ctx *c, size_t l, const bert__layer *y, float *x, size_t R, size_t n_segs,
-                         const uint8_t *key_mask, int causal, char *msg, size_t n)
+/* The fused QKV product of x's R rows and attention over the segments, into c->attn. */
+static bert_status self_attention(bert_ctx *c, size_t l, const bert__layer *y, const float *x, size_t R,
+                                  size_t n_segs, const uint8_t *key_mask, int causal, char *msg, size_t n)
 {
     const bert_model_info *in = &c->m->cfg.info;
-    const size_t H = in->hidden_size, I = in->intermediate_size;
-    const bert_precision prec = c->m->precision;
+    const size_t H = in->hidden_size;
     bert_status st;
     if ((st = bert__matmul(c->d, x, R, H, &y->qkv, c->qkv, 3 * H, BERT__POST_NONE, 0, msg, n)) != BERT_OK)
         return st;
     if (c->kv_fill) /* prefill: keep this layer's keys and values for the incremental steps */
         bert__kv_store(c, l, c->qkv, R);
     bert__attention(c->qkv, H, in->n_heads, c->segs, n_segs, key_mask, causal, c->attn, c->scratch, c->attn_scratch);
-    /* x = LN(x + attn . Wo + bo): the residual is accumulated in place by a sum post-op */
-    if ((st = bert__matmul(c->d, c->attn, R, H, &y->attn_out, x, H, BERT__POST_NONE, 1, msg, n)) != BERT_OK ||
-        (st = bert__layer_norm_dnnl(c->d, x, R, H, y->ln1_g, y->ln1_b, in->layer_norm_eps, msg, n)) != BERT_OK)
-        return st;
+    return BERT_OK;
+}
+
+/* The rest of a post-LN layer on `rows` rows: x = LN(x + attn . Wo + bo), then x = LN(x + FFN(x)).
+ * x is the residual stream on entry and the layer's output on return. */
+static bert_status post_attention(bert_ctx *c, const bert__layer *y, const float *attn, float *x, size_t rows,
+                                  char *msg, size_t n)
+{
+    const bert_model_info *in = &c->m->cfg.info;
+    const size_t H = in->hidden_size, I = in->intermediate_size;
     /* bf16: the FFN's inner activation goes straight out in bf16, the next matmul's input type */
-    const dnnl_data_type_t it = prec == BERT_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
-    if ((st = bert__matmul_t(c->d, x, dnnl_f32, R, H, &y->inter, c->inter, it, I, bert__activation(in->activation), 0,
-                             msg, n)) != BERT_OK ||
-        (st = bert__matmul_t(c->d, c->inter, it, R, I, &y->out, x, dnnl_f32, H, BERT__POST_NONE, 1, msg, n)) !=
+    const dnnl_data_type_t it = c->m->precision == BERT_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
+    bert_status st;
+    /* the residuals are accumulated in place by a sum post-op */
+    if ((st = bert__matmul(c->d, attn, rows, H, &y->attn_out, x, H, BERT__POST_NONE, 1, msg, n)) != BERT_OK ||
+        (st = bert__layer_norm_dnnl(c->d, x, rows, H, y->ln1_g, y->ln1_b, in->layer_norm_eps, msg, n)) != BERT_OK ||
+        (st = bert__matmul_t(c->d, x, dnnl_f32, rows, H, &y->inter, c->inter, it, I, bert__activation(in->activation),
+                             0, msg, n)) != BERT_OK ||
+        (st = bert__matmul_t(c->d, c->inter, it, rows, I, &y->out, x, dnnl_f32, H, BERT__POST_NONE, 1, msg, n)) !=
             BERT_OK ||
-        (st = bert__layer_norm_dnnl(c->d, x, R, H, y->ln2_g, y->ln2_b, in->layer_norm_eps, msg, n)) != BERT_OK)
+        (st = bert__layer_norm_dnnl(c->d, x, rows, H, y->ln2_g, y->ln2_b, in->layer_norm_eps, msg, n)) != BERT_OK)
         return st;
     return BERT_OK;
+}
+
+/* One post-LN transformer layer on R rows: x is the input on entry and the output on return. */
+static bert_status layer(bert_ctx *c, size_t l, const bert__layer *y, float *x, size_t R, size_t n_segs,
+                         const uint8_t *key_mask, int causal, char *msg, size_t n)
+{
+    bert_status st = self_attention(c, l, y, x, R, n_segs, key_mask, causal, msg, n);
+    return st != BERT_OK ? st : post_attention(c, y, c->attn, x, R, msg, n);
 }
 
 /* The last layer when only [CLS] outputs are read: keys and values (and so the fused QKV product
  * and attention) still need every row, but from the attention output on only the first row of
  * each segment goes on. Its rows are gathered into the free QKV buffer ([B, H] attention output,
  * then [B, H] residual stream), and x gets them back with zeros elsewhere. */
-static bert_status last_layer_cls(bert_ctx *c, const bert__layer *y, float *x, size_t R, size_t n_segs,
+static bert_status last_layer_cls(bert_ctx *c, size_t l, const bert__layer *y, float *x, size_t R, size_t n_segs,
                                   const uint8_t *key_mask, char *msg, size_t n)
 {
-    const bert_model_info *in = &c->m->cfg.info;
-    const size_t H = in->hidden_size, I = in->intermediate_size, B = n_segs;
-    const bert_precision prec = c->m->precision;
-    bert_status st;
-    if ((st = bert__matmul(c->d, x, R, H, &y->qkv, c->qkv, 3 * H, BERT__POST_NONE, 0, msg, n)) != BERT_OK)
+    const size_t H = c->m->cfg.info.hidden_size, B = n_segs;
+    bert_status st = self_attention(c, l, y, x, R, n_segs, key_mask, 0, msg, n);
+    if (st != BERT_OK)
         return st;
-    bert__attention(c->qkv, H, in->n_heads, c->segs, n_segs, key_mask, 0, c->attn, c->scratch, c->attn_scratch);
     float *a = c->qkv, *h = c->qkv + B * H; /* R >= B rows of 3H: room for both */
     for (size_t b = 0; b < B; b++) {
         memcpy(a + b * H, c->attn + c->segs[b].off * H, H * sizeof(float));
         memcpy(h + b * H, x + c->segs[b].off * H, H * sizeof(float));
     }
-    const dnnl_data_type_t it = prec == BERT_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
-    if ((st = bert__matmul(c->d, a, B, H, &y->attn_out, h, H, BERT__POST_NONE, 1, msg, n)) != BERT_OK ||
-        (st = bert__layer_norm_dnnl(c->d, h, B, H, y->ln1_g, y->ln1_b, in->layer_norm_eps, msg, n)) != BERT_OK ||
-        (st = bert__matmul_t(c->d, h, dnnl_f32, B, H, &y->inter, c->inter, it, I, bert__activation(in->activation), 0,
-                             msg, n)) != BERT_OK ||
-        (st = bert__matmul_t(c->d, c->inter, it, B, I, &y->out, h, dnnl_f32, H, BERT__POST_NONE, 1, msg, n)) !=
-            BERT_OK ||
-        (st = bert__layer_norm_dnnl(c->d, h, B, H, y->ln2_g, y->ln2_b, in->layer_norm_eps, msg, n)) != BERT_OK)
+    if ((st = post_attention(c, y, a, h, B, msg, n)) != BERT_OK)
         return st;
     memset(x, 0, R * H * sizeof(float));
     for (size_t b = 0; b < B; b++)
@@ -281,7 +288,7 @@ static bert_status forward(bert_ctx *c, const int32_t *ids, const int32_t *types
                 x = c->hidden[l + 1];
             }
         }
-        st = cls && l + 1 == L ? last_layer_cls(c, &m->layers[l], x, R, B, km, msg, n)
+        st = cls && l + 1 == L ? last_layer_cls(c, l, &m->layers[l], x, R, B, km, msg, n)
                                : layer(c, l, &m->layers[l], x, R, B, km, causal, msg, n);
         if (st != BERT_OK)
             return st;
