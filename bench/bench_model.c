@@ -235,7 +235,7 @@ static int read_inputs(const char *dir, const char *name, size_t B, size_t T, in
 
 int bench_model(int argc, char **argv)
 {
-    const char *model = NULL, *only = NULL, *prec = "f32", *inputs = NULL;
+    const char *model = NULL, *only = NULL, *prec = "f32", *inputs = NULL, *weights = "packed";
     long round = 0;
     size_t reps = 10, threads = 0;
     int all_rows = 0;
@@ -248,6 +248,8 @@ int bench_model(int argc, char **argv)
             only = argv[++i];
         else if (!strcmp(argv[i], "--precision") && i + 1 < argc)
             prec = argv[++i];
+        else if (!strcmp(argv[i], "--weights") && i + 1 < argc)
+            weights = argv[++i];
         else if (!strcmp(argv[i], "--inputs") && i + 1 < argc)
             inputs = argv[++i];
         else if (!strcmp(argv[i], "--round") && i + 1 < argc)
@@ -267,7 +269,8 @@ int bench_model(int argc, char **argv)
     bert_ctx_params cp = bert_ctx_default_params();
     cp.n_threads = (int)threads;
     bert_model_params mp = bert_model_default_params();
-    if (cli_parse_precision(prog, "--precision", prec, &mp.precision) != 0)
+    if (cli_parse_precision(prog, "--precision", prec, &mp.precision) != 0 ||
+        cli_parse_weights(prog, "--weights", weights, &mp.weights) != 0)
         return CLI_ERR_USAGE;
     if (bert_model_load(model ? model : cli_default_model(), &mp, &m, err, sizeof err) != BERT_OK ||
         bert_ctx_new(m, &cp, &ctx, err, sizeof err) != BERT_OK) {
@@ -350,11 +353,11 @@ int bench_model(int argc, char **argv)
             const char *mname = strrchr(model ? model : cli_default_model(), '/');
             mname = mname ? mname + 1 : model ? model : cli_default_model();
             printf("{\"tool\":\"libbert\",\"bench\":\"model\",\"model\":\"%s\",\"workload\":\"%s\",\"batch\":%zu,\"seq\":%zu,"
-                   "\"real_tokens\":%zu,\"threads\":%d,\"precision\":\"%s\",\"round\":%ld,\"reps\":%zu,\"median_ms\":%.2f,\"min_ms\":%.2f,"
+                   "\"real_tokens\":%zu,\"threads\":%d,\"precision\":\"%s\",\"weights\":\"%s\",\"round\":%ld,\"reps\":%zu,\"median_ms\":%.2f,\"min_ms\":%.2f,"
                    "\"seq_per_s\":%.1f,\"tokens_per_s\":%.0f,\"gflop_per_s\":%.1f,\"real_gflop_per_s\":%.1f,"
                    "\"matmul_peak_gflop_per_s\":%.1f,\"peak_share\":%.3f,\"fma_peak_gflop_per_s\":%.1f,\"fma_share\":%.3f,"
                    "\"cls_only\":%d}\n",
-                   mname, w[k].name, B, T, real, cp.n_threads, prec, round, reps, med * 1e3, best * 1e3, (double)B / med,
+                   mname, w[k].name, B, T, real, cp.n_threads, prec, weights, round, reps, med * 1e3, best * 1e3, (double)B / med,
                    (double)real / med, fl / med / 1e9, fl_real / med / 1e9, peak, peak > 0 ? fl_real / med / 1e9 / peak : 0.0,
                    fma_peak, fma_peak > 0 ? fl_real / med / 1e9 / fma_peak : 0.0, rp.cls_only);
             fflush(stdout);

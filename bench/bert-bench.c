@@ -2,7 +2,7 @@
  * is asserted by the test suite (the machine is noisy).
  *
  *   bert-bench tokenizer [--model DIR] [--reps N] [--batch N] FILE...
- *   bert-bench load [--model DIR] [--reps N]
+ *   bert-bench load [--model DIR] [--reps N] [--weights packed|mapped]
  *
  * measures single-thread tokenization of FILE (one text per line), the same way
  * ../shared/bench/peer_tokenizers.js measures HF tokenizers: (a) one line per call, (b) batches of
@@ -32,9 +32,10 @@ static void usage(FILE *out)
                  "\n"
                  "SYNOPSIS\n"
                  "    bert-bench tokenizer [--model DIR] [--reps N] [--batch N] FILE...\n"
-                 "    bert-bench load [--model DIR] [--reps N]\n"
+                 "    bert-bench load [--model DIR] [--reps N] [--weights packed|mapped]\n"
                  "    bert-bench model [--model DIR] [--threads N] [--reps N] [--precision f32|bf16|int8]\n"
-                 "                     [--workload NAME] [--inputs DIR] [--round N] [--all-rows]\n"
+                 "                     [--weights packed|mapped] [--workload NAME] [--inputs DIR] [--round N]\n"
+                 "                     [--all-rows]\n"
                  "    bert-bench make-model DIR [--layers 12] [--hidden 768] [--heads 12] [--intermediate 3072]\n"
                  "\n"
                  "DESCRIPTION\n"
@@ -46,12 +47,15 @@ static void usage(FILE *out)
                  "    load        model load time (config, weights, packing, tokenizer) and peak\n"
                  "                resident memory, each rep in a fresh child process (default 5 reps); the\n"
                  "                RSS of a child that loads nothing is reported alongside as the baseline.\n"
+                 "                --weights mapped: the matmul weights read in place from the file\n"
+                 "                (bert_weights); mapped_mib says how much was.\n"
                  "    model       encoder latency and throughput on the workloads of issue #8: b1_s128,\n"
                  "                b8_s128, b32_s64_var (32 sequences of 16..64 tokens padded to 64), b1_s512;\n"
                  "                median and min ms, sequences/s, real tokens/s, GFLOP/s of the padded batch\n"
                  "                (default 10 reps after one warm-up run). --inputs DIR reads the peers'\n"
                  "                identical inputs (../shared/bench/make_inputs.py); --workload runs one;\n"
-                 "                --precision picks the model's compute type. For sequence-level models\n"
+                 "                --precision picks the model's compute type, --weights how the weights\n"
+                 "                are held (packed, the default, or mapped). For sequence-level models\n"
                  "                the runs are cls_only (what the logits need; see bert_run_params),\n"
                  "                --all-rows computes every row of the last layer too. gflop_per_s counts\n"
                  "                the full padded batch (as the peers do), real_gflop_per_s what ran;\n"
@@ -229,7 +233,7 @@ done:
 }
 
 /* Forks a child that loads the model (or nothing); returns its load seconds and peak RSS in KiB. */
-static int load_once(const char *model, int do_load, double *secs, long *rss_kib)
+static int load_once(const char *model, const bert_model_params *mp, int do_load, double *secs, long *rss_kib)
 {
     int fds[2];
     if (pipe(fds) != 0)
@@ -244,7 +248,7 @@ static int load_once(const char *model, int do_load, double *secs, long *rss_kib
             char err[512];
             bert_model *m = NULL;
             double t0 = cli_now();
-            bert_status st = bert_model_load(model, NULL, &m, err, sizeof err);
+            bert_status st = bert_model_load(model, mp, &m, err, sizeof err);
             t = cli_now() - t0;
             if (st != BERT_OK) {
                 fprintf(stderr, "%s: %s\n", prog, err);
@@ -268,11 +272,16 @@ static int load_once(const char *model, int do_load, double *secs, long *rss_kib
 
 static int bench_load(int argc, char **argv)
 {
-    const char *model = NULL;
+    const char *model = NULL, *weights = "packed";
     size_t reps = 5;
+    bert_model_params mp = bert_model_default_params();
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--model") && i + 1 < argc) {
             model = argv[++i];
+        } else if (!strcmp(argv[i], "--weights") && i + 1 < argc) {
+            weights = argv[++i];
+            if (cli_parse_weights(prog, "--weights", weights, &mp.weights) != 0)
+                return CLI_ERR_USAGE;
         } else if (!strcmp(argv[i], "--reps") && i + 1 < argc && cli_parse_size(argv[i + 1], &reps) == 0 && reps) {
             i++;
         } else {
@@ -287,10 +296,10 @@ static int bench_load(int argc, char **argv)
     if (!t || !rss)
         return CLI_ERR_RUNTIME;
     int rc = CLI_OK;
-    if (load_once(model, 0, &base_t, &base_rss) != 0)
+    if (load_once(model, &mp, 0, &base_t, &base_rss) != 0)
         rc = CLI_ERR_RUNTIME;
     for (size_t r = 0; r < reps && rc == CLI_OK; r++)
-        if (load_once(model, 1, &t[r], &rss[r]) != 0)
+        if (load_once(model, &mp, 1, &t[r], &rss[r]) != 0)
             rc = CLI_ERR_MODEL;
     if (rc == CLI_OK) {
         qsort(t, reps, sizeof *t, cli_cmp_double);
@@ -299,13 +308,17 @@ static int bench_load(int argc, char **argv)
             max_rss = rss[r] > max_rss ? rss[r] : max_rss;
         char err[512];
         bert_model *m = NULL;
-        size_t wb = 0;
-        if (bert_model_load(model, NULL, &m, err, sizeof err) == BERT_OK)
+        size_t wb = 0, mapped = 0;
+        if (bert_model_load(model, &mp, &m, err, sizeof err) == BERT_OK) {
             wb = bert_model_get_info(m).weight_bytes;
+            mapped = bert_model_get_info(m).mapped_bytes;
+        }
         bert_model_free(m);
-        printf("{\"tool\":\"libbert\",\"bench\":\"load\",\"model\":\"%s\",\"reps\":%zu,\"load_ms_min\":%.2f,"
-               "\"load_ms_median\":%.2f,\"peak_rss_mib\":%.1f,\"baseline_rss_mib\":%.1f,\"f32_weights_mib\":%.1f}\n",
-               model, reps, t[0] * 1e3, t[reps / 2] * 1e3, max_rss / 1024.0, base_rss / 1024.0, wb / 1048576.0);
+        printf("{\"tool\":\"libbert\",\"bench\":\"load\",\"model\":\"%s\",\"weights\":\"%s\",\"reps\":%zu,"
+               "\"load_ms_min\":%.2f,\"load_ms_median\":%.2f,\"peak_rss_mib\":%.1f,\"baseline_rss_mib\":%.1f,"
+               "\"f32_weights_mib\":%.1f,\"mapped_mib\":%.1f,\"mapped_bytes\":%zu}\n",
+               model, weights, reps, t[0] * 1e3, t[reps / 2] * 1e3, max_rss / 1024.0, base_rss / 1024.0,
+               wb / 1048576.0, mapped / 1048576.0, mapped);
     }
     free(t);
     free(rss);

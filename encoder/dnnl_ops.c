@@ -389,10 +389,10 @@ fail:
     return st;
 }
 
-/* dst = act(src . W + b) (+ dst) through dnnl_sgemm on a plain packed weight. On AVX2 (AMD EPYC
- * Zen 3, oneDNN 2.6) the matmul primitive reached 83 GFLOP/s on bert-base's shapes with 2 threads
- * where dnnl_sgemm on the same operands reached 151: bias, residual and activation cost one pass
- * over dst each, far less than that gap. */
+/* dst = act(src . W + b) (+ dst) through dnnl_sgemm on HF's [out, in] weight read transposed, or
+ * on a plain packed [in, out] one. On AVX2 (AMD EPYC Zen 3, oneDNN 2.6) the matmul primitive
+ * reached 83 GFLOP/s on bert-base's shapes with 2 threads where dnnl_sgemm on the same operands
+ * reached 151: bias, residual and activation cost one pass over dst each, far less than that gap. */
 static bert_status sgemm_linear(bert__dnnl *d, const float *src, size_t M, size_t lds, const bert__linear *lin,
                                 float *dst, size_t ldd, bert__post post, int accumulate, char *msg, size_t msg_size)
 {
@@ -411,9 +411,17 @@ static bert_status sgemm_linear(bert__dnnl *d, const float *src, size_t M, size_
         }
         beta = 1.f;
     }
-    CHECK(dnnl_sgemm('N', 'N', (dnnl_dim_t)M, (dnnl_dim_t)N, (dnnl_dim_t)lin->in, 1.f, src, (dnnl_dim_t)lds,
-                     lin->packed, plain_kn(&lin->packed_md, (dnnl_dim_t)N), beta, dst, (dnnl_dim_t)ldd),
-          "sgemm");
+    if (lin->n_parts) {
+        const size_t Np = N / lin->n_parts;
+        for (size_t i = 0; i < lin->n_parts; i++)
+            CHECK(dnnl_sgemm('N', 'T', (dnnl_dim_t)M, (dnnl_dim_t)Np, (dnnl_dim_t)lin->in, 1.f, src, (dnnl_dim_t)lds,
+                             lin->parts[i], (dnnl_dim_t)lin->in, beta, dst + i * Np, (dnnl_dim_t)ldd),
+                  "sgemm");
+    } else {
+        CHECK(dnnl_sgemm('N', 'N', (dnnl_dim_t)M, (dnnl_dim_t)N, (dnnl_dim_t)lin->in, 1.f, src, (dnnl_dim_t)lds,
+                         lin->packed, plain_kn(&lin->packed_md, (dnnl_dim_t)N), beta, dst, (dnnl_dim_t)ldd),
+              "sgemm");
+    }
     return eltwise_inplace(d, dst, M, N, ldd, post, msg, msg_size);
 fail:
     return BERT_E_BACKEND;
@@ -435,6 +443,14 @@ bert_status bert__matmul_t(bert__dnnl *d, const void *src, dnnl_data_type_t sdt,
     bert_status st;
     float qscale = 1.f;
     int32_t zp = 0;
+    if (lin->n_parts) {
+        if (sdt != dnnl_f32 || ddt != dnnl_f32) {
+            snprintf(msg, msg_size, "an f32 weight multiplied with a %s source into a %s destination",
+                     dnnl_dt2str(sdt), dnnl_dt2str(ddt));
+            return BERT_E_INTERNAL;
+        }
+        return sgemm_linear(d, (const float *)src, M, lds, lin, dst, ldd, post, accumulate, msg, msg_size);
+    }
     if (lin->packed && wdt == dnnl_f32 && sdt == dnnl_f32 && ddt == dnnl_f32 && plain_kn(&lin->packed_md, N))
         return sgemm_linear(d, src, M, lds, lin, dst, ldd, post, accumulate, msg, msg_size);
     /* The source in the weights' type: bf16 by rounding, u8 by dynamic per-tensor quantisation */

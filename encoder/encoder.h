@@ -106,6 +106,12 @@ typedef struct bert__linear {
     dnnl_memory_desc_t packed_md;
     dnnl_data_type_t wdt;  /* f32, bf16 or s8: the type of packed */
     const float *wscale;   /* s8: the dequantisation scale of each output channel */
+    /* BERT_WEIGHTS_MAPPED: the weight as HF stores it, [out, in], in the checkpoint's mapping,
+     * read transposed by dnnl_sgemm. A fused QKV keeps its parts apart (the file stores query,
+     * key and value apart): part i gives the out / n_parts columns from i * out / n_parts.
+     * n_parts 0: not used. */
+    const float *parts[3];
+    size_t n_parts;
 } bert__linear;
 
 typedef struct bert__layer {
@@ -138,6 +144,7 @@ struct bert_model {
     void *packed;            /* the encoder layers' matmul weights, pre-packed */
     size_t packed_bytes;
     bert_precision precision;
+    bert_weights weights_mode;
     bert__checkpoint ck;     /* kept mapped while uses_mapping: F32 embeddings are used in place */
     int uses_mapping;
     bert_tokenizer *tok;

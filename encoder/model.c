@@ -50,7 +50,13 @@ bert_status bert_model_load(const char *dir, const bert_model_params *params, be
                               (int)p->precision);
         goto fail;
     }
+    if ((unsigned)p->weights > BERT_WEIGHTS_MAPPED) {
+        st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG, "bert_model_load: weights %d is not a bert_weights",
+                              (int)p->weights);
+        goto fail;
+    }
     m->precision = p->precision;
+    m->weights_mode = p->weights;
     if ((st = bert__config_read(cfg_path, &m->cfg, errbuf, errbuf_size)) != BERT_OK)
         goto fail;
     if ((st = bert__weights_load(m, dir, errbuf, errbuf_size)) != BERT_OK)

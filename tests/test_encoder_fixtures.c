@@ -1,6 +1,8 @@
 /* For every model in ../shared/models: every hidden_states.N, pooler_output and logits tensor of
  * ../shared/fixtures/<model>/hidden_states.safetensors (transformers 5.17, fp32) reproduced within
- * 1e-4 absolute at every unpadded position, fed the fixture's own ids, type ids and mask. */
+ * 1e-4 absolute at every unpadded position, fed the fixture's own ids, type ids and mask; with the
+ * weights packed (the default) and mapped (BERT_WEIGHTS_MAPPED), which reads F32 files' weights in
+ * place and falls back to packing for F16/BF16 ones. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,12 +62,15 @@ static double max_diff(const float *got, const bert__tensor *ref, const int32_t 
     return worst;
 }
 
-static void run_model(const char *name)
+/* Runs the fixture through the model loaded with `weights`; returns the bytes it read in place. */
+static size_t run_model_as(const char *name, bert_weights weights)
 {
     char dir[512], err[512];
     snprintf(dir, sizeof dir, "%s/models/%s", test_shared_dir(), name);
     bert_model *m = NULL;
-    if (bert_model_load(dir, NULL, &m, err, sizeof err) != BERT_OK)
+    bert_model_params mp = bert_model_default_params();
+    mp.weights = weights;
+    if (bert_model_load(dir, &mp, &m, err, sizeof err) != BERT_OK)
         fail_msg("%s", err);
     bert_model_info in = bert_model_get_info(m);
     fixture f;
@@ -121,12 +126,36 @@ static void run_model(const char *name)
         worst = d > worst ? d : worst;
         compared++;
     }
-    printf("%s: %zu tensors compared (batch %zu x %zu), max |diff| %.3g\n", name, compared, B, T, worst);
+    printf("%s (%s weights): %zu tensors compared (batch %zu x %zu), max |diff| %.3g\n", name,
+           weights == BERT_WEIGHTS_MAPPED ? "mapped" : "packed", compared, B, T, worst);
     assert_true(compared >= in.n_layers + 1);
     bert_ctx_free(ctx);
     bert__checkpoint_close(&f.ck);
     bert__free(f.data);
     bert_model_free(m);
+    return in.mapped_bytes;
+}
+
+/* Both ways, and what each read in place: packed, the F32 embedding tables; mapped, also every
+ * layer's four matmul weights and the pooler's (F32 files), nothing more for F16/BF16 files. */
+static void run_model(const char *name)
+{
+    const size_t packed = run_model_as(name, BERT_WEIGHTS_PACKED);
+    const size_t mapped = run_model_as(name, BERT_WEIGHTS_MAPPED);
+    char dir[512], err[512];
+    snprintf(dir, sizeof dir, "%s/models/%s", test_shared_dir(), name);
+    bert_model *m = NULL;
+    if (bert_model_load(dir, NULL, &m, err, sizeof err) != BERT_OK)
+        fail_msg("%s", err);
+    const bert_model_info in = bert_model_get_info(m);
+    const size_t H = in.hidden_size, f32 = !strcmp(in.dtype, "F32");
+    const size_t tables = (in.vocab_size + in.max_positions + in.type_vocab_size) * H * sizeof(float);
+    const size_t layers = in.n_layers * (4 * H * H + 2 * H * in.intermediate_size) * sizeof(float);
+    const size_t pooler = in.has_pooler ? H * H * sizeof(float) : 0;
+    bert_model_free(m);
+    assert_true(packed >= (f32 ? tables : 0));
+    assert_true(packed <= (f32 ? tables + in.vocab_size * H * sizeof(float) : 0)); /* + an untied LM decoder */
+    assert_int_equal(mapped, f32 ? packed + layers + pooler : packed);
 }
 
 #define MODEL_TEST(fn, name)                                                                                           \

@@ -410,6 +410,45 @@ static void test_int8_matmul_is_exact(void **state)
     free(y);
 }
 
+/* BERT_WEIGHTS_MAPPED in a reduced precision: the layers are packed in that type as by default and
+ * only the F32 pooler is read in place, so the pooled output and logits equal the packed model's
+ * (1e-5: the same products, another GEMM), and mapped_bytes grows by the pooler's weight alone. */
+static void test_mapped_weights_in_reduced_precision(void **state)
+{
+    (void)state;
+    const bert_precision precs[2] = {BERT_PRECISION_INT8, BERT_PRECISION_BF16};
+    for (int pi = 0; pi < (cpu_has_bf16_matmul() ? 2 : 1); pi++) {
+        char dir[512], err[512];
+        snprintf(dir, sizeof dir, "%s/models/tiny-gelu-3labels", test_shared_dir()); /* F32 */
+        bert_model *m[2] = {NULL, NULL};
+        bert_ctx *ctx[2] = {NULL, NULL};
+        enum { B = 2, T = 9 };
+        const int32_t ids[B * T] = {2, 40, 41, 42, 43, 44, 45, 46, 3, 2, 50, 51, 52, 3, 0, 0, 0, 0};
+        const uint8_t mask[B * T] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0};
+        for (int w = 0; w < 2; w++) {
+            bert_model_params mp = bert_model_default_params();
+            mp.precision = precs[pi];
+            mp.weights = w ? BERT_WEIGHTS_MAPPED : BERT_WEIGHTS_PACKED;
+            if (bert_model_load(dir, &mp, &m[w], err, sizeof err) != BERT_OK)
+                fail_msg("%s", err);
+            assert_int_equal(bert_ctx_new(m[w], NULL, &ctx[w], err, sizeof err), BERT_OK);
+            if (bert_ctx_run(ctx[w], ids, NULL, mask, B, T, NULL) != BERT_OK)
+                fail_msg("%s", bert_ctx_errmsg(ctx[w]));
+        }
+        const bert_model_info in = bert_model_get_info(m[0]), im = bert_model_get_info(m[1]);
+        assert_true(in.has_pooler);
+        assert_int_equal(im.mapped_bytes, in.mapped_bytes + in.hidden_size * in.hidden_size * sizeof(float));
+        for (size_t i = 0; i < B * in.hidden_size; i++)
+            assert_float_equal(bert_ctx_pooled(ctx[0])[i], bert_ctx_pooled(ctx[1])[i], 1e-5);
+        for (size_t i = 0; i < B * in.n_labels; i++)
+            assert_float_equal(bert_ctx_logits(ctx[0])[i], bert_ctx_logits(ctx[1])[i], 1e-5);
+        for (int w = 0; w < 2; w++) {
+            bert_ctx_free(ctx[w]);
+            bert_model_free(m[w]);
+        }
+    }
+}
+
 static void test_bad_precision_is_an_error(void **state)
 {
     (void)state;
@@ -421,6 +460,11 @@ static void test_bad_precision_is_an_error(void **state)
     assert_int_equal(bert_model_load(dir, &mp, &m, err, sizeof err), BERT_E_INVALID_ARG);
     assert_null(m);
     assert_non_null(strstr(err, "precision"));
+    mp = bert_model_default_params();
+    mp.weights = (bert_weights)2;
+    assert_int_equal(bert_model_load(dir, &mp, &m, err, sizeof err), BERT_E_INVALID_ARG);
+    assert_null(m);
+    assert_non_null(strstr(err, "bert_weights"));
 }
 
 int main(void)
@@ -431,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_reduced_precision_accuracy),
         cmocka_unit_test(test_cls_only),
         cmocka_unit_test(test_int8_matmul_is_exact),
+        cmocka_unit_test(test_mapped_weights_in_reduced_precision),
         cmocka_unit_test(test_bad_precision_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -66,6 +66,8 @@ static void usage(FILE *out)
             "    --threads N        compute threads (default: all)\n"
             "    --precision P      f32 (default), bf16 or int8: the encoder's matrix products (docs in\n"
             "                       the README: speed and SST-2 accuracy of each)\n"
+            "    --weights W        packed (default) or mapped: an F32 checkpoint's weights read in place\n"
+            "                       from the file (loads ~7x faster; products ~8% slower on AVX2)\n"
             "    --max-length N     tokens per input incl. [CLS]/[SEP] (default: the model's, 512)\n"
             "    --truncation S     longest_first (default), only_first, only_second\n"
             "    --shard I/N        process only data lines I, I+N, I+2N, ... (0 <= I < N), to split a big\n"
@@ -97,6 +99,7 @@ typedef struct opts {
     int header, on_invalid, jsonl_out, format_set, line_numbers, quiet, verbose, normalize;
     size_t top_k, batch, threads, max_length, shard_i, shard_n;
     bert_precision precision;
+    bert_weights weights;
     int top_k_set;
     bert_truncation truncation;
     bert_aggregation aggregation;
@@ -223,6 +226,10 @@ static int parse(int argc, char **argv, opts *o)
         } else if (!strcmp(a, "--precision")) {
             VALUE;
             if (cli_parse_precision(prog, a, v, &o->precision))
+                return -1;
+        } else if (!strcmp(a, "--weights")) {
+            VALUE;
+            if (cli_parse_weights(prog, a, v, &o->weights))
                 return -1;
         } else if (!strcmp(a, "--max-length")) {
             SIZE_VALUE(o->max_length, 3);
@@ -499,6 +506,7 @@ static int setup(job *j, const opts *o)
     char err[1024];
     bert_model_params mp = bert_model_default_params();
     mp.precision = o->precision;
+    mp.weights = o->weights;
     const char *dir = o->model ? o->model : cli_default_model();
     if (bert_model_load(dir, &mp, &j->m, err, sizeof err) != BERT_OK) {
         fprintf(stderr, "%s: %s\n", prog, err);

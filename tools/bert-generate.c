@@ -37,6 +37,8 @@ static void usage(FILE *out)
                  "    --threads N          compute threads\n"
                  "    --precision P        f32 (default), bf16 or int8: the layers' matrix products\n"
                  "                         (bf16 needs an AVX-512 CPU; see bert_precision)\n"
+                 "    --weights W          packed (default) or mapped: F32 weights read in place from\n"
+                 "                         the file (faster load, ~8%% slower products; bert_weights)\n"
                  "    -q                   no warnings;  -v  library logs;  -h, --help  this text\n"
                  "\n"
                  "EXIT STATUS\n"
@@ -167,6 +169,10 @@ int main(int argc, char **argv)
             model = argv[++i];
         } else if (!strcmp(a, "--precision")) {
             if (cli_parse_precision(prog, a, val, &mp.precision))
+                return CLI_ERR_USAGE;
+            i++;
+        } else if (!strcmp(a, "--weights")) {
+            if (cli_parse_weights(prog, a, val, &mp.weights))
                 return CLI_ERR_USAGE;
             i++;
         } else if (!strcmp(a, "--temperature") || !strcmp(a, "--top-p")) {

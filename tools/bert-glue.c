@@ -45,6 +45,7 @@ static void usage(FILE *out)
             "    --markdown FILE   write the Markdown table to FILE instead of standard output\n"
             "    --batch-size N    default 32;  --max-length N  default 128;  --threads N\n"
             "    --precision P     f32 (default), bf16 or int8 (the encoder's matrix products)\n"
+            "    --weights W       packed (default) or mapped (F32 weights read in place from the file)\n"
             "    -q                no progress bar;  -h, --help  this text\n"
             "\n"
             "EXIT STATUS\n"
@@ -109,6 +110,10 @@ int main(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--precision")) {
             if (cli_parse_precision(prog, a, v, &mp.precision))
+                return CLI_ERR_USAGE;
+            i++;
+        } else if (!strcmp(a, "--weights")) {
+            if (cli_parse_weights(prog, a, v, &mp.weights))
                 return CLI_ERR_USAGE;
             i++;
         } else if (!strcmp(a, "--batch-size") || !strcmp(a, "--max-length") || !strcmp(a, "--threads")) {

@@ -46,9 +46,25 @@ typedef enum bert_precision {
                                 saturation) */
 } bert_precision;
 
+/* Where the encoder's F32 matmul weights live. */
+typedef enum bert_weights {
+    BERT_WEIGHTS_PACKED = 0, /* default: copied at load into the layout the CPU's GEMM reads
+                                fastest */
+    BERT_WEIGHTS_MAPPED = 1  /* read in place from the checkpoint's read-only mapping, as the file
+                                stores them ([out, in]), by dnnl_sgemm transposing on the fly: the
+                                load is a header parse plus mapping the page cache (bert-base:
+                                ~20 ms against ~150 packed on a 2-core AVX2 VM), and processes
+                                loading the same file share its pages; the products run ~8%
+                                slower (measured on AVX2). Applies to F32 products (precision
+                                F32; the pooler in any precision) when every layer weight in the
+                                file is F32, else the weights are packed as by default. The file
+                                must not change while the model lives (it is mapped). */
+} bert_weights;
+
 typedef struct bert_model_params {
     int load_tokenizer;       /* 1 (default): also load vocab.txt/tokenizer_config.json when present */
     bert_precision precision; /* BERT_PRECISION_F32 (default) */
+    bert_weights weights;     /* BERT_WEIGHTS_PACKED (default) */
 } bert_model_params;
 
 BERT_API bert_model_params bert_model_default_params(void);
@@ -105,6 +121,9 @@ typedef struct bert_model_info {
     const char *dtype;     /* stored weight type: "F32", "F16" or "BF16" */
     size_t weight_bytes;   /* bytes of weights the model holds: converted, packed (in the
                               precision's type) and F32 tables read in place from the file */
+    size_t mapped_bytes;   /* of weight_bytes, those read in place from the file's mapping (the
+                              embedding tables when F32; with BERT_WEIGHTS_MAPPED, the matmul
+                              weights too) */
 } bert_model_info;
 
 BERT_API bert_model_info bert_model_get_info(const bert_model *m);

@@ -16,6 +16,11 @@ grep -q '"cls_only":1' "$tmp/out" && grep -q '"fma_peak_gflop_per_s"' "$tmp/out"
 "$bin" model --model "$tmp/m" --reps 1 --threads 1 --workload b1_s128 --all-rows | grep -q '"cls_only":0'
 check "model --all-rows" $?
 "$bin" load --model "$tmp/m" --reps 1 | grep -q '"peak_rss_mib"'; check "load" $?
+"$bin" load --model "$tmp/m" --reps 1 --weights mapped > "$tmp/load"; rc=$?
+# make-model writes F32: mapped reads the layer weights in place, packed only the embedding tables
+[ $rc -eq 0 ] && grep -q '"weights":"mapped"' "$tmp/load" &&
+    [ "$(sed 's/.*"mapped_bytes":\([0-9]*\).*/\1/' "$tmp/load")" != "$("$bin" load --model "$tmp/m" --reps 1 | sed 's/.*"mapped_bytes":\([0-9]*\).*/\1/')" ]
+check "load --weights mapped: more read in place" $?
 printf 'a line\nanother line\n' > "$tmp/t.txt"
 "$bin" tokenizer --reps 1 "$tmp/t.txt" | grep -q '"tokens":8'; check "tokenizer" $?
 "$bin" nosuch > /dev/null 2>&1; [ $? -eq 2 ]; check "unknown benchmark -> exit 2" $?

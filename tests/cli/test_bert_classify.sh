@@ -99,5 +99,9 @@ for p in bf16 int8; do
     [ $rc -eq 0 ] && [ "$(cut -f1,3 "$tmp/p.tsv")" = "$(cut -f1,3 "$tmp/out.tsv")" ]; check "--precision $p: same labels" $?
 done
 "$bin" --precision fp64 "$src/examples/sample.txt" > /dev/null 2>&1; [ $? -eq 2 ]; check "--precision fp64 -> exit 2" $?
+# --weights mapped on the default model (F16: packed as by default, so the very same output)
+"$bin" --weights mapped "$src/examples/sample.txt" > "$tmp/w.tsv"; rc=$?
+[ $rc -eq 0 ] && cmp -s "$tmp/w.tsv" "$tmp/out.tsv"; check "--weights mapped: same output" $?
+"$bin" --weights lazy "$src/examples/sample.txt" > /dev/null 2>&1; [ $? -eq 2 ]; check "--weights lazy -> exit 2" $?
 
 [ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }

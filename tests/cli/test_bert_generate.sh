@@ -17,6 +17,11 @@ check() {
 check "greedy text = reference" $?
 sed -n 2p "$tmp/g.txt" | grep -qx '101 1996 4248 2829 4419 3630 14255 1779 1779 24357 27669 10807 14345 29321 30233 13952 3630 20488 14345 30233 4130 3630 4184 1779 17926 4184 28270 22754 37'
 check "greedy ids = reference" $?
+# --weights mapped: the F32 file's weights read in place (another GEMM call): the same greedy ids
+"$bin" --model "$model" --weights mapped --max-new-tokens 24 --ids the quick brown fox > "$tmp/m.txt"; rc=$?
+[ $rc -eq 0 ] && cmp -s "$tmp/g.txt" "$tmp/m.txt"; check "--weights mapped: greedy output = packed" $?
+"$bin" --model "$model" --weights lazy x > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "packed or mapped" "$tmp/err"; check "--weights lazy -> exit 2" $?
 # --precision int8: the same decoding loop on quantised products (a random tiny model's argmax can
 # tip, so only the shape is checked: 5 prompt ids + 24 new); a bad value is usage
 "$bin" --model "$model" --precision int8 --max-new-tokens 24 --ids the quick brown fox > "$tmp/q.txt"; rc=$?

@@ -120,3 +120,13 @@ int cli_parse_precision(const char *prog, const char *opt, const char *s, bert_p
     fprintf(stderr, "%s: %s: '%s' is not f32, bf16 or int8\n", prog, opt, s);
     return -1;
 }
+
+int cli_parse_weights(const char *prog, const char *opt, const char *s, bert_weights *out)
+{
+    if (!strcmp(s, "packed") || !strcmp(s, "mapped")) {
+        *out = s[0] == 'm' ? BERT_WEIGHTS_MAPPED : BERT_WEIGHTS_PACKED;
+        return 0;
+    }
+    fprintf(stderr, "%s: %s: '%s' is not packed or mapped\n", prog, opt, s);
+    return -1;
+}

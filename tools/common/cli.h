@@ -29,5 +29,7 @@ int cli_cmp_double(const void *a, const void *b);
 int cli_parse_size(const char *s, size_t *out);
 /* "f32", "bf16" or "int8" -> *out; -1 (and a message on stderr naming opt) otherwise. */
 int cli_parse_precision(const char *prog, const char *opt, const char *s, bert_precision *out);
+/* "packed" or "mapped" -> *out; -1 (and a message on stderr naming opt) otherwise. */
+int cli_parse_weights(const char *prog, const char *opt, const char *s, bert_weights *out);
 
 #endif
