@@ -9,6 +9,7 @@
 #                                          ../shared/bench/README.md (models, inputs, npm/apt peers)
 #   env: DEVWORK=/tmp/libbert-peers  MODELS="bert-base mini-sst2"  THREADS="2 1"  RUNS=10
 #        PEERS="ort ort-fused torch"  PRECISIONS="f32 bf16 int8"  BUILD=build  SHARED=../shared
+#        MAPPED=1 (also libbert f32 with --weights mapped: the weights read in place from the file)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED:-$ROOT/../shared}
@@ -18,6 +19,7 @@ ROUNDS=${1:-3}
 MODELS=${MODELS:-"bert-base mini-sst2"}
 THREADS=${THREADS:-"2 1"}
 RUNS=${RUNS:-10}
+MAPPED=${MAPPED:-1}
 PEERS=${PEERS:-"ort ort-fused torch"}
 # The CPU decides: oneDNN 2.6 has no bf16 matmul without AVX-512 (libbert refuses bf16 there), and
 # OpenBLAS's SkylakeX kernels (../shared/bench/README.md) would be illegal instructions on AVX2.
@@ -39,7 +41,11 @@ run_tool() {  # tool model threads round
       for p in $PRECISIONS; do
         "$BUILD/bert-bench" model --model "$m" --inputs "$DEVWORK/inputs" --threads "$3" --reps "$RUNS" \
           --precision "$p" --round "$4" >> "$OUT"
-      done ;;
+      done
+      if [ "$MAPPED" = 1 ]; then
+        "$BUILD/bert-bench" model --model "$m" --inputs "$DEVWORK/inputs" --threads "$3" --reps "$RUNS" \
+          --precision f32 --weights mapped --round "$4" >> "$OUT"
+      fi ;;
     ort) node "$SHARED/bench/peer_ort.js" --model "$m" --inputs "$DEVWORK/inputs" --threads "$3" \
            --runs "$RUNS" --warmup 2 --round "$4" --out "$OUT" >/dev/null ;;
     ort-fused) node "$SHARED/bench/peer_ort.js" --onnx-file model.ort-fused.onnx --model "$m" \

@@ -20,15 +20,18 @@ def main(path):
             continue
         r = json.loads(line)
         tool = "libbert " + r["precision"] if r.get("tool") == "libbert" else r.get("peer")
+        if r.get("weights") == "mapped":
+            tool += " mapped"
         runs[(r["model"], r["threads"], r["workload"], tool)].append(r["median_ms"])
     med = {k: statistics.median(v) for k, v in runs.items()}
     n_rounds = max(len(v) for v in runs.values())
     tools = sorted({k[3] for k in med}, key=lambda t: (not t.startswith("libbert"), t))
     order = ["b1_s128", "b8_s128", "b32_s64_var", "b1_s512"]
     print(f"medians over {n_rounds} rounds of each run's median ms per batch ({path})\n")
-    print("| model | threads | workload | " + " | ".join(tools) +
-          " | f32 / best ORT | bf16 / best ORT | int8 / best ORT | int8 speed-up over f32 |")
-    print("|" + "---|" * (3 + len(tools) + 4))
+    precs = ("f32", "f32 mapped", "bf16", "int8")
+    print("| model | threads | workload | " + " | ".join(tools) + " | " +
+          " | ".join(f"{p} / best ORT" for p in precs) + " | int8 speed-up over f32 |")
+    print("|" + "---|" * (3 + len(tools) + len(precs) + 1))
     for (model, threads) in sorted({(k[0], k[1]) for k in med}, key=lambda x: (x[0], -x[1])):
         for w in order:
             row = {t: med.get((model, threads, w, t)) for t in tools}
@@ -38,7 +41,7 @@ def main(path):
             best = min(orts) if orts else None
             cells = [f"{row[t]:.1f}" if row[t] else "-" for t in tools]
             ratios = []
-            for p in ("f32", "bf16", "int8"):
+            for p in precs:
                 v = row.get("libbert " + p)
                 ratios.append(f"{v / best:.2f}" if v and best else "-")
             f32, i8 = row.get("libbert f32"), row.get("libbert int8")
