@@ -1,7 +1,9 @@
 /* Tensor names as transformers writes them (with or without the "bert." prefix, the old
  * LayerNorm.gamma/beta spelling), checked against config.json, converted once to F32 into one
  * arena the model owns, with query/key/value fused into one [3H, H] matrix. The file pages of each
- * tensor are released as soon as it is converted, so loading never holds two F32 copies. */
+ * tensor are released as soon as it is converted, so loading never holds two F32 copies. With
+ * BERT_WEIGHTS_MAPPED an F32 file's layer and pooler matrices are not copied: they stay in the
+ * mapping and dnnl_sgemm reads them there. */
 #define _DEFAULT_SOURCE /* madvise */
 #include <math.h>
 #include <errno.h>
