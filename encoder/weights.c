@@ -217,12 +217,18 @@ static bert_status take_in_place(loader *L, const char *name, size_t d0, size_t 
 static void prefault(const void *p, size_t bytes)
 {
     const volatile unsigned char *c = p;
-    unsigned char sink = 0;
-    for (size_t i = 0; i < bytes; i += 4096)
-        sink ^= c[i];
-    if (bytes)
-        sink ^= c[bytes - 1];
-    (void)sink;
+    const size_t piece = (size_t)1 << 20;
+    const long n = (long)((bytes + piece - 1) / piece);
+    /* the kernel's part (a page-table entry per 4 KiB page) splits over the threads */
+#pragma omp parallel for schedule(static) if (BERT__OMP_PARALLEL && n > 1)
+    for (long k = 0; k < n; k++) {
+        const size_t end = (size_t)(k + 1) * piece < bytes ? (size_t)(k + 1) * piece : bytes;
+        unsigned char sink = 0;
+        for (size_t i = (size_t)k * piece; i < end; i += 4096)
+            sink ^= c[i];
+        sink ^= c[end - 1];
+        (void)sink;
+    }
 }
 
 /* BERT_WEIGHTS_MAPPED: the weight stays in the mapping as the file stores it (checked at setup:
