@@ -55,10 +55,11 @@ typedef enum bert_weights {
                                 load is a header parse plus mapping the page cache (bert-base:
                                 20-40 ms against 150-170 packed on a 2-core AVX2 VM), and processes
                                 loading the same file share its pages; the products run 5-12%
-                                slower at 128 rows, the same at 1024 (measured on AVX2). Applies to F32 products (precision
-                                F32; the pooler in any precision) when every layer weight in the
-                                file is F32, else the weights are packed as by default. The file
-                                must not change while the model lives (it is mapped). */
+                                slower at 128 rows, the same at 1024 (measured on AVX2).
+                                Applies to F32 products (precision F32; the pooler in any
+                                precision) when every layer weight in the file is F32, else the
+                                weights are packed as by default. The file must not change while
+                                the model lives (it is mapped). */
 } bert_weights;
 
 typedef struct bert_model_params {
