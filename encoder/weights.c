@@ -212,8 +212,9 @@ static bert_status take_in_place(loader *L, const char *name, size_t d0, size_t 
 }
 
 /* Reads every page of an in-place weight once at load, so that the file is in memory and mapped
- * when load returns and the first run costs what the others do: on a warm page cache ~5 ms for
- * bert-base's 340 MB (the kernel maps large folios a fault at a time). */
+ * when load returns and the first run costs what the others do. With a warm page cache this is
+ * most of a mapped load (bert-base: 30-40 ms on a 2-core AVX2 VM, the kernel writing a page-table
+ * entry per 4 KiB page). */
 static void prefault(const void *p, size_t bytes)
 {
     const volatile unsigned char *c = p;
@@ -420,14 +421,9 @@ static bert_status pack_setup(loader *L)
         dnnl_stream_create(&L->stream, L->eng, dnnl_stream_default_flags) != dnnl_success)
         return bert__errbuf_set(L->errbuf, L->errbuf_size, BERT_E_BACKEND, "%s: creating the oneDNN engine",
                                 L->file);
-    for (int k = 0; k < W_KINDS; k++) {
-        const bert_precision prec = k == W_POOLER ? BERT_PRECISION_F32 : L->m->precision;
-        if ((st = bert__pack_desc(L->eng, K[k], N[k], prec, &L->fmt[k], msg, sizeof msg)) != BERT_OK)
-            return bert__errbuf_set(L->errbuf, L->errbuf_size, st, "%s: %s", L->file, msg);
-        L->fmt_bytes[k] = dnnl_memory_desc_get_size(&L->fmt[k]);
-    }
     /* BERT_WEIGHTS_MAPPED reads a weight in place only when every layer and pooler weight is
-     * aligned F32 (the arena is sized before any is read), and only for F32 products. */
+     * aligned F32 (the arena is sized before any is read), and only for F32 products; a mapped
+     * kind needs no packed layout. */
     int in_place = L->m->weights_mode == BERT_WEIGHTS_MAPPED;
     for (size_t i = 0; i < L->m->ck.n && in_place; i++) {
         const bert__tensor *t = &L->m->ck.tensors[i];
@@ -436,12 +432,16 @@ static bert_status pack_setup(loader *L)
             in_place = 0;
     }
     for (int k = 0; k < W_KINDS; k++) {
-        L->mapped[k] = in_place && (k == W_POOLER || L->m->precision == BERT_PRECISION_F32);
+        const bert_precision prec = k == W_POOLER ? BERT_PRECISION_F32 : L->m->precision;
+        L->mapped[k] = in_place && prec == BERT_PRECISION_F32;
         if (L->mapped[k])
-            L->fmt_bytes[k] = 0;
+            continue;
+        if ((st = bert__pack_desc(L->eng, K[k], N[k], prec, &L->fmt[k], msg, sizeof msg)) != BERT_OK)
+            return bert__errbuf_set(L->errbuf, L->errbuf_size, st, "%s: %s", L->file, msg);
+        L->fmt_bytes[k] = dnnl_memory_desc_get_size(&L->fmt[k]);
     }
-    /* the scratch only packing reads: a weight per kind at most */
-    L->tmp_floats = L->mapped[W_QKV] && L->mapped[W_INTER] ? 1 : 3 * H * H > I * H ? 3 * H * H : I * H;
+    /* the scratch only packing reads (the layer kinds are mapped together or not at all) */
+    L->tmp_floats = L->mapped[W_QKV] ? 1 : 3 * H * H > I * H ? 3 * H * H : I * H;
     L->tmp = bert__calloc_big(L->tmp_floats, sizeof(float));
     bert__populate(L->tmp, L->tmp_floats * sizeof(float));
     L->qscale = bert__calloc(3 * H > I ? 3 * H : I, sizeof(float));
