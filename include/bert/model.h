@@ -53,7 +53,7 @@ typedef enum bert_weights {
     BERT_WEIGHTS_MAPPED = 1  /* read in place from the checkpoint's read-only mapping, as the file
                                 stores them ([out, in]), by dnnl_sgemm transposing on the fly: the
                                 load is a header parse plus mapping the page cache (bert-base:
-                                20-40 ms against 150-170 packed on a 2-core AVX2 VM), and processes
+                                20-44 ms against 150-170 packed on a 2-core AVX2 VM), and processes
                                 loading the same file share its pages; the products run 5-12%
                                 slower at 128 rows, the same at 1024 (measured on AVX2).
                                 Applies to F32 products (precision F32; the pooler in any
