@@ -3,7 +3,7 @@
  * and work items (segment, head) are spread over the threads with each item's score matrix staying
  * in its thread's cache. Scores, softmax and the weighted sum are one pass per item: no [B, heads,
  * T, T] tensor is written or read back. The AVX-512 path is register-blocked (4 rows x up to 64
- * columns of accumulators), the AVX2 path likewise with 4 rows x 16 columns (16 ymm registers);
+ * columns of accumulators), the AVX2 path likewise with 6 rows x 16 columns (12 of the 16 ymm registers);
  * the portable path is plain loops for other CPUs. */
 #include <float.h>
 #include <math.h>
@@ -18,7 +18,7 @@
 size_t bert__attention_scratch(size_t max_len, size_t dh)
 {
     const size_t Lp = ROUND16(max_len);
-    return Lp * Lp + ROUND16(dh) * Lp + 16; /* scores, transposed keys, alignment slack */
+    return Lp * Lp + 2 * ROUND16(dh) * Lp + 16; /* scores, keys, values (repacked), alignment slack */
 }
 
 /* ---- portable path ---- */
@@ -295,39 +295,43 @@ BERT__INLINE_AVX2 __m256i lanes256(size_t n)
 }
 
 #define QK_KERNEL256(MR, NV) QK_KERNEL_W(qk256, BERT__INLINE_AVX2, __m256, 8, _mm256, MR, NV)
-QK_KERNEL256(4, 2)
+QK_KERNEL256(6, 2)
 QK_KERNEL256(1, 2)
 
-/* O[r, 0 .. 8*NV) = sum_j P[r, j] V[j, 0 ..) for MR rows; the last vector's lanes limited by m */
-#define PV_KERNEL256(MR, NV)                                                                                           \
-    BERT__INLINE_AVX2 void pv256_##MR##x##NV(const float *P, size_t ldp, size_t n, const float *V, size_t ldv,      \
-                                             float *O, size_t ldo, __m256i m)                                          \
+/* O[r, 0 .. 8*NV) = sum_j P[r, j] V[j, 0 ..) for MR rows. MASKED: the one vector's lanes limited
+ * by m (column tails only: a masked load in the inner loop costs Zen 3 about a third of the
+ * kernel's time, measured) */
+#define PV_KERNEL256(MR, NV, MASKED)                                                                                   \
+    BERT__INLINE_AVX2 void pv256_##MR##x##NV##_##MASKED(const float *P, size_t ldp, size_t n, const float *V,       \
+                                                       size_t ldv, float *O, size_t ldo, __m256i m)                    \
     {                                                                                                                  \
         __m256 acc[MR][NV];                                                                                            \
+        (void)m;                                                                                                       \
         for (int r = 0; r < MR; r++)                                                                                   \
             for (int v = 0; v < NV; v++)                                                                               \
                 acc[r][v] = _mm256_setzero_ps();                                                                       \
         for (size_t j = 0; j < n; j++) {                                                                               \
             __m256 x[NV];                                                                                              \
-            for (int v = 0; v < NV - 1; v++)                                                                           \
-                x[v] = _mm256_loadu_ps(V + j * ldv + 8 * v);                                                           \
-            x[NV - 1] = _mm256_maskload_ps(V + j * ldv + 8 * (NV - 1), m);                                             \
+            for (int v = 0; v < NV; v++)                                                                               \
+                x[v] = MASKED ? _mm256_maskload_ps(V + j * ldv + 8 * v, m) : _mm256_loadu_ps(V + j * ldv + 8 * v);    \
             for (int r = 0; r < MR; r++) {                                                                             \
                 const __m256 p = _mm256_broadcast_ss(P + (size_t)r * ldp + j);                                         \
                 for (int v = 0; v < NV; v++)                                                                           \
                     acc[r][v] = _mm256_fmadd_ps(p, x[v], acc[r][v]);                                                   \
             }                                                                                                          \
         }                                                                                                              \
-        for (int r = 0; r < MR; r++) {                                                                                 \
-            for (int v = 0; v < NV - 1; v++)                                                                           \
-                _mm256_storeu_ps(O + (size_t)r * ldo + 8 * v, acc[r][v]);                                              \
-            _mm256_maskstore_ps(O + (size_t)r * ldo + 8 * (NV - 1), m, acc[r][NV - 1]);                                \
-        }                                                                                                              \
+        for (int r = 0; r < MR; r++)                                                                                   \
+            for (int v = 0; v < NV; v++) {                                                                             \
+                if (MASKED)                                                                                            \
+                    _mm256_maskstore_ps(O + (size_t)r * ldo + 8 * v, m, acc[r][v]);                                    \
+                else                                                                                                   \
+                    _mm256_storeu_ps(O + (size_t)r * ldo + 8 * v, acc[r][v]);                                          \
+            }                                                                                                          \
     }
-PV_KERNEL256(4, 2)
-PV_KERNEL256(4, 1)
-PV_KERNEL256(1, 2)
-PV_KERNEL256(1, 1)
+PV_KERNEL256(6, 2, 0)
+PV_KERNEL256(6, 1, 1)
+PV_KERNEL256(1, 2, 0)
+PV_KERNEL256(1, 1, 1)
 
 BERT__INLINE_AVX2 float hmax256(__m256 v)
 {
@@ -379,53 +383,100 @@ BERT__INLINE_AVX2 void softmax_row256(float *s, size_t L, size_t n, const uint8_
         s[j] = 0.f;
 }
 
-BERT__AVX2 static void pv_rows256(int mr, const float *P, size_t ldp, size_t n, const float *V, size_t ldv, size_t dh,
-                                  float *O, size_t ldo)
+/* rows [i, i + mr) of O = P . V over keys [0, n): the 16-column panels of Vp, then V's last
+ * dh % 16 columns in place */
+BERT__AVX2 static void pv_rows256(int mr, const float *P, size_t ldp, size_t n, const float *Vp, size_t L,
+                                  const float *V, size_t ldv, size_t dh, float *O, size_t ldo)
 {
-    for (size_t c = 0; c < dh; c += 16) {
-        const size_t w = dh - c < 16 ? dh - c : 16;
-        const float *v = V + c;
-        float *o = O + c;
-        if (w > 8) {
-            const __m256i m = lanes256(w - 8);
-            if (mr == 4)
-                pv256_4x2(P, ldp, n, v, ldv, o, ldo, m);
-            else
-                pv256_1x2(P, ldp, n, v, ldv, o, ldo, m);
-        } else {
-            const __m256i m = lanes256(w);
-            if (mr == 4)
-                pv256_4x1(P, ldp, n, v, ldv, o, ldo, m);
-            else
-                pv256_1x1(P, ldp, n, v, ldv, o, ldo, m);
-        }
+    size_t c = 0;
+    for (; c + 16 <= dh; c += 16) {
+        const float *vp = Vp + (c / 16) * L * 16;
+        if (mr == 6)
+            pv256_6x2_0(P, ldp, n, vp, 16, O + c, ldo, _mm256_setzero_si256());
+        else
+            pv256_1x2_0(P, ldp, n, vp, 16, O + c, ldo, _mm256_setzero_si256());
     }
+    for (; c < dh; c += 8) {
+        const __m256i m = lanes256(dh - c < 8 ? dh - c : 8);
+        if (mr == 6)
+            pv256_6x1_1(P, ldp, n, V + c, ldv, O + c, ldo, m);
+        else
+            pv256_1x1_1(P, ldp, n, V + c, ldv, O + c, ldo, m);
+    }
+}
+
+/* Keys transposed into panels of 16: Kp[j / 16][d][j % 16] = K[j, d], zero for L <= j < Lp, so
+ * that each 6 x 16 block of scores reads one contiguous dh x 16 panel. 8 x 8 blocks go through
+ * registers, the edges one by one. */
+BERT__AVX2 static void pack_keys256(const float *K, size_t ld, size_t L, size_t Lp, size_t dh, float *Kp)
+{
+    const size_t L8 = L & ~(size_t)7, d8 = dh & ~(size_t)7;
+#define KP(j, d) Kp[((j) / 16) * dh * 16 + (d) * 16 + (j) % 16]
+    for (size_t j = 0; j < L8; j += 8)
+        for (size_t d = 0; d < d8; d += 8) {
+            __m256 r[8], t[8];
+            for (int k = 0; k < 8; k++)
+                r[k] = _mm256_loadu_ps(K + (j + (size_t)k) * ld + d);
+            for (int k = 0; k < 8; k += 2) {
+                t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
+                t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
+            }
+            for (int k = 0; k < 8; k += 4) {
+                r[k] = _mm256_shuffle_ps(t[k], t[k + 2], 0x44);
+                r[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], 0xEE);
+                r[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0x44);
+                r[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0xEE);
+            }
+            for (size_t k = 0; k < 4; k++) {
+                _mm256_storeu_ps(&KP(j, d + k), _mm256_permute2f128_ps(r[k], r[k + 4], 0x20));
+                _mm256_storeu_ps(&KP(j, d + 4 + k), _mm256_permute2f128_ps(r[k], r[k + 4], 0x31));
+            }
+        }
+    for (size_t j = 0; j < L; j++)
+        for (size_t d = j < L8 ? d8 : 0; d < dh; d++)
+            KP(j, d) = K[j * ld + d];
+    for (size_t j = L; j < Lp; j++)
+        for (size_t d = 0; d < dh; d++)
+            KP(j, d) = 0.f;
+#undef KP
+}
+
+/* Values' first dh & ~15 columns into panels of 16: Vp[c / 16][j][c % 16] = V[j, c]. The rows of V
+ * are 3H floats apart, and reading 64 bytes of a new row per step stalled the weighted sum on
+ * the cache (a third of the kernel's time, measured); a panel is one contiguous stream. */
+BERT__AVX2 static void pack_values256(const float *V, size_t ld, size_t L, size_t dh, float *Vp)
+{
+    for (size_t j = 0; j < L; j++)
+        for (size_t c = 0; c + 16 <= dh; c += 16) {
+            float *o = Vp + (c / 16) * L * 16 + j * 16;
+            _mm256_storeu_ps(o, _mm256_loadu_ps(V + j * ld + c));
+            _mm256_storeu_ps(o + 8, _mm256_loadu_ps(V + j * ld + c + 8));
+        }
 }
 
 BERT__AVX2 static void item_avx2(const float *Q, const float *K, const float *V, size_t ld, size_t L, size_t dh,
                                  float scale, int causal, const uint8_t *mask, float *out, size_t ldo, float *scratch)
 {
     const size_t Lp = ROUND16(L);
-    float *S = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63), *Kt = S + Lp * Lp;
-    for (size_t j = 0; j < L; j++)
-        for (size_t d = 0; d < dh; d++)
-            Kt[d * Lp + j] = K[j * ld + d];
-    for (size_t d = 0; d < dh; d++)
-        for (size_t j = L; j < Lp; j++)
-            Kt[d * Lp + j] = 0.f;
+    float *S = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63), *Kp = S + Lp * Lp, *Vp = Kp + ROUND16(dh) * Lp;
+    pack_keys256(K, ld, L, Lp, dh, Kp);
+    pack_values256(V, ld, L, dh, Vp);
+    /* 6 rows at a time: 12 accumulators keep both FMA pipes of a Zen 3 / Skylake core busy
+     * (latency 4 x 2 pipes needs 8 in flight) with room for the loop's own latencies */
     for (size_t i = 0, mr; i < L; i += mr) {
-        mr = L - i >= 4 ? 4 : 1;
+        mr = L - i >= 6 ? 6 : 1;
         const size_t cols = causal ? ROUND16(i + mr) : Lp; /* Lp and cols: multiples of 16 */
         for (size_t j = 0; j < cols; j += 16) {
-            if (mr == 4)
-                qk256_4x2(Q + i * ld, ld, Kt + j, Lp, dh, scale, S + i * Lp + j, Lp);
+            const float *kp = Kp + (j / 16) * dh * 16;
+            if (mr == 6)
+                qk256_6x2(Q + i * ld, ld, kp, 16, dh, scale, S + i * Lp + j, Lp);
             else
-                qk256_1x2(Q + i * ld, ld, Kt + j, Lp, dh, scale, S + i * Lp + j, Lp);
+                qk256_1x2(Q + i * ld, ld, kp, 16, dh, scale, S + i * Lp + j, Lp);
         }
         for (size_t r = 0; r < mr; r++)
             softmax_row256(S + (i + r) * Lp, L, causal ? i + r + 1 : L, mask);
         const size_t n = causal && !mask ? i + mr : L; /* see item_generic */
-        pv_rows256((int)mr, S + i * Lp, Lp, n, V, ld, dh, out + i * ldo, ldo);
+        pv_rows256((int)mr, S + i * Lp, Lp, n, Vp, L, V, ld, dh, out + i * ldo, ldo);
     }
 }
 
