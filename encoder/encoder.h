@@ -78,9 +78,11 @@ void bert__embed_segs(const float *restrict word, const float *restrict pos, con
 void bert__to_bf16(const float *restrict src, size_t rows, size_t cols, size_t ld, uint16_t *restrict dst);
 /* Smallest and largest value of src (rows x cols, row stride ld). */
 void bert__minmax(const float *restrict src, size_t rows, size_t cols, size_t ld, float *mn, float *mx);
-/* dst = saturate_u8(round(src * inv_scale) + zp), dense rows x cols. */
+/* dst = saturate_u8(round(src * inv_scale) + zp), dense rows x cols (ties to even). */
 void bert__quantize_u8(const float *restrict src, size_t rows, size_t cols, size_t ld, float inv_scale, int32_t zp,
                        uint8_t *restrict dst);
+/* Tests: on = 1 makes bert__quantize_u8 take its portable loop even where the CPU has AVX2. */
+void bert__quantize_use_portable(int on);
 
 /* ---- attention.c: self-attention per (segment, head), over the ctx's threads ---- */
 /* Floats of scratch one thread needs for segments up to max_len rows. */

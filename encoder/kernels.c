@@ -176,18 +176,75 @@ BERT__NO_NAN_CARE BERT__CLONES void bert__minmax(const float *restrict src, size
     *mx = hi;
 }
 
-BERT__CLONES void bert__quantize_u8(const float *restrict src, size_t rows, size_t cols, size_t ld, float inv_scale,
-                                    int32_t zp, uint8_t *restrict dst)
+static int quantize_portable;
+void bert__quantize_use_portable(int on)
+{
+    __atomic_store_n(&quantize_portable, on, __ATOMIC_RELAXED);
+}
+
+static void quantize_row(const float *restrict s, size_t cols, float inv_scale, int32_t zp, uint8_t *restrict o)
 {
     const float z = (float)zp;
+    for (size_t c = 0; c < cols; c++) {
+        float v = nearbyintf(s[c] * inv_scale) + z;
+        v = v < 0.f ? 0.f : v > 255.f ? 255.f : v;
+        o[c] = (uint8_t)v;
+    }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+/* The same 32 values at a time: cvtps rounds to nearest even (as nearbyintf does in the default
+ * mode) and the two saturating packs are the clamp to [0, 255]. The compiler's vectorisation of
+ * quantize_row clamped in float and narrowed lane by lane: this took 2% of an int8 bert-base run
+ * (b8 x 128, AVX2 EPYC), twice its pass over the range. |s * inv_scale| stays below 2^31: the
+ * scale comes from the tensor's own range. */
+__attribute__((target("avx2"))) static void quantize_row_avx2(const float *restrict s, size_t cols, float inv_scale,
+                                                              int32_t zp, uint8_t *restrict o)
+{
+    const __m256 inv = _mm256_set1_ps(inv_scale);
+    const __m256i z = _mm256_set1_epi32(zp), order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    size_t c = 0;
+    for (; c + 32 <= cols; c += 32) {
+        __m256i q[4];
+        for (int k = 0; k < 4; k++)
+            q[k] = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(s + c + 8 * k), inv)), z);
+        /* per 128-bit lane: packs interleave a and b in groups of 4, packus in groups of 8 */
+        const __m256i w = _mm256_packus_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+        _mm256_storeu_si256((__m256i *)(void *)(o + c), _mm256_permutevar8x32_epi32(w, order));
+    }
+    quantize_row(s + c, cols - c, inv_scale, zp, o + c);
+}
+
+static int has_avx2(void)
+{
+    static int cached = -1;
+    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (v < 0) {
+        __builtin_cpu_init();
+        v = __builtin_cpu_supports("avx2") != 0;
+        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+#endif
+
+void bert__quantize_u8(const float *restrict src, size_t rows, size_t cols, size_t ld, float inv_scale, int32_t zp,
+                       uint8_t *restrict dst)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    const int avx2 = has_avx2() && !__atomic_load_n(&quantize_portable, __ATOMIC_RELAXED);
+#else
+    const int avx2 = 0;
+#endif
 #pragma omp parallel for schedule(static) if (BERT__OMP_PARALLEL && rows * cols >= BERT__PAR_MIN)
     for (size_t r = 0; r < rows; r++) {
-        const float *s = src + r * ld;
-        uint8_t *o = dst + r * cols;
-        for (size_t c = 0; c < cols; c++) {
-            float v = nearbyintf(s[c] * inv_scale) + z;
-            v = v < 0.f ? 0.f : v > 255.f ? 255.f : v;
-            o[c] = (uint8_t)v;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+        if (avx2) {
+            quantize_row_avx2(src + r * ld, cols, inv_scale, zp, dst + r * cols);
+            continue;
         }
+#endif
+        quantize_row(src + r * ld, cols, inv_scale, zp, dst + r * cols);
     }
 }

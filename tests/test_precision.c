@@ -6,7 +6,8 @@
  * - bf16 and int8 precisions on mini-sst2's SST-2 dev set against HF's fp32 reference: accuracy
  *   drop at most 0.5 points, logits within the tolerances stated below;
  * - one int8 product equals exact integer arithmetic on the same quantised values (catches 16-bit
- *   saturation in oneDNN's kernels on CPUs without VNNI);
+ *   saturation in oneDNN's kernels on CPUs without VNNI); the activation quantisation's vector
+ *   path equals its portable loop and the formula;
  * - cls_only runs (the last layer on [CLS] rows only) against full runs;
  * - a bad precision value is an error. */
 #include <math.h>
@@ -410,6 +411,39 @@ static void test_int8_matmul_is_exact(void **state)
     free(y);
 }
 
+/* The activation quantisation's vector path (AVX2 CPUs) against its portable loop and the formula,
+ * byte for byte: row tails of every width below 32, a row stride wider than the row, exact ties
+ * (round half to even) and values past both ends of [0, 255]. */
+static void test_quantize_paths_agree(void **state)
+{
+    (void)state;
+    enum { ROWS = 5, LD = 131 };
+    float x[ROWS * LD];
+    uint8_t a[ROWS * LD], b[ROWS * LD];
+    unsigned seed = 7;
+    for (size_t i = 0; i < ROWS * LD; i++)
+        x[i] = frand(&seed) * 40.f;
+    for (size_t i = 0; i < ROWS * LD; i += 3)
+        x[i] = (float)((int)(i % 301) - 40) + 0.5f; /* ties, below 0 and above 255 after the shift */
+    for (size_t cols = 1; cols <= 130; cols++) {
+        const int32_t zp = (int32_t)(cols % 7) * 11;
+        memset(a, 0xAA, sizeof a);
+        memset(b, 0x55, sizeof b);
+        bert__quantize_u8(x, ROWS, cols, LD, cols % 2 ? 1.f : 3.25f, zp, a);
+        bert__quantize_use_portable(1);
+        bert__quantize_u8(x, ROWS, cols, LD, cols % 2 ? 1.f : 3.25f, zp, b);
+        bert__quantize_use_portable(0);
+        for (size_t r = 0; r < ROWS; r++)
+            for (size_t c = 0; c < cols; c++) {
+                const float v =
+                    fminf(fmaxf(nearbyintf(x[r * LD + c] * (cols % 2 ? 1.f : 3.25f)) + (float)zp, 0.f), 255.f);
+                if (a[r * cols + c] != (uint8_t)v || b[r * cols + c] != (uint8_t)v)
+                    fail_msg("cols %zu row %zu col %zu: x %g -> %u (vector) %u (portable), expected %u", cols, r, c,
+                             (double)x[r * LD + c], a[r * cols + c], b[r * cols + c], (unsigned)v);
+            }
+    }
+}
+
 /* BERT_WEIGHTS_MAPPED in a reduced precision: the layers are packed in that type as by default and
  * only the F32 pooler is read in place, so the pooled output and logits equal the packed model's
  * (1e-5: the same products, another GEMM), and mapped_bytes grows by the pooler's weight alone. */
@@ -475,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_reduced_precision_accuracy),
         cmocka_unit_test(test_cls_only),
         cmocka_unit_test(test_int8_matmul_is_exact),
+        cmocka_unit_test(test_quantize_paths_agree),
         cmocka_unit_test(test_mapped_weights_in_reduced_precision),
         cmocka_unit_test(test_bad_precision_is_an_error),
     };
