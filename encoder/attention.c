@@ -299,8 +299,8 @@ QK_KERNEL256(6, 2)
 QK_KERNEL256(1, 2)
 
 /* O[r, 0 .. 8*NV) = sum_j P[r, j] V[j, 0 ..) for MR rows. MASKED: the one vector's lanes limited
- * by m (column tails only: a masked load in the inner loop costs Zen 3 about a third of the
- * kernel's time, measured) */
+ * by m (column tails only: with a masked load in the inner loop a bert-base b8 x 128 layer took
+ * 4.0 ms on Zen 3, 3.6 without it and with 6-row tiles) */
 #define PV_KERNEL256(MR, NV, MASKED)                                                                                   \
     BERT__INLINE_AVX2 void pv256_##MR##x##NV##_##MASKED(const float *P, size_t ldp, size_t n, const float *V,       \
                                                        size_t ldv, float *O, size_t ldo, __m256i m)                    \
@@ -443,7 +443,7 @@ BERT__AVX2 static void pack_keys256(const float *K, size_t ld, size_t L, size_t 
 
 /* Values' first dh & ~15 columns into panels of 16: Vp[c / 16][j][c % 16] = V[j, c]. The rows of V
  * are 3H floats apart, and reading 64 bytes of a new row per step stalled the weighted sum on
- * the cache (a third of the kernel's time, measured); a panel is one contiguous stream. */
+ * the cache; a panel is one contiguous stream (with the keys' panels: 3.6 -> 2.9 ms a layer). */
 BERT__AVX2 static void pack_values256(const float *V, size_t ld, size_t L, size_t dh, float *Vp)
 {
     for (size_t j = 0; j < L; j++)
