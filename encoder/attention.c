@@ -480,19 +480,10 @@ BERT__AVX2 static void item_avx2(const float *Q, const float *K, const float *V,
     }
 }
 
-/* The widest path this CPU runs: 2 AVX-512, 1 AVX2 + FMA, 0 portable. */
+/* The widest path this CPU runs: its SIMD level (the same numbering). */
 static int cpu_path(void)
 {
-    static int cached = -1;
-    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-    if (v < 0) {
-        __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx512f")                                  ? BERT__ATTN_AVX512
-            : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? BERT__ATTN_AVX2
-                                                                              : BERT__ATTN_GENERIC;
-        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
-    }
-    return v;
+    return bert__simd_level();
 }
 #else
 static int cpu_path(void)

@@ -63,6 +63,9 @@ typedef struct bert__seg {
 } bert__seg;
 
 /* ---- kernels.c: plain loops over raw arrays (no allocation, no failure) ---- */
+/* The widest vector ISA this CPU runs, for the hand-vectorised paths (cached after the first call). */
+enum { BERT__SIMD_PORTABLE = 0, BERT__SIMD_AVX2 = 1 /* AVX2 + FMA */, BERT__SIMD_AVX512 = 2 /* AVX-512F */ };
+int bert__simd_level(void);
 void bert__f16_to_f32(const uint16_t *restrict src, float *restrict dst, size_t n);
 void bert__bf16_to_f32(const uint16_t *restrict src, float *restrict dst, size_t n);
 /* out[t,:] = word[ids[t]] + pos[t % T] + type[types[t]] for t in [0, B*T) */
@@ -94,7 +97,11 @@ void bert__attention(const float *qkv, size_t H, size_t heads, const bert__seg *
                      const uint8_t *key_mask, int causal, float *out, float *scratch, size_t scratch_per_thread);
 /* Tests: cap the kernels used (BERT__ATTN_AVX512, the default, uses the best the CPU has); returns
  * the path that will run, which is lower than cap where the CPU lacks it. */
-enum { BERT__ATTN_GENERIC = 0, BERT__ATTN_AVX2 = 1, BERT__ATTN_AVX512 = 2 };
+enum {
+    BERT__ATTN_GENERIC = BERT__SIMD_PORTABLE,
+    BERT__ATTN_AVX2 = BERT__SIMD_AVX2,
+    BERT__ATTN_AVX512 = BERT__SIMD_AVX512
+};
 int bert__attention_cap_path(int cap);
 
 /* ---- the model ---- */

@@ -176,6 +176,24 @@ BERT__NO_NAN_CARE BERT__CLONES void bert__minmax(const float *restrict src, size
     *mx = hi;
 }
 
+int bert__simd_level(void)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    static int cached = -1;
+    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (v < 0) {
+        __builtin_cpu_init();
+        v = __builtin_cpu_supports("avx512f")                                  ? BERT__SIMD_AVX512
+            : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? BERT__SIMD_AVX2
+                                                                              : BERT__SIMD_PORTABLE;
+        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+    }
+    return v;
+#else
+    return BERT__SIMD_PORTABLE;
+#endif
+}
+
 static int quantize_portable;
 void bert__quantize_use_portable(int on)
 {
@@ -216,24 +234,13 @@ __attribute__((target("avx2"))) static void quantize_row_avx2(const float *restr
     quantize_row(s + c, cols - c, inv_scale, zp, o + c);
 }
 
-static int has_avx2(void)
-{
-    static int cached = -1;
-    int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-    if (v < 0) {
-        __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx2") != 0;
-        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
-    }
-    return v;
-}
 #endif
 
 void bert__quantize_u8(const float *restrict src, size_t rows, size_t cols, size_t ld, float inv_scale, int32_t zp,
                        uint8_t *restrict dst)
 {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    const int avx2 = has_avx2() && !__atomic_load_n(&quantize_portable, __ATOMIC_RELAXED);
+    const int avx2 = bert__simd_level() >= BERT__SIMD_AVX2 && !__atomic_load_n(&quantize_portable, __ATOMIC_RELAXED);
 #else
     const int avx2 = 0;
 #endif
