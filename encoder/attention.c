@@ -480,23 +480,13 @@ BERT__AVX2 static void item_avx2(const float *Q, const float *K, const float *V,
     }
 }
 
-/* The widest path this CPU runs: its SIMD level (the same numbering). */
-static int cpu_path(void)
-{
-    return bert__simd_level();
-}
-#else
-static int cpu_path(void)
-{
-    return BERT__ATTN_GENERIC;
-}
 #endif
 
 static int path_cap = BERT__ATTN_AVX512;
 int bert__attention_cap_path(int cap)
 {
     __atomic_store_n(&path_cap, cap, __ATOMIC_RELAXED);
-    const int c = cpu_path();
+    const int c = bert__simd_level();
     return c < cap ? c : cap;
 }
 
@@ -505,7 +495,7 @@ void bert__attention(const float *qkv, size_t H, size_t heads, const bert__seg *
 {
     const size_t dh = H / heads, ld = 3 * H, items = n_segs * heads;
     const float scale = 1.f / sqrtf((float)dh);
-    const int cap = __atomic_load_n(&path_cap, __ATOMIC_RELAXED), cpu = cpu_path();
+    const int cap = __atomic_load_n(&path_cap, __ATOMIC_RELAXED), cpu = bert__simd_level();
     const int path = cpu < cap ? cpu : cap;
 #pragma omp parallel for schedule(dynamic) if (BERT__OMP_PARALLEL)
     for (long it = 0; it < (long)items; it++) {

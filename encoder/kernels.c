@@ -233,25 +233,23 @@ __attribute__((target("avx2"))) static void quantize_row_avx2(const float *restr
     }
     quantize_row(s + c, cols - c, inv_scale, zp, o + c);
 }
-
+#else
+/* never called: bert__simd_level() is BERT__SIMD_PORTABLE off x86 */
+static void quantize_row_avx2(const float *restrict s, size_t cols, float inv_scale, int32_t zp, uint8_t *restrict o)
+{
+    quantize_row(s, cols, inv_scale, zp, o);
+}
 #endif
 
 void bert__quantize_u8(const float *restrict src, size_t rows, size_t cols, size_t ld, float inv_scale, int32_t zp,
                        uint8_t *restrict dst)
 {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     const int avx2 = bert__simd_level() >= BERT__SIMD_AVX2 && !__atomic_load_n(&quantize_portable, __ATOMIC_RELAXED);
-#else
-    const int avx2 = 0;
-#endif
 #pragma omp parallel for schedule(static) if (BERT__OMP_PARALLEL && rows * cols >= BERT__PAR_MIN)
     for (size_t r = 0; r < rows; r++) {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-        if (avx2) {
+        if (avx2)
             quantize_row_avx2(src + r * ld, cols, inv_scale, zp, dst + r * cols);
-            continue;
-        }
-#endif
-        quantize_row(src + r * ld, cols, inv_scale, zp, dst + r * cols);
+        else
+            quantize_row(src + r * ld, cols, inv_scale, zp, dst + r * cols);
     }
 }
