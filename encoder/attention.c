@@ -11,6 +11,7 @@
 
 #include <omp.h>
 
+#include "avx2.h"
 #include "encoder.h"
 
 #define ROUND16(n) (((n) + 15) & ~(size_t)15)
@@ -272,8 +273,6 @@ BERT__AVX512 static void item_avx512(const float *Q, const float *K, const float
 }
 
 /* ---- AVX2 + FMA path (no AVX-512: e.g. AMD Zen 2/3); the same structure in 8-wide vectors ---- */
-#define BERT__AVX2 __attribute__((target("avx2,fma")))
-#define BERT__INLINE_AVX2 static inline __attribute__((always_inline, target("avx2,fma")))
 
 /* e^x for x <= 0: the reduction and polynomial of exp512, with 2^n built in the exponent bits */
 BERT__INLINE_AVX2 __m256 exp256(__m256 x)
@@ -414,23 +413,12 @@ BERT__AVX2 static void pack_keys256(const float *K, size_t ld, size_t L, size_t 
 #define KP(j, d) Kp[((j) / 16) * dh * 16 + (d) * 16 + (j) % 16]
     for (size_t j = 0; j < L8; j += 8)
         for (size_t d = 0; d < d8; d += 8) {
-            __m256 r[8], t[8];
+            __m256 r[8];
             for (int k = 0; k < 8; k++)
                 r[k] = _mm256_loadu_ps(K + (j + (size_t)k) * ld + d);
-            for (int k = 0; k < 8; k += 2) {
-                t[k] = _mm256_unpacklo_ps(r[k], r[k + 1]);
-                t[k + 1] = _mm256_unpackhi_ps(r[k], r[k + 1]);
-            }
-            for (int k = 0; k < 8; k += 4) {
-                r[k] = _mm256_shuffle_ps(t[k], t[k + 2], 0x44);
-                r[k + 1] = _mm256_shuffle_ps(t[k], t[k + 2], 0xEE);
-                r[k + 2] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0x44);
-                r[k + 3] = _mm256_shuffle_ps(t[k + 1], t[k + 3], 0xEE);
-            }
-            for (size_t k = 0; k < 4; k++) {
-                _mm256_storeu_ps(&KP(j, d + k), _mm256_permute2f128_ps(r[k], r[k + 4], 0x20));
-                _mm256_storeu_ps(&KP(j, d + 4 + k), _mm256_permute2f128_ps(r[k], r[k + 4], 0x31));
-            }
+            bert__transpose8x8(r);
+            for (size_t k = 0; k < 8; k++)
+                _mm256_storeu_ps(&KP(j, d + k), r[k]);
         }
     for (size_t j = 0; j < L; j++)
         for (size_t d = j < L8 ? d8 : 0; d < dh; d++)

@@ -257,6 +257,11 @@ static dnnl_dim_t plain_kn(const dnnl_memory_desc_t *md, dnnl_dim_t N)
     return md->format_desc.blocking.strides[0];
 }
 
+size_t bert__pack_plain_ld(const dnnl_memory_desc_t *md, size_t N)
+{
+    return md->data_type == dnnl_f32 ? (size_t)plain_kn(md, (dnnl_dim_t)N) : 0;
+}
+
 bert_status bert__pack_desc(dnnl_engine_t eng, size_t K, size_t N, bert_precision prec, dnnl_memory_desc_t *md,
                             char *msg, size_t msg_size)
 {
@@ -303,6 +308,12 @@ fail:
 bert_status bert__pack(dnnl_engine_t eng, dnnl_stream_t stream, const float *w, size_t K, size_t N,
                        const dnnl_memory_desc_t *md, const float *qscale, void *dst, char *msg, size_t msg_size)
 {
+    const size_t ld = qscale ? 0 : bert__pack_plain_ld(md, N);
+    if (ld) {
+        /* the plain layout is a transpose, which ours does at the memory's pace */
+        bert__transpose(w, N, K, K, dst, ld);
+        return BERT_OK;
+    }
     dnnl_memory_desc_t pmd;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t pd = NULL;

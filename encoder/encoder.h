@@ -87,6 +87,11 @@ void bert__quantize_u8(const float *restrict src, size_t rows, size_t cols, size
 /* Tests: on = 1 makes bert__quantize_u8 take its portable loop even where the CPU has AVX2. */
 void bert__quantize_use_portable(int on);
 
+/* ---- transpose.c: dst[k * ldd + n] = src[n * lds + k] for n < N, k < K (over the threads) ---- */
+void bert__transpose(const float *restrict src, size_t N, size_t K, size_t lds, float *restrict dst, size_t ldd);
+/* Tests: on = 1 makes bert__transpose take its portable loop even where the CPU has AVX2. */
+void bert__transpose_use_portable(int on);
+
 /* ---- attention.c: self-attention per (segment, head), over the ctx's threads ---- */
 /* Floats of scratch one thread needs for segments up to max_len rows. */
 size_t bert__attention_scratch(size_t max_len, size_t dh);
@@ -185,6 +190,8 @@ int bert__int8_has_vnni(void);
 /* The blocked layout the matmul prefers for a K x N weight in the compute type of prec. */
 bert_status bert__pack_desc(dnnl_engine_t eng, size_t K, size_t N, bert_precision prec, dnnl_memory_desc_t *md,
                             char *msg, size_t msg_size);
+/* The row stride of md where it is F32 laid out plain [K][N] row-major (rows possibly padded), else 0. */
+size_t bert__pack_plain_ld(const dnnl_memory_desc_t *md, size_t N);
 /* Reorders w ([N, K] row-major F32, HF's [out, in]) into dst laid out as md. For s8, row n is
  * multiplied by qscale[n] first (with rounding and saturation). */
 bert_status bert__pack(dnnl_engine_t eng, dnnl_stream_t stream, const float *w, size_t K, size_t N,

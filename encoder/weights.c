@@ -36,6 +36,7 @@ typedef struct loader {
     dnnl_memory_desc_t fmt[W_KINDS];
     size_t fmt_bytes[W_KINDS];
     int mapped[W_KINDS];    /* BERT_WEIGHTS_MAPPED applies to this kind */
+    size_t plain_ld[W_KINDS]; /* the kind's packed layout is plain [in][out] with this row stride, else 0 */
     char *errbuf;
     size_t errbuf_size;
 } loader;
@@ -129,7 +130,9 @@ static void release(const bert__tensor *t)
 
 /* Tensor t as F32 into dst. F32 data is read with pread rather than through the mapping: the
  * kernel copies from the page cache through its own large pages, where touching the mapping costs
- * a fault and TLB misses per 4 KiB page (in a VM, exits to the hypervisor: 2 GB/s against 10+). */
+ * a fault and TLB misses per 4 KiB page (in a VM, exits to the hypervisor: 2 GB/s against 10+, on
+ * the AVX-512 VM where the weights are reordered from this copy). Where packing is a plain
+ * transpose (transpose_in) the copy itself was the larger cost, and the mapping is read instead. */
 static bert_status load_f32(loader *L, const bert__tensor *t, float *dst, size_t n)
 {
     if (t->dtype != BERT__F32) {
@@ -242,6 +245,37 @@ static const float *map_in_place(loader *L, const bert__tensor *t)
     return (const float *)(const void *)t->data;
 }
 
+/* lin's weight is the one just written at the packed arena's bump pointer, in layout `kind`. */
+static void packed_at_pnext(loader *L, int kind, bert_precision prec, bert__linear *lin)
+{
+    lin->packed = L->pnext;
+    lin->packed_md = L->fmt[kind];
+    lin->wdt = prec == BERT_PRECISION_BF16 ? dnnl_bf16 : prec == BERT_PRECISION_INT8 ? dnnl_s8 : dnnl_f32;
+    lin->w = NULL;
+    L->pnext += ALIGN64(L->fmt_bytes[kind]);
+}
+
+/* Where the packed layout is plain [in][out] (F32 below AVX-512), packing is a transpose, and an
+ * aligned F32 tensor is transposed straight out of the mapping: no copy through the scratch first
+ * (bert-base on a 2-core AVX2 VM: the copy was ~60 of a 130 ms load, reading the pages in place
+ * ~15). Its file pages go back as soon as it is done, as after a copy. part: the first output
+ * column this tensor fills (query, key and value share one fused weight). */
+static bert_status transpose_in(loader *L, const bert__tensor *t, size_t K, size_t N, int kind, size_t part,
+                                float *scratch)
+{
+    const float *w = scratch;
+    if (t->dtype == BERT__F32 && !((uintptr_t)t->data & 3))
+        w = (const float *)(const void *)t->data;
+    else {
+        bert_status st = load_f32(L, t, scratch, N * K);
+        if (st != BERT_OK)
+            return st;
+    }
+    bert__transpose(w, N, K, K, (float *)L->pnext + part, L->plain_ld[kind]);
+    release(t);
+    return BERT_OK;
+}
+
 /* Packs w ([N, K] F32, HF's [out, in]) into the packed arena in layout `kind`; for s8 each output
  * channel gets the symmetric scale max|w|/127 (kept in the arena for dequantisation), or max|w|/63
  * where oneDNN's int8 kernels have no VNNI: they multiply-add u8 x s8 pairs into saturating 16-bit
@@ -273,11 +307,7 @@ static bert_status pack(loader *L, const float *w, size_t K, size_t N, int kind,
     if (st != BERT_OK)
         return bert__errbuf_set(L->errbuf, L->errbuf_size, st, "%s: packing a %zu x %zu weight: %s", L->file, N, K,
                                 msg);
-    lin->packed = L->pnext;
-    lin->packed_md = L->fmt[kind];
-    lin->wdt = prec == BERT_PRECISION_BF16 ? dnnl_bf16 : prec == BERT_PRECISION_INT8 ? dnnl_s8 : dnnl_f32;
-    lin->w = NULL;
-    L->pnext += ALIGN64(L->fmt_bytes[kind]);
+    packed_at_pnext(L, kind, prec, lin);
     return BERT_OK;
 }
 
@@ -298,6 +328,12 @@ static bert_status take_packed(loader *L, const char *prefix, size_t out, size_t
     if (L->mapped[kind]) {
         lin->n_parts = 1;
         lin->w = lin->parts[0] = map_in_place(L, t);
+        return BERT_OK;
+    }
+    if (L->plain_ld[kind]) {
+        if ((st = transpose_in(L, t, in, out, kind, 0, L->tmp)) != BERT_OK)
+            return st;
+        packed_at_pnext(L, kind, BERT_PRECISION_F32, lin);
         return BERT_OK;
     }
     if ((st = load_f32(L, t, L->tmp, out * in)) != BERT_OK)
@@ -350,7 +386,11 @@ static bert_status take_qkv(loader *L, size_t l, size_t H, bert__linear *qkv)
             return st;
         if (L->mapped[W_QKV])
             qkv->parts[i] = map_in_place(L, t);
-        else if ((st = load_f32(L, t, L->tmp + (size_t)i * H * H, H * H)) != BERT_OK)
+        else if (L->plain_ld[W_QKV])
+            st = transpose_in(L, t, H, H, W_QKV, (size_t)i * H, L->tmp);
+        else
+            st = load_f32(L, t, L->tmp + (size_t)i * H * H, H * H);
+        if (st != BERT_OK)
             return st;
         snprintf(n, sizeof n, "encoder.layer.%zu.attention.self.%s.bias", l, parts[i]);
         float *save = L->next;
@@ -361,6 +401,10 @@ static bert_status take_qkv(loader *L, size_t l, size_t H, bert__linear *qkv)
     }
     if (L->mapped[W_QKV]) {
         qkv->n_parts = 3;
+        return BERT_OK;
+    }
+    if (L->plain_ld[W_QKV]) {
+        packed_at_pnext(L, W_QKV, BERT_PRECISION_F32, qkv);
         return BERT_OK;
     }
     return pack(L, L->tmp, H, 3 * H, W_QKV, qkv);
@@ -439,6 +483,8 @@ static bert_status pack_setup(loader *L)
         if ((st = bert__pack_desc(L->eng, K[k], N[k], prec, &L->fmt[k], msg, sizeof msg)) != BERT_OK)
             return bert__errbuf_set(L->errbuf, L->errbuf_size, st, "%s: %s", L->file, msg);
         L->fmt_bytes[k] = dnnl_memory_desc_get_size(&L->fmt[k]);
+        if (prec == BERT_PRECISION_F32)
+            L->plain_ld[k] = bert__pack_plain_ld(&L->fmt[k], N[k]);
     }
     /* the scratch only packing reads (the layer kinds are mapped together or not at all) */
     L->tmp_floats = L->mapped[W_QKV] ? 1 : 3 * H * H > I * H ? 3 * H * H : I * H;

@@ -444,6 +444,44 @@ static void test_quantize_paths_agree(void **state)
     }
 }
 
+/* The load-time weight transpose (the packed F32 layout below AVX-512): the vector path and the
+ * portable loop both give exactly src's transpose for every shape edge (8 x 8 blocks, 64 x 64
+ * tiles and the rest), with strides wider than the rows, and leave the destination's row padding
+ * alone. */
+static void test_transpose_paths_agree(void **state)
+{
+    (void)state;
+    const size_t dims[] = {1, 3, 7, 8, 9, 15, 16, 17, 63, 64, 65, 72, 129};
+    const size_t nd = sizeof dims / sizeof *dims;
+    enum { MAX = 129, LDS = MAX + 5, LDD = MAX + 11 };
+    float *src = malloc(sizeof(float) * MAX * LDS), *dst = malloc(sizeof(float) * MAX * LDD);
+    assert_non_null(src);
+    assert_non_null(dst);
+    for (size_t i = 0; i < (size_t)MAX * LDS; i++)
+        src[i] = (float)i;
+    for (int portable = 0; portable < 2; portable++) {
+        bert__transpose_use_portable(portable);
+        for (size_t a = 0; a < nd; a++)
+            for (size_t b = 0; b < nd; b++) {
+                const size_t N = dims[a], K = dims[b];
+                for (size_t i = 0; i < (size_t)MAX * LDD; i++)
+                    dst[i] = -1.f;
+                bert__transpose(src, N, K, LDS, dst, LDD);
+                for (size_t k = 0; k < MAX; k++)
+                    for (size_t n = 0; n < LDD; n++) {
+                        const float want = k < K && n < N ? src[n * LDS + k] : -1.f;
+                        if (dst[k * LDD + n] != want)
+                            fail_msg("%s path, N %zu K %zu: dst[%zu][%zu] = %g, expected %g",
+                                     portable ? "portable" : "vector", N, K, k, n, (double)dst[k * LDD + n],
+                                     (double)want);
+                    }
+            }
+    }
+    bert__transpose_use_portable(0);
+    free(src);
+    free(dst);
+}
+
 /* BERT_WEIGHTS_MAPPED in a reduced precision: the layers are packed in that type as by default and
  * only the F32 pooler is read in place, so the pooled output and logits equal the packed model's
  * (1e-5: the same products, another GEMM), and mapped_bytes grows by the pooler's weight alone. */
@@ -510,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_cls_only),
         cmocka_unit_test(test_int8_matmul_is_exact),
         cmocka_unit_test(test_quantize_paths_agree),
+        cmocka_unit_test(test_transpose_paths_agree),
         cmocka_unit_test(test_mapped_weights_in_reduced_precision),
         cmocka_unit_test(test_bad_precision_is_an_error),
     };

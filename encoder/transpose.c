@@ -1,0 +1,67 @@
+/* The one-time transpose of a linear layer's weight at load. HF stores it [out][in]; dnnl_sgemm
+ * reads it fastest as [in][out] with padded rows (see bert__pack_desc), so every F32 weight of a
+ * packed model passes through here once. oneDNN's reorder did this at 5-10 GB/s (bert-base: ~70
+ * of a 170 ms load on a 2-core AVX2 VM); 8 x 8 blocks through registers in 64 x 64 tiles run at
+ * the memory's pace. */
+#include <stddef.h>
+
+#include "avx2.h"
+#include "encoder.h"
+
+/* a tile's source rows (64 x 256 bytes) and destination rows stay in L1 while it is transposed */
+#define TILE 64
+
+static int transpose_portable;
+void bert__transpose_use_portable(int on)
+{
+    __atomic_store_n(&transpose_portable, on, __ATOMIC_RELAXED);
+}
+
+static void tile_portable(const float *restrict src, size_t lds, float *restrict dst, size_t ldd, size_t n0,
+                          size_t n1, size_t k0, size_t k1)
+{
+    for (size_t n = n0; n < n1; n++)
+        for (size_t k = k0; k < k1; k++)
+            dst[k * ldd + n] = src[n * lds + k];
+}
+
+#if BERT__HAVE_AVX2_CODE
+BERT__AVX2 static void tile_avx2(const float *restrict src, size_t lds, float *restrict dst, size_t ldd, size_t n0,
+                                 size_t n1, size_t k0, size_t k1)
+{
+    const size_t n8 = n0 + ((n1 - n0) & ~(size_t)7), k8 = k0 + ((k1 - k0) & ~(size_t)7);
+    for (size_t n = n0; n < n8; n += 8)
+        for (size_t k = k0; k < k8; k += 8) {
+            __m256 r[8];
+            for (size_t i = 0; i < 8; i++)
+                r[i] = _mm256_loadu_ps(src + (n + i) * lds + k);
+            bert__transpose8x8(r);
+            for (size_t i = 0; i < 8; i++)
+                _mm256_storeu_ps(dst + (k + i) * ldd + n, r[i]);
+        }
+    tile_portable(src, lds, dst, ldd, n0, n8, k8, k1);
+    tile_portable(src, lds, dst, ldd, n8, n1, k0, k1);
+}
+#else
+/* never called: bert__simd_level() is BERT__SIMD_PORTABLE off x86 */
+static void tile_avx2(const float *restrict src, size_t lds, float *restrict dst, size_t ldd, size_t n0, size_t n1,
+                      size_t k0, size_t k1)
+{
+    tile_portable(src, lds, dst, ldd, n0, n1, k0, k1);
+}
+#endif
+
+void bert__transpose(const float *restrict src, size_t N, size_t K, size_t lds, float *restrict dst, size_t ldd)
+{
+    const int avx2 = bert__simd_level() >= BERT__SIMD_AVX2 && !__atomic_load_n(&transpose_portable, __ATOMIC_RELAXED);
+    const long tn = (long)((N + TILE - 1) / TILE), tk = (long)((K + TILE - 1) / TILE);
+#pragma omp parallel for schedule(static) if (BERT__OMP_PARALLEL && N * K >= 65536)
+    for (long t = 0; t < tn * tk; t++) {
+        const size_t n0 = (size_t)(t / tk) * TILE, k0 = (size_t)(t % tk) * TILE;
+        const size_t n1 = n0 + TILE < N ? n0 + TILE : N, k1 = k0 + TILE < K ? k0 + TILE : K;
+        if (avx2)
+            tile_avx2(src, lds, dst, ldd, n0, n1, k0, k1);
+        else
+            tile_portable(src, lds, dst, ldd, n0, n1, k0, k1);
+    }
+}
