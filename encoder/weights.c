@@ -13,6 +13,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <omp.h>
+
 #include "encoder.h"
 
 
@@ -26,7 +28,8 @@ typedef struct loader {
     const char *file; /* for messages */
     float *next;      /* bump pointer into m->arena */
     unsigned char *pnext; /* bump pointer into m->packed */
-    float *tmp;       /* F32 scratch for the largest weight (fusing QKV, converting F16/BF16) */
+    float *tmp;       /* F32 scratch: the largest weight a reorder packs (fusing QKV, converting
+                       * F16/BF16), or per thread the pieces a transpose reads */
     size_t tmp_floats;
     size_t in_place_bytes; /* F32 tensors used in the mapping */
     int fd, fd_file;  /* the shard open for pread, and its index */
@@ -108,14 +111,20 @@ static bert_status locate(loader *L, const char *name, size_t d0, size_t d1, con
     return BERT_OK;
 }
 
-static void convert(const bert__tensor *t, float *dst, size_t n)
+/* Values [from, from + n) of tensor t as F32 into dst. */
+static void convert_part(const bert__tensor *t, size_t from, float *dst, size_t n)
 {
     if (t->dtype == BERT__F32)
-        memcpy(dst, t->data, n * sizeof *dst);
+        memcpy(dst, t->data + from * sizeof(float), n * sizeof *dst);
     else if (t->dtype == BERT__F16)
-        bert__f16_to_f32((const uint16_t *)(const void *)t->data, dst, n);
+        bert__f16_to_f32((const uint16_t *)(const void *)t->data + from, dst, n);
     else
-        bert__bf16_to_f32((const uint16_t *)(const void *)t->data, dst, n);
+        bert__bf16_to_f32((const uint16_t *)(const void *)t->data + from, dst, n);
+}
+
+static void convert(const bert__tensor *t, float *dst, size_t n)
+{
+    convert_part(t, 0, dst, n);
 }
 
 /* What we keep is a converted copy: hand the file pages back now (whole pages only), so that
@@ -126,6 +135,49 @@ static void release(const bert__tensor *t)
     uintptr_t a = ((uintptr_t)t->data + page - 1) & ~(page - 1), b = ((uintptr_t)t->data + t->nbytes) & ~(page - 1);
     if (b > a)
         madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+/* The shard holding t, open for pread. */
+static bert_status open_shard(loader *L, const bert__tensor *t)
+{
+    const bert__checkpoint *ck = &L->m->ck;
+    if (L->fd_file == t->file)
+        return BERT_OK;
+    if (L->fd >= 0)
+        close(L->fd);
+    L->fd = open(ck->paths[t->file], O_RDONLY | O_CLOEXEC);
+    L->fd_file = t->file;
+    if (L->fd < 0)
+        return bert__errbuf_set(L->errbuf, L->errbuf_size, BERT_E_IO, "%s: cannot reopen: %s", ck->paths[t->file],
+                                strerror(errno));
+    return BERT_OK;
+}
+
+static size_t shard_offset(const loader *L, const bert__tensor *t)
+{
+    return (size_t)(t->data - (const unsigned char *)L->m->ck.maps[t->file]);
+}
+
+/* n bytes at byte offset off of fd into dst: 0, errno, or -1 where the file ends first. */
+static int read_at(int fd, void *dst, size_t n, size_t off)
+{
+    size_t done = 0;
+    while (done < n) {
+        const ssize_t r = pread(fd, (char *)dst + done, n - done, (off_t)(off + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return r < 0 ? errno : -1;
+        done += (size_t)r;
+    }
+    return 0;
+}
+
+static bert_status read_error(loader *L, const bert__tensor *t, size_t want, size_t off, int err)
+{
+    return bert__errbuf_set(L->errbuf, L->errbuf_size, BERT_E_IO, "%s: reading %zu bytes at byte offset %zu: %s",
+                            L->m->ck.paths[t->file], want, off,
+                            err > 0 ? strerror(err) : "the file shrank after it was opened");
 }
 
 /* Tensor t as F32 into dst. F32 data is read with pread rather than through the mapping: the
@@ -140,42 +192,22 @@ static bert_status load_f32(loader *L, const bert__tensor *t, float *dst, size_t
         release(t);
         return BERT_OK;
     }
-    const bert__checkpoint *ck = &L->m->ck;
-    if (L->fd_file != t->file) {
-        if (L->fd >= 0)
-            close(L->fd);
-        L->fd = open(ck->paths[t->file], O_RDONLY | O_CLOEXEC);
-        L->fd_file = t->file;
-        if (L->fd < 0)
-            return bert__errbuf_set(L->errbuf, L->errbuf_size, BERT_E_IO, "%s: cannot reopen: %s",
-                                    ck->paths[t->file], strerror(errno));
-    }
-    const size_t off = (size_t)(t->data - (const unsigned char *)ck->maps[t->file]);
-    const size_t want = n * sizeof(float), chunk = (size_t)1 << 20;
+    bert_status st = open_shard(L, t);
+    if (st != BERT_OK)
+        return st;
+    const size_t off = shard_offset(L, t), want = n * sizeof(float), chunk = (size_t)1 << 20;
     const long n_chunks = (long)((want + chunk - 1) / chunk);
-    int failed = 0, err = 0;
+    int err = 0;
     /* large tensors in 1 MiB pieces over the threads: one core copies at ~10 GB/s, two nearly 2x */
-#pragma omp parallel for schedule(dynamic) reduction(| : failed) if (BERT__OMP_PARALLEL && n_chunks > 1)
+#pragma omp parallel for schedule(dynamic) if (BERT__OMP_PARALLEL && n_chunks > 1)
     for (long c = 0; c < n_chunks; c++) {
-        size_t done = (size_t)c * chunk, end = done + chunk < want ? done + chunk : want;
-        while (done < end && !failed) {
-            ssize_t r = pread(L->fd, (char *)dst + done, end - done, (off_t)(off + done));
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0) {
-                failed = 1;
-                if (r < 0)
+        const size_t at = (size_t)c * chunk;
+        const int e = read_at(L->fd, (char *)dst + at, at + chunk < want ? chunk : want - at, off + at);
+        if (e)
 #pragma omp atomic write
-                    err = errno;
-            }
-            else
-                done += (size_t)r;
-        }
+            err = e;
     }
-    if (failed)
-        return bert__errbuf_set(L->errbuf, L->errbuf_size, BERT_E_IO, "%s: reading %zu bytes at byte offset %zu: %s",
-                                ck->paths[t->file], want, off, err ? strerror(err) : "the file shrank after it was opened");
-    return BERT_OK;
+    return err ? read_error(L, t, want, off, err) : BERT_OK;
 }
 
 /* Tensor t (n values) as F32 at the arena's bump pointer; *out points at it. */
@@ -255,25 +287,41 @@ static void packed_at_pnext(loader *L, int kind, bert_precision prec, bert__line
     L->pnext += ALIGN64(L->fmt_bytes[kind]);
 }
 
-/* Where the packed layout is plain [in][out] (F32 below AVX-512), packing is a transpose, and an
- * aligned F32 tensor is transposed straight out of the mapping: no copy through the scratch first
- * (bert-base on a 2-core AVX2 VM: the copy was ~60 of a 130 ms load, reading the pages in place
- * ~15). Its file pages go back as soon as it is done, as after a copy. part: the first output
- * column this tensor fills (query, key and value share one fused weight). */
-static bert_status transpose_in(loader *L, const bert__tensor *t, size_t K, size_t N, int kind, size_t part,
-                                float *scratch)
+/* Where the packed layout is plain [in][out] (F32 below AVX-512), packing is a transpose. Each
+ * thread reads PIECE_ROWS rows of the file's [out][in] weight at a time into its own scratch (F32
+ * with pread, F16/BF16 converted from the mapping) and transposes them while they are in its L2:
+ * bert-base on a 2-core AVX2 VM, ~60 ms for all 72 matrices where copying each whole (9 MB, out of
+ * L2) and transposing it after took ~100, and reading the mapping in place ~95 (a page-table entry
+ * per 4 KiB page). part: the first output column this tensor fills (query, key and value share one
+ * fused weight). */
+#define PIECE_ROWS 64
+
+static bert_status transpose_in(loader *L, const bert__tensor *t, size_t K, size_t N, int kind, size_t part)
 {
-    const float *w = scratch;
-    if (t->dtype == BERT__F32 && !((uintptr_t)t->data & 3))
-        w = (const float *)(const void *)t->data;
-    else {
-        bert_status st = load_f32(L, t, scratch, N * K);
-        if (st != BERT_OK)
-            return st;
+    bert_status st = t->dtype == BERT__F32 ? open_shard(L, t) : BERT_OK;
+    if (st != BERT_OK)
+        return st;
+    const size_t off = shard_offset(L, t), ld = L->plain_ld[kind];
+    float *dst = (float *)(void *)L->pnext + part;
+    const long n_pieces = (long)((N + PIECE_ROWS - 1) / PIECE_ROWS);
+    int err = 0;
+#pragma omp parallel for schedule(static) if (BERT__OMP_PARALLEL && n_pieces > 1)
+    for (long p = 0; p < n_pieces; p++) {
+        const size_t r0 = (size_t)p * PIECE_ROWS, rows = N - r0 < PIECE_ROWS ? N - r0 : PIECE_ROWS;
+        float *buf = L->tmp + (size_t)omp_get_thread_num() * PIECE_ROWS * K;
+        int e = 0;
+        if (t->dtype == BERT__F32)
+            e = read_at(L->fd, buf, rows * K * sizeof(float), off + r0 * K * sizeof(float));
+        else
+            convert_part(t, r0 * K, buf, rows * K);
+        if (e)
+#pragma omp atomic write
+            err = e;
+        else
+            bert__transpose_serial(buf, rows, K, K, dst + r0, ld);
     }
-    bert__transpose(w, N, K, K, (float *)L->pnext + part, L->plain_ld[kind]);
     release(t);
-    return BERT_OK;
+    return err ? read_error(L, t, N * K * sizeof(float), off, err) : BERT_OK;
 }
 
 /* Packs w ([N, K] F32, HF's [out, in]) into the packed arena in layout `kind`; for s8 each output
@@ -331,7 +379,7 @@ static bert_status take_packed(loader *L, const char *prefix, size_t out, size_t
         return BERT_OK;
     }
     if (L->plain_ld[kind]) {
-        if ((st = transpose_in(L, t, in, out, kind, 0, L->tmp)) != BERT_OK)
+        if ((st = transpose_in(L, t, in, out, kind, 0)) != BERT_OK)
             return st;
         packed_at_pnext(L, kind, BERT_PRECISION_F32, lin);
         return BERT_OK;
@@ -387,7 +435,7 @@ static bert_status take_qkv(loader *L, size_t l, size_t H, bert__linear *qkv)
         if (L->mapped[W_QKV])
             qkv->parts[i] = map_in_place(L, t);
         else if (L->plain_ld[W_QKV])
-            st = transpose_in(L, t, H, H, W_QKV, (size_t)i * H, L->tmp);
+            st = transpose_in(L, t, H, H, W_QKV, (size_t)i * H);
         else
             st = load_f32(L, t, L->tmp + (size_t)i * H * H, H * H);
         if (st != BERT_OK)
@@ -486,8 +534,14 @@ static bert_status pack_setup(loader *L)
         if (prec == BERT_PRECISION_F32)
             L->plain_ld[k] = bert__pack_plain_ld(&L->fmt[k], N[k]);
     }
-    /* the scratch only packing reads (the layer kinds are mapped together or not at all) */
-    L->tmp_floats = L->mapped[W_QKV] ? 1 : 3 * H * H > I * H ? 3 * H * H : I * H;
+    /* the scratch only packing reads: a whole weight for a reorder, a piece per thread for a transpose */
+    L->tmp_floats = 1;
+    for (int k = 0; k < W_KINDS; k++) {
+        const size_t need = L->mapped[k]  ? 0
+                            : L->plain_ld[k] ? (size_t)omp_get_max_threads() * PIECE_ROWS * K[k]
+                                             : K[k] * N[k];
+        L->tmp_floats = need > L->tmp_floats ? need : L->tmp_floats;
+    }
     L->tmp = bert__calloc_big(L->tmp_floats, sizeof(float));
     bert__populate(L->tmp, L->tmp_floats * sizeof(float));
     L->qscale = bert__calloc(3 * H > I ? 3 * H : I, sizeof(float));

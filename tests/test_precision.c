@@ -444,38 +444,44 @@ static void test_quantize_paths_agree(void **state)
     }
 }
 
-/* The load-time weight transpose (the packed F32 layout below AVX-512): the vector path and the
- * portable loop both give exactly src's transpose for every shape edge (8 x 8 blocks, 64 x 64
- * tiles and the rest), with strides wider than the rows, and leave the destination's row padding
- * alone. */
+/* The load-time weight transpose (the packed F32 layout below AVX-512): the vector paths (the
+ * streaming one needs 32-byte aligned destination rows, the other takes any) and the portable loop
+ * all give exactly src's transpose for every shape edge (8 x 8 blocks, 64 x 64 tiles and the
+ * rest), with strides wider than the rows, and leave the destination's row padding alone; the
+ * serial variant likewise. */
 static void test_transpose_paths_agree(void **state)
 {
     (void)state;
     const size_t dims[] = {1, 3, 7, 8, 9, 15, 16, 17, 63, 64, 65, 72, 129};
     const size_t nd = sizeof dims / sizeof *dims;
-    enum { MAX = 129, LDS = MAX + 5, LDD = MAX + 11 };
-    float *src = malloc(sizeof(float) * MAX * LDS), *dst = malloc(sizeof(float) * MAX * LDD);
+    enum { MAX = 129, LDS = MAX + 5 };
+    const size_t ldds[2] = {MAX + 11 /* rows unaligned */, MAX + 15 /* 144: rows 64-byte aligned */};
+    float *src = aligned_alloc(64, sizeof(float) * MAX * LDS), *dst = aligned_alloc(64, sizeof(float) * MAX * 144);
     assert_non_null(src);
     assert_non_null(dst);
     for (size_t i = 0; i < (size_t)MAX * LDS; i++)
         src[i] = (float)i;
-    for (int portable = 0; portable < 2; portable++) {
-        bert__transpose_use_portable(portable);
-        for (size_t a = 0; a < nd; a++)
-            for (size_t b = 0; b < nd; b++) {
-                const size_t N = dims[a], K = dims[b];
-                for (size_t i = 0; i < (size_t)MAX * LDD; i++)
-                    dst[i] = -1.f;
-                bert__transpose(src, N, K, LDS, dst, LDD);
-                for (size_t k = 0; k < MAX; k++)
-                    for (size_t n = 0; n < LDD; n++) {
-                        const float want = k < K && n < N ? src[n * LDS + k] : -1.f;
-                        if (dst[k * LDD + n] != want)
-                            fail_msg("%s path, N %zu K %zu: dst[%zu][%zu] = %g, expected %g",
-                                     portable ? "portable" : "vector", N, K, k, n, (double)dst[k * LDD + n],
-                                     (double)want);
-                    }
-            }
+    for (int way = 0; way < 3; way++) {
+        bert__transpose_use_portable(way == 2);
+        for (int l = 0; l < 2; l++)
+            for (size_t a = 0; a < nd; a++)
+                for (size_t b = 0; b < nd; b++) {
+                    const size_t N = dims[a], K = dims[b], LDD = ldds[l];
+                    for (size_t i = 0; i < (size_t)MAX * LDD; i++)
+                        dst[i] = -1.f;
+                    if (way == 1)
+                        bert__transpose_serial(src, N, K, LDS, dst, LDD);
+                    else
+                        bert__transpose(src, N, K, LDS, dst, LDD);
+                    for (size_t k = 0; k < MAX; k++)
+                        for (size_t n = 0; n < LDD; n++) {
+                            const float want = k < K && n < N ? src[n * LDS + k] : -1.f;
+                            if (dst[k * LDD + n] != want)
+                                fail_msg("%s, ldd %zu, N %zu K %zu: dst[%zu][%zu] = %g, expected %g",
+                                         way == 2 ? "portable" : way ? "serial" : "parallel", LDD, N, K, k, n,
+                                         (double)dst[k * LDD + n], (double)want);
+                        }
+                }
     }
     bert__transpose_use_portable(0);
     free(src);
