@@ -303,6 +303,14 @@ static size_t piece_floats(size_t K)
 {
     return PIECE_ROWS * K + PIECE_SLACK;
 }
+/* The transposes are memory-bound long before this many threads, and each holds a scratch piece
+ * (up to 768 KiB): a many-core CPU would otherwise hold ~100 MB of scratch for nothing. */
+#define PIECE_THREADS_MAX 16
+static int piece_threads(void)
+{
+    const int n = omp_get_max_threads();
+    return n < PIECE_THREADS_MAX ? n : PIECE_THREADS_MAX;
+}
 
 static bert_status transpose_in(loader *L, const bert__tensor *t, size_t K, size_t N, int kind, size_t part)
 {
@@ -314,7 +322,7 @@ static bert_status transpose_in(loader *L, const bert__tensor *t, size_t K, size
     const size_t shift = off % sizeof(float) ? 0 : off % 64 / sizeof(float);
     const long n_pieces = (long)((N + PIECE_ROWS - 1) / PIECE_ROWS);
     int err = 0;
-#pragma omp parallel for schedule(static) if (BERT__OMP_PARALLEL && n_pieces > 1)
+#pragma omp parallel for schedule(static) num_threads(piece_threads()) if (BERT__OMP_PARALLEL && n_pieces > 1)
     for (long p = 0; p < n_pieces; p++) {
         const size_t r0 = (size_t)p * PIECE_ROWS, rows = N - r0 < PIECE_ROWS ? N - r0 : PIECE_ROWS;
         float *buf = L->tmp + (size_t)omp_get_thread_num() * piece_floats(K) + shift;
@@ -547,7 +555,7 @@ static bert_status pack_setup(loader *L)
     L->tmp_floats = 1;
     for (int k = 0; k < W_KINDS; k++) {
         const size_t need = L->mapped[k]  ? 0
-                            : L->plain_ld[k] ? (size_t)omp_get_max_threads() * piece_floats(K[k])
+                            : L->plain_ld[k] ? (size_t)piece_threads() * piece_floats(K[k])
                                              : K[k] * N[k];
         L->tmp_floats = need > L->tmp_floats ? need : L->tmp_floats;
     }

@@ -527,6 +527,35 @@ static void test_mapped_weights_in_reduced_precision(void **state)
     }
 }
 
+/* Loading splits each weight's transpose over the threads, each with its own scratch piece (at
+ * most 16 of them): a load with more OpenMP threads than that gives the same weights, so the same
+ * logits to the bit. mini-sst2 (H 256, I 1024): 4 to 16 pieces per weight. */
+static void test_load_threads_do_not_change_weights(void **state)
+{
+    (void)state;
+    const int prev = omp_get_max_threads();
+    bert_model *m[2];
+    m[0] = load("mini-sst2", BERT_PRECISION_F32);
+    omp_set_num_threads(24);
+    m[1] = load("mini-sst2", BERT_PRECISION_F32);
+    omp_set_num_threads(prev);
+    const int32_t ids[8] = {101, 2023, 3185, 2001, 2307, 1998, 4569, 102};
+    float logits[2][2];
+    for (int i = 0; i < 2; i++) {
+        char err[256];
+        bert_ctx_params cp = bert_ctx_default_params();
+        cp.n_threads = 2;
+        bert_ctx *c = NULL;
+        assert_int_equal(bert_ctx_new(m[i], &cp, &c, err, sizeof err), BERT_OK);
+        if (bert_ctx_run(c, ids, NULL, NULL, 1, 8, NULL) != BERT_OK)
+            fail_msg("%s", bert_ctx_errmsg(c));
+        memcpy(logits[i], bert_ctx_logits(c), sizeof logits[i]);
+        bert_ctx_free(c);
+        bert_model_free(m[i]);
+    }
+    assert_memory_equal(logits[1], logits[0], sizeof logits[0]);
+}
+
 static void test_bad_precision_is_an_error(void **state)
 {
     (void)state;
@@ -555,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_int8_matmul_is_exact),
         cmocka_unit_test(test_quantize_paths_agree),
         cmocka_unit_test(test_transpose_paths_agree),
+        cmocka_unit_test(test_load_threads_do_not_change_weights),
         cmocka_unit_test(test_mapped_weights_in_reduced_precision),
         cmocka_unit_test(test_bad_precision_is_an_error),
     };
