@@ -456,7 +456,9 @@ static void test_transpose_paths_agree(void **state)
     const size_t nd = sizeof dims / sizeof *dims;
     enum { MAX = 129, LDS = MAX + 5 };
     const size_t ldds[2] = {MAX + 11 /* rows unaligned */, MAX + 15 /* 144: rows 64-byte aligned */};
-    float *src = aligned_alloc(64, sizeof(float) * MAX * LDS), *dst = aligned_alloc(64, sizeof(float) * MAX * 144);
+    /* C11: an aligned_alloc size is a multiple of the alignment */
+    float *src = aligned_alloc(64, (sizeof(float) * MAX * LDS + 63) / 64 * 64),
+          *dst = aligned_alloc(64, (sizeof(float) * MAX * 144 + 63) / 64 * 64);
     assert_non_null(src);
     assert_non_null(dst);
     for (size_t i = 0; i < (size_t)MAX * LDS; i++)
