@@ -2,7 +2,7 @@
  * is asserted by the test suite (the machine is noisy).
  *
  *   bert-bench tokenizer [--model DIR] [--reps N] [--batch N] FILE...
- *   bert-bench load [--model DIR] [--reps N] [--weights packed|mapped]
+ *   bert-bench load [--model DIR] [--reps N] [--precision f32|bf16|int8] [--weights packed|mapped]
  *
  * measures single-thread tokenization of FILE (one text per line), the same way
  * ../shared/bench/peer_tokenizers.js measures HF tokenizers: (a) one line per call, (b) batches of
@@ -32,7 +32,7 @@ static void usage(FILE *out)
                  "\n"
                  "SYNOPSIS\n"
                  "    bert-bench tokenizer [--model DIR] [--reps N] [--batch N] FILE...\n"
-                 "    bert-bench load [--model DIR] [--reps N] [--weights packed|mapped]\n"
+                 "    bert-bench load [--model DIR] [--reps N] [--precision f32|bf16|int8] [--weights packed|mapped]\n"
                  "    bert-bench model [--model DIR] [--threads N] [--reps N] [--precision f32|bf16|int8]\n"
                  "                     [--weights packed|mapped] [--workload NAME] [--inputs DIR] [--round N]\n"
                  "                     [--all-rows]\n"
@@ -47,6 +47,8 @@ static void usage(FILE *out)
                  "    load        model load time (config, weights, packing, tokenizer) and peak\n"
                  "                resident memory, each rep in a fresh child process (default 5 reps); the\n"
                  "                RSS of a child that loads nothing is reported alongside as the baseline.\n"
+                 "                --precision: the weights packed in that compute type (f32, the\n"
+                 "                default; bf16 or int8 as bert-bench model --precision).\n"
                  "                --weights mapped: the matmul weights read in place from the file\n"
                  "                (bert_weights); mapped_mib says how much was.\n"
                  "    model       encoder latency and throughput on the workloads of issue #8: b1_s128,\n"
@@ -272,12 +274,16 @@ static int load_once(const char *model, const bert_model_params *mp, int do_load
 
 static int bench_load(int argc, char **argv)
 {
-    const char *model = NULL, *weights = "packed";
+    const char *model = NULL, *weights = "packed", *prec = "f32";
     size_t reps = 5;
     bert_model_params mp = bert_model_default_params();
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--model") && i + 1 < argc) {
             model = argv[++i];
+        } else if (!strcmp(argv[i], "--precision") && i + 1 < argc) {
+            prec = argv[++i];
+            if (cli_parse_precision(prog, "--precision", prec, &mp.precision) != 0)
+                return CLI_ERR_USAGE;
         } else if (!strcmp(argv[i], "--weights") && i + 1 < argc) {
             weights = argv[++i];
             if (cli_parse_weights(prog, "--weights", weights, &mp.weights) != 0)
@@ -314,10 +320,10 @@ static int bench_load(int argc, char **argv)
             mapped = bert_model_get_info(m).mapped_bytes;
         }
         bert_model_free(m);
-        printf("{\"tool\":\"libbert\",\"bench\":\"load\",\"model\":\"%s\",\"weights\":\"%s\",\"reps\":%zu,"
+        printf("{\"tool\":\"libbert\",\"bench\":\"load\",\"model\":\"%s\",\"precision\":\"%s\",\"weights\":\"%s\",\"reps\":%zu,"
                "\"load_ms_min\":%.2f,\"load_ms_median\":%.2f,\"peak_rss_mib\":%.1f,\"baseline_rss_mib\":%.1f,"
                "\"f32_weights_mib\":%.1f,\"mapped_mib\":%.1f,\"mapped_bytes\":%zu}\n",
-               model, weights, reps, t[0] * 1e3, t[reps / 2] * 1e3, max_rss / 1024.0, base_rss / 1024.0,
+               model, prec, weights, reps, t[0] * 1e3, t[reps / 2] * 1e3, max_rss / 1024.0, base_rss / 1024.0,
                wb / 1048576.0, mapped / 1048576.0, mapped);
     }
     free(t);

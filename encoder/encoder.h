@@ -79,6 +79,8 @@ void bert__embed_segs(const float *restrict word, const float *restrict pos, con
                       size_t B, size_t H, float *restrict out);
 /* dst (dense, rows x cols) = src (rows x cols, row stride ld) in bf16, rounded to nearest even. */
 void bert__to_bf16(const float *restrict src, size_t rows, size_t cols, size_t ld, uint16_t *restrict dst);
+/* out[r] = max |w[r, c]| over the dense rows x cols matrix w. */
+void bert__absmax_rows(const float *restrict w, size_t rows, size_t cols, float *restrict out);
 /* Smallest and largest value of src (rows x cols, row stride ld). */
 void bert__minmax(const float *restrict src, size_t rows, size_t cols, size_t ld, float *mn, float *mx);
 /* dst = saturate_u8(round(src * inv_scale) + zp), dense rows x cols (ties to even). */

@@ -158,6 +158,17 @@ static size_t shard_offset(const loader *L, const bert__tensor *t)
     return (size_t)(t->data - (const unsigned char *)L->m->ck.maps[t->file]);
 }
 
+/* Where a copy of t should start in a scratch aligned to 64 bytes, in floats: at the offset the
+ * file's bytes have within a 64-byte line. The kernel's copy from the page cache ran at half speed
+ * (~3.4 against ~6.5 GB/s a core, AVX2 EPYC) when source and destination were offset differently
+ * within their lines; bert-base's tensors start 56 bytes into one. */
+#define LINE_SLACK 16
+static size_t line_shift(const loader *L, const bert__tensor *t)
+{
+    const size_t off = shard_offset(L, t);
+    return off % sizeof(float) ? 0 : off % 64 / sizeof(float);
+}
+
 /* n bytes at byte offset off of fd into dst: 0, errno, or -1 where the file ends first. */
 static int read_at(int fd, void *dst, size_t n, size_t off)
 {
@@ -295,13 +306,10 @@ static void packed_at_pnext(loader *L, int kind, bert_precision prec, bert__line
  * reading the mapping in place ~95 (a page-table entry per 4 KiB page). part: the first output column this tensor fills (query, key and value share one
  * fused weight). */
 #define PIECE_ROWS 64
-/* A thread's piece starts where the file's bytes sit within a 64-byte line: the kernel's copy
- * from the page cache ran at half speed (~3.4 against ~6.5 GB/s a core, AVX2 EPYC) when source
- * and destination were offset differently within their lines. */
-#define PIECE_SLACK 16
+/* a thread's piece, with room to start where the file's bytes sit within a line (line_shift) */
 static size_t piece_floats(size_t K)
 {
-    return PIECE_ROWS * K + PIECE_SLACK;
+    return PIECE_ROWS * K + LINE_SLACK;
 }
 /* The transposes are memory-bound long before this many threads, and each holds a scratch piece
  * (up to 768 KiB): a many-core CPU would otherwise hold ~100 MB of scratch for nothing. */
@@ -319,7 +327,7 @@ static bert_status transpose_in(loader *L, const bert__tensor *t, size_t K, size
         return st;
     const size_t off = shard_offset(L, t), ld = L->plain_ld[kind];
     float *dst = (float *)(void *)L->pnext + part;
-    const size_t shift = off % sizeof(float) ? 0 : off % 64 / sizeof(float);
+    const size_t shift = line_shift(L, t);
     const long n_pieces = (long)((N + PIECE_ROWS - 1) / PIECE_ROWS);
     int err = 0;
 #pragma omp parallel for schedule(static) num_threads(piece_threads()) if (BERT__OMP_PARALLEL && n_pieces > 1)
@@ -355,13 +363,9 @@ static bert_status pack(loader *L, const float *w, size_t K, size_t N, int kind,
         const float levels = bert__int8_has_vnni() ? 127.f : 63.f;
         float *ws = L->next;
         L->next += N;
+        bert__absmax_rows(w, N, K, ws);
         for (size_t n = 0; n < N; n++) {
-            float mx = 0.f;
-            for (size_t k = 0; k < K; k++) {
-                const float a = fabsf(w[n * K + k]);
-                mx = a > mx ? a : mx;
-            }
-            ws[n] = mx > 0.f ? mx / levels : 1.f;
+            ws[n] = ws[n] > 0.f ? ws[n] / levels : 1.f;
             L->qscale[n] = 1.f / ws[n];
         }
         lin->wscale = ws;
@@ -401,9 +405,10 @@ static bert_status take_packed(loader *L, const char *prefix, size_t out, size_t
         packed_at_pnext(L, kind, BERT_PRECISION_F32, lin);
         return BERT_OK;
     }
-    if ((st = load_f32(L, t, L->tmp, out * in)) != BERT_OK)
+    float *w = L->tmp + line_shift(L, t);
+    if ((st = load_f32(L, t, w, out * in)) != BERT_OK)
         return st;
-    return pack(L, L->tmp, in, out, kind, lin);
+    return pack(L, w, in, out, kind, lin);
 }
 
 static bert_status take_linear(loader *L, const char *prefix, size_t out, size_t in, bert__linear *lin)
@@ -441,6 +446,7 @@ static bert_status take_qkv(loader *L, size_t l, size_t H, bert__linear *qkv)
     qkv->b = b;
     qkv->in = H;
     qkv->out = 3 * H;
+    float *w = L->tmp;
     for (int i = 0; i < 3; i++) {
         char n[192];
         const bert__tensor *t;
@@ -453,8 +459,11 @@ static bert_status take_qkv(loader *L, size_t l, size_t H, bert__linear *qkv)
             qkv->parts[i] = map_in_place(L, t);
         else if (L->plain_ld[W_QKV])
             st = transpose_in(L, t, H, H, W_QKV, (size_t)i * H);
-        else
-            st = load_f32(L, t, L->tmp + (size_t)i * H * H, H * H);
+        else {
+            if (i == 0) /* the parts sit side by side in the scratch: one shift for the three */
+                w = L->tmp + line_shift(L, t);
+            st = load_f32(L, t, w + (size_t)i * H * H, H * H);
+        }
         if (st != BERT_OK)
             return st;
         snprintf(n, sizeof n, "encoder.layer.%zu.attention.self.%s.bias", l, parts[i]);
@@ -472,7 +481,7 @@ static bert_status take_qkv(loader *L, size_t l, size_t H, bert__linear *qkv)
         packed_at_pnext(L, W_QKV, BERT_PRECISION_F32, qkv);
         return BERT_OK;
     }
-    return pack(L, L->tmp, H, 3 * H, W_QKV, qkv);
+    return pack(L, w, H, 3 * H, W_QKV, qkv);
 }
 
 /* A tensor for a layer the config does not have means the two files disagree. */
@@ -556,7 +565,7 @@ static bert_status pack_setup(loader *L)
     for (int k = 0; k < W_KINDS; k++) {
         const size_t need = L->mapped[k]  ? 0
                             : L->plain_ld[k] ? (size_t)piece_threads() * piece_floats(K[k])
-                                             : K[k] * N[k];
+                                             : K[k] * N[k] + LINE_SLACK;
         L->tmp_floats = need > L->tmp_floats ? need : L->tmp_floats;
     }
     L->tmp = bert__calloc_big(L->tmp_floats, sizeof(float));

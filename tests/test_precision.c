@@ -490,6 +490,29 @@ static void test_transpose_paths_agree(void **state)
     free(dst);
 }
 
+/* The int8 weight scales' row maxima: every row, every column (the first and the last included),
+ * negative values by magnitude, a zero row as 0; large enough to run over the threads. */
+static void test_absmax_rows(void **state)
+{
+    (void)state;
+    enum { ROWS = 67, COLS = 1029 };
+    float *w = malloc(sizeof(float) * ROWS * COLS), out[ROWS];
+    assert_non_null(w);
+    unsigned seed = 11;
+    for (size_t i = 0; i < (size_t)ROWS * COLS; i++)
+        w[i] = frand(&seed);
+    for (size_t r = 0; r < ROWS; r++) {
+        const size_t c = r % 3 == 0 ? 0 : r % 3 == 1 ? COLS - 1 : (r * 37) % COLS;
+        w[r * COLS + c] = (r % 2 ? -1.f : 1.f) * (float)(10 + r); /* the row's largest magnitude */
+    }
+    for (size_t c = 0; c < COLS; c++)
+        w[5 * COLS + c] = 0.f;
+    bert__absmax_rows(w, ROWS, COLS, out);
+    for (size_t r = 0; r < ROWS; r++)
+        assert_float_equal(out[r], r == 5 ? 0.f : (float)(10 + r), 0.f);
+    free(w);
+}
+
 /* BERT_WEIGHTS_MAPPED in a reduced precision: the layers are packed in that type as by default and
  * only the F32 pooler is read in place, so the pooled output and logits equal the packed model's
  * (1e-5: the same products, another GEMM), and mapped_bytes grows by the pooler's weight alone. */
@@ -586,6 +609,7 @@ int main(void)
         cmocka_unit_test(test_int8_matmul_is_exact),
         cmocka_unit_test(test_quantize_paths_agree),
         cmocka_unit_test(test_transpose_paths_agree),
+        cmocka_unit_test(test_absmax_rows),
         cmocka_unit_test(test_load_threads_do_not_change_weights),
         cmocka_unit_test(test_mapped_weights_in_reduced_precision),
         cmocka_unit_test(test_bad_precision_is_an_error),
