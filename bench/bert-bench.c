@@ -320,7 +320,8 @@ static int bench_load(int argc, char **argv)
             mapped = bert_model_get_info(m).mapped_bytes;
         }
         bert_model_free(m);
-        printf("{\"tool\":\"libbert\",\"bench\":\"load\",\"model\":\"%s\",\"precision\":\"%s\",\"weights\":\"%s\",\"reps\":%zu,"
+        printf("{\"tool\":\"libbert\",\"bench\":\"load\",\"model\":\"%s\",\"precision\":\"%s\",\"weights\":\"%s\","
+               "\"reps\":%zu,"
                "\"load_ms_min\":%.2f,\"load_ms_median\":%.2f,\"peak_rss_mib\":%.1f,\"baseline_rss_mib\":%.1f,"
                "\"f32_weights_mib\":%.1f,\"mapped_mib\":%.1f,\"mapped_bytes\":%zu}\n",
                model, prec, weights, reps, t[0] * 1e3, t[reps / 2] * 1e3, max_rss / 1024.0, base_rss / 1024.0,

@@ -7,8 +7,8 @@
 #include <immintrin.h>
 
 #define BERT__HAVE_AVX2_CODE 1
-#define BERT__AVX2 __attribute__((target("avx2,fma")))
-#define BERT__INLINE_AVX2 static inline __attribute__((always_inline, target("avx2,fma")))
+#define BERT__AVX2           __attribute__((target("avx2,fma")))
+#define BERT__INLINE_AVX2    static inline __attribute__((always_inline, target("avx2,fma")))
 
 /* r[0..7], eight rows of eight floats, becomes its transpose: 24 shuffles for 64 values instead of
  * 64 scalar moves with strided stores. */

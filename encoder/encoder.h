@@ -92,8 +92,7 @@ void bert__quantize_use_portable(int on);
 /* ---- transpose.c: dst[k * ldd + n] = src[n * lds + k] for n < N, k < K (over the threads) ---- */
 void bert__transpose(const float *restrict src, size_t N, size_t K, size_t lds, float *restrict dst, size_t ldd);
 /* The same on the calling thread alone (for callers that split the rows over threads themselves). */
-void bert__transpose_serial(const float *restrict src, size_t N, size_t K, size_t lds, float *restrict dst,
-                            size_t ldd);
+void bert__transpose_serial(const float *restrict src, size_t N, size_t K, size_t lds, float *restrict dst, size_t ldd);
 /* Tests: on = 1 makes bert__transpose take its portable loop even where the CPU has AVX2. */
 void bert__transpose_use_portable(int on);
 

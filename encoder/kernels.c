@@ -179,7 +179,7 @@ BERT__NO_NAN_CARE BERT__CLONES void bert__minmax(const float *restrict src, size
 /* per weight row at load (int8 scales): bert-base's 85 M weights took ~60 ms as a scalar loop on
  * one thread */
 BERT__NO_NAN_CARE BERT__CLONES void bert__absmax_rows(const float *restrict w, size_t rows, size_t cols,
-                                                    float *restrict out)
+                                                      float *restrict out)
 {
 #pragma omp parallel for schedule(static) if (BERT__OMP_PARALLEL && rows * cols >= BERT__PAR_MIN)
     for (size_t r = 0; r < rows; r++) {

@@ -18,8 +18,8 @@ void bert__transpose_use_portable(int on)
     __atomic_store_n(&transpose_portable, on, __ATOMIC_RELAXED);
 }
 
-static void tile_portable(const float *restrict src, size_t lds, float *restrict dst, size_t ldd, size_t n0,
-                          size_t n1, size_t k0, size_t k1)
+static void tile_portable(const float *restrict src, size_t lds, float *restrict dst, size_t ldd, size_t n0, size_t n1,
+                          size_t k0, size_t k1)
 {
     for (size_t n = n0; n < n1; n++)
         for (size_t k = k0; k < k1; k++)
@@ -110,8 +110,7 @@ void bert__transpose(const float *restrict src, size_t N, size_t K, size_t lds, 
         tile(avx2, src, N, K, lds, dst, ldd, t, tk);
 }
 
-void bert__transpose_serial(const float *restrict src, size_t N, size_t K, size_t lds, float *restrict dst,
-                            size_t ldd)
+void bert__transpose_serial(const float *restrict src, size_t N, size_t K, size_t lds, float *restrict dst, size_t ldd)
 {
     const int avx2 = use_avx2();
     const long tn = (long)((N + TILE - 1) / TILE), tk = (long)((K + TILE - 1) / TILE);

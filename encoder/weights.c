@@ -195,7 +195,7 @@ static bert_status read_error(loader *L, const bert__tensor *t, size_t want, siz
  * kernel copies from the page cache through its own large pages, where touching the mapping costs
  * a fault and TLB misses per 4 KiB page (in a VM, exits to the hypervisor: 2 GB/s against 10+, on
  * the AVX-512 VM where the weights are reordered from this copy). Where packing is a plain
- * transpose (transpose_in) the copy itself was the larger cost, and the mapping is read instead. */
+ * transpose, transpose_in reads the file in pieces that stay in L2 instead of one whole copy. */
 static bert_status load_f32(loader *L, const bert__tensor *t, float *dst, size_t n)
 {
     if (t->dtype != BERT__F32) {
@@ -303,8 +303,8 @@ static void packed_at_pnext(loader *L, int kind, bert_precision prec, bert__line
  * with pread, F16/BF16 converted from the mapping) and transposes them while they are in its L2:
  * bert-base on a 2-core AVX2 VM, ~50 ms for all 72 matrices (per thread ~29 reading, ~18
  * transposing) where copying each whole (9 MB, out of L2) and transposing it after took ~100, and
- * reading the mapping in place ~95 (a page-table entry per 4 KiB page). part: the first output column this tensor fills (query, key and value share one
- * fused weight). */
+ * reading the mapping in place ~95 (a page-table entry per 4 KiB page). part: the first output
+ * column this tensor fills (query, key and value share one fused weight). */
 #define PIECE_ROWS 64
 /* a thread's piece, with room to start where the file's bytes sit within a line (line_shift) */
 static size_t piece_floats(size_t K)

@@ -373,8 +373,9 @@ static void test_respelled_sharded_and_unaligned_checkpoints_load_identically(vo
     run_logits(d, got);
     assert_memory_equal(got, want, sizeof want);
 
-    /* F32 data off its 4-byte alignment is read through a copy instead of in place: the same
-     * values, so the same logits to the bit */
+    /* F32 data off its 4-byte alignment: its copies cannot start at the file bytes' offset within
+     * a line (the floats must stay aligned) and it is never read in place; the same values, so
+     * the same logits to the bit */
     d = folder("unaligned", NULL);
     write_rebuilt_skewed(d, "model.safetensors", NULL, 0, 1, 2);
     run_logits(d, got);
