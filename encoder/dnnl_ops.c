@@ -308,12 +308,6 @@ fail:
 bert_status bert__pack(dnnl_engine_t eng, dnnl_stream_t stream, const float *w, size_t K, size_t N,
                        const dnnl_memory_desc_t *md, const float *qscale, void *dst, char *msg, size_t msg_size)
 {
-    const size_t ld = qscale ? 0 : bert__pack_plain_ld(md, N);
-    if (ld) {
-        /* the plain layout is a transpose, which ours does at the memory's pace */
-        bert__transpose(w, N, K, K, dst, ld);
-        return BERT_OK;
-    }
     dnnl_memory_desc_t pmd;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t pd = NULL;

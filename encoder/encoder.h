@@ -89,10 +89,9 @@ void bert__quantize_u8(const float *restrict src, size_t rows, size_t cols, size
 /* Tests: on = 1 makes bert__quantize_u8 take its portable loop even where the CPU has AVX2. */
 void bert__quantize_use_portable(int on);
 
-/* ---- transpose.c: dst[k * ldd + n] = src[n * lds + k] for n < N, k < K (over the threads) ---- */
+/* ---- transpose.c: dst[k * ldd + n] = src[n * lds + k] for n < N, k < K, on the calling thread
+ * (the loader splits a weight's rows over the threads) ---- */
 void bert__transpose(const float *restrict src, size_t N, size_t K, size_t lds, float *restrict dst, size_t ldd);
-/* The same on the calling thread alone (for callers that split the rows over threads themselves). */
-void bert__transpose_serial(const float *restrict src, size_t N, size_t K, size_t lds, float *restrict dst, size_t ldd);
 /* Tests: on = 1 makes bert__transpose take its portable loop even where the CPU has AVX2. */
 void bert__transpose_use_portable(int on);
 

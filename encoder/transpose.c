@@ -96,23 +96,9 @@ static void tile(int avx2, const float *restrict src, size_t N, size_t K, size_t
         tile_portable(src, lds, dst, ldd, n0, n1, k0, k1);
 }
 
-static int use_avx2(void)
-{
-    return bert__simd_level() >= BERT__SIMD_AVX2 && !__atomic_load_n(&transpose_portable, __ATOMIC_RELAXED);
-}
-
 void bert__transpose(const float *restrict src, size_t N, size_t K, size_t lds, float *restrict dst, size_t ldd)
 {
-    const int avx2 = use_avx2();
-    const long tn = (long)((N + TILE - 1) / TILE), tk = (long)((K + TILE - 1) / TILE);
-#pragma omp parallel for schedule(static) if (BERT__OMP_PARALLEL && N * K >= 65536)
-    for (long t = 0; t < tn * tk; t++)
-        tile(avx2, src, N, K, lds, dst, ldd, t, tk);
-}
-
-void bert__transpose_serial(const float *restrict src, size_t N, size_t K, size_t lds, float *restrict dst, size_t ldd)
-{
-    const int avx2 = use_avx2();
+    const int avx2 = bert__simd_level() >= BERT__SIMD_AVX2 && !__atomic_load_n(&transpose_portable, __ATOMIC_RELAXED);
     const long tn = (long)((N + TILE - 1) / TILE), tk = (long)((K + TILE - 1) / TILE);
     for (long t = 0; t < tn * tk; t++)
         tile(avx2, src, N, K, lds, dst, ldd, t, tk);

@@ -343,7 +343,7 @@ static bert_status transpose_in(loader *L, const bert__tensor *t, size_t K, size
 #pragma omp atomic write
             err = e;
         else
-            bert__transpose_serial(buf, rows, K, K, dst + r0, ld);
+            bert__transpose(buf, rows, K, K, dst + r0, ld);
     }
     release(t);
     return err ? read_error(L, t, N * K * sizeof(float), off, err) : BERT_OK;
