@@ -470,21 +470,12 @@ BERT__AVX2 static void item_avx2(const float *Q, const float *K, const float *V,
 
 #endif
 
-static int path_cap = BERT__ATTN_AVX512;
-int bert__attention_cap_path(int cap)
-{
-    __atomic_store_n(&path_cap, cap, __ATOMIC_RELAXED);
-    const int c = bert__simd_level();
-    return c < cap ? c : cap;
-}
-
 void bert__attention(const float *qkv, size_t H, size_t heads, const bert__seg *segs, size_t n_segs,
                      const uint8_t *key_mask, int causal, float *out, float *scratch, size_t scratch_per_thread)
 {
     const size_t dh = H / heads, ld = 3 * H, items = n_segs * heads;
     const float scale = 1.f / sqrtf((float)dh);
-    const int cap = __atomic_load_n(&path_cap, __ATOMIC_RELAXED), cpu = bert__simd_level();
-    const int path = cpu < cap ? cpu : cap;
+    const int path = bert__simd_level();
 #pragma omp parallel for schedule(dynamic) if (BERT__OMP_PARALLEL)
     for (long it = 0; it < (long)items; it++) {
         const bert__seg *sg = &segs[(size_t)it / heads];
@@ -494,11 +485,11 @@ void bert__attention(const float *qkv, size_t H, size_t heads, const bert__seg *
         float *o = out + sg->off * H + h * dh;
         float *s = scratch + (size_t)omp_get_thread_num() * scratch_per_thread;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-        if (path == BERT__ATTN_AVX512) {
+        if (path == BERT__SIMD_AVX512) {
             item_avx512(base, base + H, base + 2 * H, ld, sg->len, dh, scale, causal, m, o, H, s);
             continue;
         }
-        if (path == BERT__ATTN_AVX2) {
+        if (path == BERT__SIMD_AVX2) {
             item_avx2(base, base + H, base + 2 * H, ld, sg->len, dh, scale, causal, m, o, H, s);
             continue;
         }

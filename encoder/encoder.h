@@ -63,9 +63,13 @@ typedef struct bert__seg {
 } bert__seg;
 
 /* ---- kernels.c: plain loops over raw arrays (no allocation, no failure) ---- */
-/* The widest vector ISA this CPU runs, for the hand-vectorised paths (cached after the first call). */
+/* The widest vector ISA the hand-vectorised paths (attention, quantisation, the load's transpose)
+ * may use: what this CPU runs (cached after the first call), at most the tests' cap. */
 enum { BERT__SIMD_PORTABLE = 0, BERT__SIMD_AVX2 = 1 /* AVX2 + FMA */, BERT__SIMD_AVX512 = 2 /* AVX-512F */ };
 int bert__simd_level(void);
+/* Tests: cap every hand-vectorised path at this level (BERT__SIMD_AVX512, the default: the best the
+ * CPU has); returns the level that will run, lower than cap where the CPU lacks it. */
+int bert__simd_cap(int cap);
 void bert__f16_to_f32(const uint16_t *restrict src, float *restrict dst, size_t n);
 void bert__bf16_to_f32(const uint16_t *restrict src, float *restrict dst, size_t n);
 /* out[t,:] = word[ids[t]] + pos[t % T] + type[types[t]] for t in [0, B*T) */
@@ -86,14 +90,10 @@ void bert__minmax(const float *restrict src, size_t rows, size_t cols, size_t ld
 /* dst = saturate_u8(round(src * inv_scale) + zp), dense rows x cols (ties to even). */
 void bert__quantize_u8(const float *restrict src, size_t rows, size_t cols, size_t ld, float inv_scale, int32_t zp,
                        uint8_t *restrict dst);
-/* Tests: on = 1 makes bert__quantize_u8 take its portable loop even where the CPU has AVX2. */
-void bert__quantize_use_portable(int on);
 
 /* ---- transpose.c: dst[k * ldd + n] = src[n * lds + k] for n < N, k < K, on the calling thread
  * (the loader splits a weight's rows over the threads) ---- */
 void bert__transpose(const float *restrict src, size_t N, size_t K, size_t lds, float *restrict dst, size_t ldd);
-/* Tests: on = 1 makes bert__transpose take its portable loop even where the CPU has AVX2. */
-void bert__transpose_use_portable(int on);
 
 /* ---- attention.c: self-attention per (segment, head), over the ctx's threads ---- */
 /* Floats of scratch one thread needs for segments up to max_len rows. */
@@ -103,14 +103,6 @@ size_t bert__attention_scratch(size_t max_len, size_t dh);
  * scratch: omp_get_max_threads() blocks of scratch_per_thread floats. */
 void bert__attention(const float *qkv, size_t H, size_t heads, const bert__seg *segs, size_t n_segs,
                      const uint8_t *key_mask, int causal, float *out, float *scratch, size_t scratch_per_thread);
-/* Tests: cap the kernels used (BERT__ATTN_AVX512, the default, uses the best the CPU has); returns
- * the path that will run, which is lower than cap where the CPU lacks it. */
-enum {
-    BERT__ATTN_GENERIC = BERT__SIMD_PORTABLE,
-    BERT__ATTN_AVX2 = BERT__SIMD_AVX2,
-    BERT__ATTN_AVX512 = BERT__SIMD_AVX512
-};
-int bert__attention_cap_path(int cap);
 
 /* ---- the model ---- */
 typedef struct bert__linear {

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "avx2.h"
 #include "encoder.h"
 
 static float f16_bits_to_f32(uint32_t h)
@@ -193,9 +194,9 @@ BERT__NO_NAN_CARE BERT__CLONES void bert__absmax_rows(const float *restrict w, s
     }
 }
 
-int bert__simd_level(void)
+static int cpu_level(void)
 {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if BERT__HAVE_AVX2_CODE
     static int cached = -1;
     int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
     if (v < 0) {
@@ -211,10 +212,20 @@ int bert__simd_level(void)
 #endif
 }
 
-static int quantize_portable;
-void bert__quantize_use_portable(int on)
+/* One cap for every hand-vectorised path, so that tests can hold each to its portable loop (or to
+ * AVX2 on an AVX-512 CPU) and check them against each other. */
+static int simd_cap = BERT__SIMD_AVX512;
+
+int bert__simd_level(void)
 {
-    __atomic_store_n(&quantize_portable, on, __ATOMIC_RELAXED);
+    const int cpu = cpu_level(), cap = __atomic_load_n(&simd_cap, __ATOMIC_RELAXED);
+    return cpu < cap ? cpu : cap;
+}
+
+int bert__simd_cap(int cap)
+{
+    __atomic_store_n(&simd_cap, cap, __ATOMIC_RELAXED);
+    return bert__simd_level();
 }
 
 static void quantize_row(const float *restrict s, size_t cols, float inv_scale, int32_t zp, uint8_t *restrict o)
@@ -227,15 +238,14 @@ static void quantize_row(const float *restrict s, size_t cols, float inv_scale, 
     }
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
+#if BERT__HAVE_AVX2_CODE
 /* The same 32 values at a time: cvtps rounds to nearest even (as nearbyintf does in the default
  * mode) and the two saturating packs are the clamp to [0, 255]. The compiler's vectorisation of
  * quantize_row clamped in float and narrowed lane by lane: this took 2% of an int8 bert-base run
  * (b8 x 128, AVX2 EPYC), twice its pass over the range. |s * inv_scale| stays below 2^31: the
  * scale comes from the tensor's own range. */
-__attribute__((target("avx2"))) static void quantize_row_avx2(const float *restrict s, size_t cols, float inv_scale,
-                                                              int32_t zp, uint8_t *restrict o)
+BERT__AVX2 static void quantize_row_avx2(const float *restrict s, size_t cols, float inv_scale, int32_t zp,
+                                         uint8_t *restrict o)
 {
     const __m256 inv = _mm256_set1_ps(inv_scale);
     const __m256i z = _mm256_set1_epi32(zp), order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
@@ -261,7 +271,7 @@ static void quantize_row_avx2(const float *restrict s, size_t cols, float inv_sc
 void bert__quantize_u8(const float *restrict src, size_t rows, size_t cols, size_t ld, float inv_scale, int32_t zp,
                        uint8_t *restrict dst)
 {
-    const int avx2 = bert__simd_level() >= BERT__SIMD_AVX2 && !__atomic_load_n(&quantize_portable, __ATOMIC_RELAXED);
+    const int avx2 = bert__simd_level() >= BERT__SIMD_AVX2;
 #pragma omp parallel for schedule(static) if (BERT__OMP_PARALLEL && rows * cols >= BERT__PAR_MIN)
     for (size_t r = 0; r < rows; r++) {
         if (avx2)

@@ -12,12 +12,6 @@
 /* a tile's source rows (64 x 256 bytes) and its staging block (16 KiB) stay in L1 */
 #define TILE 64
 
-static int transpose_portable;
-void bert__transpose_use_portable(int on)
-{
-    __atomic_store_n(&transpose_portable, on, __ATOMIC_RELAXED);
-}
-
 static void tile_portable(const float *restrict src, size_t lds, float *restrict dst, size_t ldd, size_t n0, size_t n1,
                           size_t k0, size_t k1)
 {
@@ -98,7 +92,7 @@ static void tile(int avx2, const float *restrict src, size_t N, size_t K, size_t
 
 void bert__transpose(const float *restrict src, size_t N, size_t K, size_t lds, float *restrict dst, size_t ldd)
 {
-    const int avx2 = bert__simd_level() >= BERT__SIMD_AVX2 && !__atomic_load_n(&transpose_portable, __ATOMIC_RELAXED);
+    const int avx2 = bert__simd_level() >= BERT__SIMD_AVX2;
     const long tn = (long)((N + TILE - 1) / TILE), tk = (long)((K + TILE - 1) / TILE);
     for (long t = 0; t < tn * tk; t++)
         tile(avx2, src, N, K, lds, dst, ldd, t, tk);

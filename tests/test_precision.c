@@ -96,8 +96,8 @@ static void check_attention(size_t H, size_t heads, const size_t *lens, size_t n
         if (lens[g] == 3) /* one segment with every key masked: HF's result is uniform */
             memset(mask + sg[g].off, 0, 3);
     attention_ref(qkv, H, heads, sg, n, with_mask ? mask : NULL, causal, ref);
-    for (int cap = BERT__ATTN_GENERIC; cap <= BERT__ATTN_AVX512; cap++) {
-        if (bert__attention_cap_path(cap) != cap)
+    for (int cap = BERT__SIMD_PORTABLE; cap <= BERT__SIMD_AVX512; cap++) {
+        if (bert__simd_cap(cap) != cap)
             continue; /* a path this CPU cannot run: the lower ones are all checked */
         memset(out, 0xFF, rows * H * sizeof *out);
         bert__attention(qkv, H, heads, sg, n, with_mask ? mask : NULL, causal, out, scratch, per);
@@ -110,7 +110,7 @@ static void check_attention(size_t H, size_t heads, const size_t *lens, size_t n
             fail_msg("attention H %zu heads %zu causal %d mask %d path %d: max error %g", H, heads, causal,
                      with_mask, cap, worst);
     }
-    bert__attention_cap_path(BERT__ATTN_AVX512);
+    bert__simd_cap(BERT__SIMD_AVX512);
     free(qkv);
     free(out);
     free(ref);
@@ -430,9 +430,9 @@ static void test_quantize_paths_agree(void **state)
         memset(a, 0xAA, sizeof a);
         memset(b, 0x55, sizeof b);
         bert__quantize_u8(x, ROWS, cols, LD, cols % 2 ? 1.f : 3.25f, zp, a);
-        bert__quantize_use_portable(1);
+        assert_int_equal(bert__simd_cap(BERT__SIMD_PORTABLE), BERT__SIMD_PORTABLE);
         bert__quantize_u8(x, ROWS, cols, LD, cols % 2 ? 1.f : 3.25f, zp, b);
-        bert__quantize_use_portable(0);
+        bert__simd_cap(BERT__SIMD_AVX512);
         for (size_t r = 0; r < ROWS; r++)
             for (size_t c = 0; c < cols; c++) {
                 const float v =
@@ -463,7 +463,10 @@ static void test_transpose_paths_agree(void **state)
     for (size_t i = 0; i < (size_t)MAX * LDS; i++)
         src[i] = (float)i;
     for (int way = 0; way < 2; way++) {
-        bert__transpose_use_portable(way == 1);
+        if (way)
+            assert_int_equal(bert__simd_cap(BERT__SIMD_PORTABLE), BERT__SIMD_PORTABLE);
+        else
+            bert__simd_cap(BERT__SIMD_AVX512);
         for (int l = 0; l < 2; l++)
             for (size_t a = 0; a < nd; a++)
                 for (size_t b = 0; b < nd; b++) {
@@ -481,7 +484,7 @@ static void test_transpose_paths_agree(void **state)
                         }
                 }
     }
-    bert__transpose_use_portable(0);
+    bert__simd_cap(BERT__SIMD_AVX512);
     free(src);
     free(dst);
 }
