@@ -246,6 +246,17 @@ int bert__int8_has_vnni(void)
     }
 }
 
+int bert__int8_uses_qgemm(void)
+{
+    /* AVX-512 without VNNI is left to oneDNN: its zmm kernels do twice the work per instruction */
+    return dnnl_get_effective_cpu_isa() == dnnl_cpu_isa_avx2;
+}
+
+float bert__int8_weight_levels(void)
+{
+    return bert__int8_has_vnni() ? 127.f : bert__int8_uses_qgemm() ? 31.f : 63.f;
+}
+
 /* The row stride of a weight laid out plain [K][N] row-major (rows possibly padded), else 0: what
  * bert__pack_desc gets where oneDNN 2.6 has no blocked matmul layout (below AVX-512, where its
  * matmul runs the "gemm:jit" path). */
@@ -458,10 +469,16 @@ bert_status bert__matmul_t(bert__dnnl *d, const void *src, dnnl_data_type_t sdt,
     }
     if (lin->packed && wdt == dnnl_f32 && sdt == dnnl_f32 && ddt == dnnl_f32 && plain_kn(&lin->packed_md, N))
         return sgemm_linear(d, src, M, lds, lin, dst, ldd, post, accumulate, msg, msg_size);
+    if (lin->qgemm && (sdt != dnnl_f32 || ddt != dnnl_f32)) {
+        snprintf(msg, msg_size, "an s8 weight multiplied with a %s source into a %s destination", dnnl_dt2str(sdt),
+                 dnnl_dt2str(ddt));
+        return BERT_E_INTERNAL;
+    }
     /* The source in the weights' type: bf16 by rounding, u8 by dynamic per-tensor quantisation */
     if (sdt == dnnl_f32 && wdt != dnnl_f32) {
         const float *s = src;
-        if ((st = reserve(&d->cvt, &d->cvt_bytes, M * (size_t)K * 2, msg, msg_size)) != BERT_OK)
+        const size_t lda = lin->qgemm ? bert__qgemm_lda((size_t)K) : (size_t)K;
+        if ((st = reserve(&d->cvt, &d->cvt_bytes, M * lda * 2, msg, msg_size)) != BERT_OK)
             return st;
         if (int8) {
             float mn, mx;
@@ -470,7 +487,12 @@ bert_status bert__matmul_t(bert__dnnl *d, const void *src, dnnl_data_type_t sdt,
             mx = mx > 0.f ? mx : 0.f;
             qscale = mx > mn ? (mx - mn) / 255.f : 1.f;
             zp = (int32_t)lrintf(-mn / qscale);
-            bert__quantize_u8(s, M, (size_t)K, lds, 1.f / qscale, zp, d->cvt);
+            bert__quantize_u8(s, M, (size_t)K, lds, 1.f / qscale, zp, d->cvt, lda);
+            if (lin->qgemm) {
+                bert__qgemm(d->cvt, M, (size_t)K, zp, qscale, lin->packed, (size_t)N, lin->wscale, lin->b, dst, ldd,
+                            accumulate);
+                return eltwise_inplace(d, dst, M, (size_t)N, ldd, post, msg, msg_size);
+            }
             sdt = dnnl_u8;
         } else {
             bert__to_bf16(s, M, (size_t)K, lds, d->cvt);

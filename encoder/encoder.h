@@ -87,9 +87,24 @@ void bert__to_bf16(const float *restrict src, size_t rows, size_t cols, size_t l
 void bert__absmax_rows(const float *restrict w, size_t rows, size_t cols, float *restrict out);
 /* Smallest and largest value of src (rows x cols, row stride ld). */
 void bert__minmax(const float *restrict src, size_t rows, size_t cols, size_t ld, float *mn, float *mx);
-/* dst = saturate_u8(round(src * inv_scale) + zp), dense rows x cols (ties to even). */
+/* dst = saturate_u8(round(src * inv_scale) + zp), rows x cols with row stride ldd >= cols (ties to
+ * even); the ldd - cols bytes past each row are set to 0. */
 void bert__quantize_u8(const float *restrict src, size_t rows, size_t cols, size_t ld, float inv_scale, int32_t zp,
-                       uint8_t *restrict dst);
+                       uint8_t *restrict dst, size_t ldd);
+
+/* ---- qgemm.c: u8 x s8 products where oneDNN's best int8 kernels are AVX2's (no VNNI), on
+ * 6-bit weights in a layout of their own ---- */
+/* The row stride of the u8 source bert__qgemm reads (K rounded up; bert__quantize_u8 zeroes the rest)
+ * and the bytes a packed [N, K] weight takes. */
+size_t bert__qgemm_lda(size_t K);
+size_t bert__qgemm_packed_bytes(size_t K, size_t N);
+/* Quantises w ([N, K] F32, HF's [out, in]) to round(w[n, k] * inv_scale[n]) clamped to +-31 and
+ * packs it into dst (bert__qgemm_packed_bytes, 32-byte aligned). */
+void bert__qgemm_pack(const float *w, size_t K, size_t N, const float *inv_scale, void *dst);
+/* dst[m, n] = a_scale * wscale[n] * sum_k (a[m, k] - zp) * q[n, k] + bias[n] (+ dst[m, n] with
+ * accumulate), a: M x K u8 with row stride bert__qgemm_lda(K); over the calling thread's OpenMP team. */
+void bert__qgemm(const uint8_t *a, size_t M, size_t K, int32_t zp, float a_scale, const void *packed, size_t N,
+                 const float *wscale, const float *bias, float *dst, size_t ldd, int accumulate);
 
 /* ---- transpose.c: dst[k * ldd + n] = src[n * lds + k] for n < N, k < K, on the calling thread
  * (the loader splits a weight's rows over the threads) ---- */
@@ -115,6 +130,7 @@ typedef struct bert__linear {
     dnnl_memory_desc_t packed_md;
     dnnl_data_type_t wdt;  /* f32, bf16 or s8: the type of packed */
     const float *wscale;   /* s8: the dequantisation scale of each output channel */
+    int qgemm;             /* s8: packed for bert__qgemm (6-bit weights), not for oneDNN */
     /* BERT_WEIGHTS_MAPPED: the weight as HF stores it, [out, in], in the checkpoint's mapping,
      * read transposed by dnnl_sgemm. A fused QKV keeps its parts apart (the file stores query,
      * key and value apart): part i gives the out / n_parts columns from i * out / n_parts.
@@ -182,6 +198,11 @@ bert_status bert__matmul_t(bert__dnnl *d, const void *src, dnnl_data_type_t sdt,
 /* Whether oneDNN's u8 x s8 kernels on this CPU use VNNI (exact 32-bit accumulation); without it
  * they pair products into saturating 16-bit sums and the weights are quantised to 7 bits. */
 int bert__int8_has_vnni(void);
+/* The int8 weights' levels either side of zero, from the kernels that will run them: 127 with VNNI
+ * (oneDNN), 31 for bert__qgemm (where oneDNN's best is AVX2), 63 for oneDNN's other kernels (their
+ * 16-bit pair sums would saturate with 8 bits). */
+float bert__int8_weight_levels(void);
+int bert__int8_uses_qgemm(void);
 /* The blocked layout the matmul prefers for a K x N weight in the compute type of prec. */
 bert_status bert__pack_desc(dnnl_engine_t eng, size_t K, size_t N, bert_precision prec, dnnl_memory_desc_t *md,
                             char *msg, size_t msg_size);

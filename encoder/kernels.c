@@ -269,14 +269,15 @@ static void quantize_row_avx2(const float *restrict s, size_t cols, float inv_sc
 #endif
 
 void bert__quantize_u8(const float *restrict src, size_t rows, size_t cols, size_t ld, float inv_scale, int32_t zp,
-                       uint8_t *restrict dst)
+                       uint8_t *restrict dst, size_t ldd)
 {
     const int avx2 = bert__simd_level() >= BERT__SIMD_AVX2;
 #pragma omp parallel for schedule(static) if (BERT__OMP_PARALLEL && rows * cols >= BERT__PAR_MIN)
     for (size_t r = 0; r < rows; r++) {
         if (avx2)
-            quantize_row_avx2(src + r * ld, cols, inv_scale, zp, dst + r * cols);
+            quantize_row_avx2(src + r * ld, cols, inv_scale, zp, dst + r * ldd);
         else
-            quantize_row(src + r * ld, cols, inv_scale, zp, dst + r * cols);
+            quantize_row(src + r * ld, cols, inv_scale, zp, dst + r * ldd);
+        memset(dst + r * ldd + cols, 0, ldd - cols);
     }
 }

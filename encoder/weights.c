@@ -40,6 +40,7 @@ typedef struct loader {
     size_t fmt_bytes[W_KINDS];
     int mapped[W_KINDS];    /* BERT_WEIGHTS_MAPPED applies to this kind */
     size_t plain_ld[W_KINDS]; /* the kind's packed layout is plain [in][out] with this row stride, else 0 */
+    int qgemm[W_KINDS];       /* the kind is packed for bert__qgemm */
     char *errbuf;
     size_t errbuf_size;
 } loader;
@@ -350,17 +351,18 @@ static bert_status transpose_in(loader *L, const bert__tensor *t, size_t K, size
 }
 
 /* Packs w ([N, K] F32, HF's [out, in]) into the packed arena in layout `kind`; for s8 each output
- * channel gets the symmetric scale max|w|/127 (kept in the arena for dequantisation), or max|w|/63
- * where oneDNN's int8 kernels have no VNNI: they multiply-add u8 x s8 pairs into saturating 16-bit
- * sums (vpmaddubsw), which 255 x 127 x 2 overflows and 255 x 63 x 2 does not. Measured on an AVX2
- * CPU: 8-bit weights were off exact int8 arithmetic by up to 0.55 on a 256-wide product, 7-bit ones
- * by 2e-7; mini-sst2's SST-2 logits moved 1.02 from HF's with 8 bits, 0.43 with 7. */
+ * channel gets the symmetric scale max|w| / bert__int8_weight_levels() (kept in the arena for
+ * dequantisation): 127 with VNNI; without it oneDNN's int8 kernels multiply-add u8 x s8 pairs into
+ * saturating 16-bit sums (vpmaddubsw), which 255 x 127 x 2 overflows and 255 x 63 x 2 does not.
+ * Measured on an AVX2 CPU: 8-bit weights were off exact int8 arithmetic by up to 0.55 on a 256-wide
+ * product, 7-bit ones by 2e-7; mini-sst2's SST-2 logits moved 1.02 from HF's with 8 bits, 0.43
+ * with 7. bert__qgemm adds two such sums in 16 bits, hence 31 for it (logits within 0.52). */
 static bert_status pack(loader *L, const float *w, size_t K, size_t N, int kind, bert__linear *lin)
 {
     const bert_precision prec = kind == W_POOLER ? BERT_PRECISION_F32 : L->m->precision;
     const float *qscale = NULL;
     if (prec == BERT_PRECISION_INT8) {
-        const float levels = bert__int8_has_vnni() ? 127.f : 63.f;
+        const float levels = bert__int8_weight_levels();
         float *ws = L->next;
         L->next += N;
         bert__absmax_rows(w, N, K, ws);
@@ -370,6 +372,12 @@ static bert_status pack(loader *L, const float *w, size_t K, size_t N, int kind,
         }
         lin->wscale = ws;
         qscale = L->qscale;
+    }
+    if (L->qgemm[kind]) {
+        bert__qgemm_pack(w, K, N, qscale, L->pnext);
+        packed_at_pnext(L, kind, prec, lin);
+        lin->qgemm = 1;
+        return BERT_OK;
     }
     char msg[256];
     bert_status st = bert__pack(L->eng, L->stream, w, K, N, &L->fmt[kind], qscale, L->pnext, msg, sizeof msg);
@@ -554,6 +562,11 @@ static bert_status pack_setup(loader *L)
         L->mapped[k] = in_place && prec == BERT_PRECISION_F32;
         if (L->mapped[k])
             continue;
+        if (prec == BERT_PRECISION_INT8 && bert__int8_uses_qgemm()) {
+            L->qgemm[k] = 1;
+            L->fmt_bytes[k] = bert__qgemm_packed_bytes(K[k], N[k]);
+            continue;
+        }
         if ((st = bert__pack_desc(L->eng, K[k], N[k], prec, &L->fmt[k], msg, sizeof msg)) != BERT_OK)
             return bert__errbuf_set(L->errbuf, L->errbuf_size, st, "%s: %s", L->file, msg);
         L->fmt_bytes[k] = dnnl_memory_desc_get_size(&L->fmt[k]);

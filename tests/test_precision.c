@@ -6,7 +6,8 @@
  * - bf16 and int8 precisions on mini-sst2's SST-2 dev set against HF's fp32 reference: accuracy
  *   drop at most 0.5 points, logits within the tolerances stated below;
  * - one int8 product equals exact integer arithmetic on the same quantised values (catches 16-bit
- *   saturation in oneDNN's kernels on CPUs without VNNI); the activation quantisation's vector
+ *   saturation in oneDNN's kernels on CPUs without VNNI), and so do bert__qgemm's (both its paths,
+ *   every tile and block edge, and through bert__matmul); the activation quantisation's vector
  *   path equals its portable loop and the formula;
  * - cls_only runs (the last layer on [CLS] rows only) against full runs;
  * - a bad precision value is an error. */
@@ -411,6 +412,142 @@ static void test_int8_matmul_is_exact(void **state)
     free(y);
 }
 
+/* exact: sum_k (a[m, k] - zp) * q[n, k], q as bert__qgemm_pack rounds and clamps w[n, k] * is[n] */
+static double qgemm_ref(const uint8_t *a, size_t lda, const float *w, const float *is, size_t K, int32_t zp, size_t m,
+                        size_t n)
+{
+    double acc = 0;
+    for (size_t k = 0; k < K; k++) {
+        const float q = fminf(fmaxf(nearbyintf(w[n * K + k] * is[n]), -31.f), 31.f);
+        acc += ((double)a[m * lda + k] - zp) * q;
+    }
+    return acc;
+}
+
+/* bert__qgemm (the int8 products where oneDNN's best is AVX2): its AVX2 path and its portable loop
+ * give the same floats, bit for bit, and both equal exact integer arithmetic on the quantised
+ * values, for row counts around its 4-row tiles and 128-row blocks, inputs not a multiple of 8,
+ * channels around its 16-column blocks, with and without bias and accumulation. Activations 255
+ * against weights at +-31 everywhere are the largest 16-bit pair sums it forms (31620): any
+ * saturation or a 7-bit weight would show. */
+static void test_qgemm_is_exact(void **state)
+{
+    (void)state;
+    const size_t Ms[] = {1, 3, 4, 5, 37, 131}, Ks[] = {8, 13, 256, 260}, Ns[] = {1, 15, 16, 17, 100};
+    unsigned seed = 5;
+    for (size_t ki = 0; ki < sizeof Ks / sizeof *Ks; ki++)
+        for (size_t ni = 0; ni < sizeof Ns / sizeof *Ns; ni++)
+            for (size_t mi = 0; mi < sizeof Ms / sizeof *Ms; mi++) {
+                const size_t M = Ms[mi], K = Ks[ki], N = Ns[ni], lda = bert__qgemm_lda(K);
+                const int extreme = (mi + ni) % 3 == 0, acc_on = (mi + ki) % 2, with_bias = ni % 2;
+                float *w = malloc(sizeof(float) * N * K), *is = malloc(sizeof(float) * N),
+                      *ws = malloc(sizeof(float) * N), *b = malloc(sizeof(float) * N),
+                      *y[2] = {malloc(sizeof(float) * M * N), malloc(sizeof(float) * M * N)};
+                uint8_t *a = malloc(M * lda);
+                const size_t pb = bert__qgemm_packed_bytes(K, N);
+                void *packed = aligned_alloc(64, (pb + 63) / 64 * 64);
+                assert_true(w && is && ws && b && y[0] && y[1] && a && packed);
+                for (size_t i = 0; i < N * K; i++)
+                    w[i] = extreme ? (i % 3 ? 1.f : -1.f) : frand(&seed);
+                for (size_t n = 0; n < N; n++) {
+                    is[n] = extreme ? 40.f : 31.f / (1.f + 0.1f * (float)(n % 7)); /* some values clamp */
+                    ws[n] = 0.5f / is[n];
+                    b[n] = frand(&seed);
+                }
+                for (size_t i = 0; i < M * lda; i++)
+                    a[i] = extreme ? 255 : (uint8_t)(frand(&seed) * 127.f + 128.f);
+                for (size_t m = 0; m < M; m++) /* bert__quantize_u8 leaves the row padding zero */
+                    memset(a + m * lda + K, 0, lda - K);
+                const int32_t zp = extreme ? 0 : 77;
+                const float a_scale = 0.03f;
+                bert__qgemm_pack(w, K, N, is, packed);
+                for (int way = 0; way < 2; way++) {
+                    for (size_t i = 0; i < M * N; i++)
+                        y[way][i] = (float)(i % 5) - 2.f;
+                    if (way)
+                        assert_int_equal(bert__simd_cap(BERT__SIMD_PORTABLE), BERT__SIMD_PORTABLE);
+                    bert__qgemm(a, M, K, zp, a_scale, packed, N, ws, with_bias ? b : NULL, y[way], N, acc_on);
+                    bert__simd_cap(BERT__SIMD_AVX512);
+                }
+                if (memcmp(y[0], y[1], sizeof(float) * M * N))
+                    fail_msg("M %zu K %zu N %zu: the AVX2 and portable paths differ", M, K, N);
+                for (size_t m = 0; m < M; m++)
+                    for (size_t n = 0; n < N; n++) {
+                        const double ref = qgemm_ref(a, lda, w, is, K, zp, m, n) * a_scale * ws[n] +
+                                           (with_bias ? b[n] : 0.) + (acc_on ? (double)((m * N + n) % 5) - 2. : 0.);
+                        /* outputs up to ~1e3 (the extreme case): float rounding of the scale product */
+                        if (fabs(ref - y[0][m * N + n]) > 1e-4 * (1. + fabs(ref)))
+                            fail_msg("M %zu K %zu N %zu: [%zu, %zu] = %.7g, exact %.7g", M, K, N, m, n,
+                                     (double)y[0][m * N + n], ref);
+                    }
+                free(w);
+                free(is);
+                free(ws);
+                free(b);
+                free(y[0]);
+                free(y[1]);
+                free(a);
+                free(packed);
+            }
+}
+
+/* The same products through bert__matmul, as the encoder calls them: the f32 source quantised per
+ * tensor (zero point and all), bias, the residual accumulated in place, an activation after. */
+static void test_qgemm_linear(void **state)
+{
+    (void)state;
+    enum { M = 19, K = 100, N = 33 };
+    char msg[512];
+    unsigned seed = 9;
+    float w[N * K], x[M * K], y[M * N], b[N], is[N], ws[N];
+    for (size_t i = 0; i < (size_t)N * K; i++)
+        w[i] = frand(&seed) * 0.05f;
+    for (size_t i = 0; i < (size_t)M * K; i++)
+        x[i] = frand(&seed) * 3.f + 1.f; /* [-2, 4]: a non-zero zero point */
+    for (size_t n = 0; n < N; n++) {
+        float mx = 0.f;
+        for (size_t k = 0; k < K; k++)
+            mx = fabsf(w[n * K + k]) > mx ? fabsf(w[n * K + k]) : mx;
+        ws[n] = mx / 31.f;
+        is[n] = 1.f / ws[n];
+        b[n] = frand(&seed);
+    }
+    void *packed = aligned_alloc(64, (bert__qgemm_packed_bytes(K, N) + 63) / 64 * 64);
+    assert_non_null(packed);
+    bert__qgemm_pack(w, K, N, is, packed);
+    bert__dnnl *d = NULL;
+    assert_int_equal(bert__dnnl_new(&d, msg, sizeof msg), BERT_OK);
+    const bert__linear lin = {.b = b, .in = K, .out = N, .packed = packed, .wdt = dnnl_s8, .wscale = ws, .qgemm = 1};
+    for (size_t i = 0; i < (size_t)M * N; i++)
+        y[i] = 0.25f * (float)(i % 9) - 1.f;
+    if (bert__matmul(d, x, M, K, &lin, y, N, BERT__POST_RELU, 1, msg, sizeof msg) != BERT_OK)
+        fail_msg("%s", msg);
+    /* the activation quantisation of dnnl_ops.c: per tensor, zero exact, 255 levels */
+    float mn = 0.f, mx = 0.f;
+    for (size_t i = 0; i < (size_t)M * K; i++) {
+        mn = x[i] < mn ? x[i] : mn;
+        mx = x[i] > mx ? x[i] : mx;
+    }
+    const float sc = (mx - mn) / 255.f;
+    const int32_t zp = (int32_t)lrintf(-mn / sc);
+    uint8_t a[M * K];
+    for (size_t i = 0; i < (size_t)M * K; i++)
+        a[i] = (uint8_t)fminf(fmaxf(nearbyintf(x[i] * (1.f / sc)) + (float)zp, 0.f), 255.f);
+    int positive = 0, zero = 0;
+    for (size_t m = 0; m < M; m++)
+        for (size_t n = 0; n < N; n++) {
+            const double v = qgemm_ref(a, K, w, is, K, zp, m, n) * sc * ws[n] + b[n] + 0.25 * ((m * N + n) % 9) - 1.;
+            const double ref = v > 0 ? v : 0;
+            positive += ref > 0;
+            zero += ref == 0;
+            if (fabs(ref - y[m * N + n]) > 1e-4)
+                fail_msg("[%zu, %zu] = %.7g, exact %.7g", m, n, (double)y[m * N + n], ref);
+        }
+    assert_true(positive > 50 && zero > 50); /* the activation had both sides to act on */
+    bert__dnnl_free(d);
+    free(packed);
+}
+
 /* The activation quantisation's vector path (AVX2 CPUs) against its portable loop and the formula,
  * byte for byte: row tails of every width below 32, a row stride wider than the row, exact ties
  * (round half to even) and values past both ends of [0, 255]. */
@@ -429,9 +566,9 @@ static void test_quantize_paths_agree(void **state)
         const int32_t zp = (int32_t)(cols % 7) * 11;
         memset(a, 0xAA, sizeof a);
         memset(b, 0x55, sizeof b);
-        bert__quantize_u8(x, ROWS, cols, LD, cols % 2 ? 1.f : 3.25f, zp, a);
+        bert__quantize_u8(x, ROWS, cols, LD, cols % 2 ? 1.f : 3.25f, zp, a, cols);
         assert_int_equal(bert__simd_cap(BERT__SIMD_PORTABLE), BERT__SIMD_PORTABLE);
-        bert__quantize_u8(x, ROWS, cols, LD, cols % 2 ? 1.f : 3.25f, zp, b);
+        bert__quantize_u8(x, ROWS, cols, LD, cols % 2 ? 1.f : 3.25f, zp, b, cols);
         bert__simd_cap(BERT__SIMD_AVX512);
         for (size_t r = 0; r < ROWS; r++)
             for (size_t c = 0; c < cols; c++) {
@@ -606,6 +743,8 @@ int main(void)
         cmocka_unit_test(test_reduced_precision_accuracy),
         cmocka_unit_test(test_cls_only),
         cmocka_unit_test(test_int8_matmul_is_exact),
+        cmocka_unit_test(test_qgemm_is_exact),
+        cmocka_unit_test(test_qgemm_linear),
         cmocka_unit_test(test_quantize_paths_agree),
         cmocka_unit_test(test_transpose_paths_agree),
         cmocka_unit_test(test_absmax_rows),
