@@ -339,6 +339,35 @@ static void test_reduced_precision_accuracy(void **state)
     assert_true(w16 < 0.25); /* measured 0.10 */
 }
 
+/* The weight quantisation of weights.c: per output channel, max |w| over `levels` */
+static void weight_scales(const float *w, size_t N, size_t K, float levels, float *ws, float *qs)
+{
+    for (size_t n = 0; n < N; n++) {
+        float mx = 0.f;
+        for (size_t k = 0; k < K; k++)
+            mx = fabsf(w[n * K + k]) > mx ? fabsf(w[n * K + k]) : mx;
+        ws[n] = mx / levels;
+        qs[n] = 1.f / ws[n];
+    }
+}
+
+/* The activation quantisation of dnnl_ops.c: per tensor, zero exact, 255 levels; x (n values) to
+ * u, with the scale and zero point it used */
+static void quantise_source(const float *x, size_t n, uint8_t *u, float *scale, int32_t *zero_point)
+{
+    float mn = 0.f, mx = 0.f;
+    for (size_t i = 0; i < n; i++) {
+        mn = x[i] < mn ? x[i] : mn;
+        mx = x[i] > mx ? x[i] : mx;
+    }
+    const float sc = (mx - mn) / 255.f;
+    const int32_t zp = (int32_t)lrintf(-mn / sc);
+    for (size_t i = 0; i < n; i++)
+        u[i] = (uint8_t)fminf(fmaxf(nearbyintf(x[i] * (1.f / sc)) + (float)zp, 0.f), 255.f);
+    *scale = sc;
+    *zero_point = zp;
+}
+
 /* The u8 x s8 product oneDNN computes for a packed int8 weight must be the exact product of the
  * quantised values: any gap is the kernel's arithmetic (e.g. saturating 16-bit pair sums), not the
  * quantisation, which the reference repeats. Activations span the whole u8 range on purpose. */
@@ -355,15 +384,10 @@ static void test_int8_matmul_is_exact(void **state)
         w[i] = frand(&seed) * 0.05f;
     for (size_t i = 0; i < (size_t)M * K; i++)
         x[i] = frand(&seed) * 3.f + 1.f; /* [-2, 4]: an asymmetric range, a non-zero zero point */
-    const float levels = bert__int8_has_vnni() ? 127.f : 63.f; /* as weights.c packs them */
-    for (size_t n = 0; n < N; n++) {
-        float mx = 0.f;
-        for (size_t k = 0; k < K; k++)
-            mx = fabsf(w[n * K + k]) > mx ? fabsf(w[n * K + k]) : mx;
-        ws[n] = mx / levels;
-        qs[n] = 1.f / ws[n];
+    /* as weights.c packs them for oneDNN's kernels */
+    weight_scales(w, N, K, bert__int8_has_vnni() ? 127.f : 63.f, ws, qs);
+    for (size_t n = 0; n < N; n++)
         b[n] = frand(&seed);
-    }
     dnnl_engine_t eng;
     dnnl_stream_t stream;
     assert_int_equal(dnnl_engine_create(&eng, dnnl_cpu, 0), dnnl_success);
@@ -381,22 +405,18 @@ static void test_int8_matmul_is_exact(void **state)
                               .wscale = ws};
     if (bert__matmul(d, x, M, K, &lin, y, N, BERT__POST_NONE, 0, msg, sizeof msg) != BERT_OK)
         fail_msg("%s", msg);
-    /* the activation quantisation of dnnl_ops.c: per tensor, zero exact, 255 levels */
-    float mn = 0.f, mx = 0.f;
-    for (size_t i = 0; i < (size_t)M * K; i++) {
-        mn = x[i] < mn ? x[i] : mn;
-        mx = x[i] > mx ? x[i] : mx;
-    }
-    const float sc = (mx - mn) / 255.f;
-    const float zp = (float)lrintf(-mn / sc);
+    uint8_t *u = malloc((size_t)M * K);
+    assert_non_null(u);
+    float sc;
+    int32_t zp;
+    quantise_source(x, (size_t)M * K, u, &sc, &zp);
     double worst = 0;
     for (size_t m = 0; m < M; m++)
         for (size_t n = 0; n < N; n++) {
             double acc = 0;
             for (size_t k = 0; k < K; k++) {
-                const float u = fminf(fmaxf(nearbyintf(x[m * K + k] / sc) + zp, 0.f), 255.f);
                 const float q = fminf(fmaxf(nearbyintf(w[n * K + k] * qs[n]), -128.f), 127.f);
-                acc += (double)(u - zp) * q;
+                acc += ((double)u[m * K + k] - zp) * q;
             }
             const double e = fabs(acc * sc * ws[n] + b[n] - y[m * N + n]);
             worst = e > worst ? e : worst;
@@ -405,6 +425,7 @@ static void test_int8_matmul_is_exact(void **state)
     if (worst > 1e-4)
         fail_msg("int8 matmul differs from exact int8 arithmetic by %g (VNNI %d)", worst, bert__int8_has_vnni());
     bert__dnnl_free(d);
+    free(u);
     free(packed);
     dnnl_stream_destroy(stream);
     dnnl_engine_destroy(eng);
@@ -519,14 +540,9 @@ static void test_qgemm_linear(void **state)
         w[i] = frand(&seed) * 0.05f;
     for (size_t i = 0; i < (size_t)M * K; i++)
         x[i] = frand(&seed) * 3.f + 1.f; /* [-2, 4]: a non-zero zero point */
-    for (size_t n = 0; n < N; n++) {
-        float mx = 0.f;
-        for (size_t k = 0; k < K; k++)
-            mx = fabsf(w[n * K + k]) > mx ? fabsf(w[n * K + k]) : mx;
-        ws[n] = mx / 31.f;
-        is[n] = 1.f / ws[n];
+    weight_scales(w, N, K, 31.f, ws, is);
+    for (size_t n = 0; n < N; n++)
         b[n] = frand(&seed);
-    }
     void *packed = aligned_alloc(64, (bert__qgemm_packed_bytes(K, N) + 63) / 64 * 64);
     assert_non_null(packed);
     bert__qgemm_pack(w, K, N, is, packed);
@@ -537,17 +553,10 @@ static void test_qgemm_linear(void **state)
         y[i] = 0.25f * (float)(i % 9) - 1.f;
     if (bert__matmul(d, x, M, K, &lin, y, N, BERT__POST_RELU, 1, msg, sizeof msg) != BERT_OK)
         fail_msg("%s", msg);
-    /* the activation quantisation of dnnl_ops.c: per tensor, zero exact, 255 levels */
-    float mn = 0.f, mx = 0.f;
-    for (size_t i = 0; i < (size_t)M * K; i++) {
-        mn = x[i] < mn ? x[i] : mn;
-        mx = x[i] > mx ? x[i] : mx;
-    }
-    const float sc = (mx - mn) / 255.f;
-    const int32_t zp = (int32_t)lrintf(-mn / sc);
     uint8_t a[M * K];
-    for (size_t i = 0; i < (size_t)M * K; i++)
-        a[i] = (uint8_t)fminf(fmaxf(nearbyintf(x[i] * (1.f / sc)) + (float)zp, 0.f), 255.f);
+    float sc;
+    int32_t zp;
+    quantise_source(x, (size_t)M * K, a, &sc, &zp);
     int positive = 0, zero = 0;
     for (size_t m = 0; m < M; m++)
         for (size_t n = 0; n < N; n++) {
