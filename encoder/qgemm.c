@@ -9,7 +9,7 @@
  * the arithmetic is still exact. On an AVX2 AMD EPYC (Zen 3, 2 threads), bert-base's eight product
  * shapes at 128 and 1024 rows, interleaved with oneDNN's u8 x s8 matmul (bias, zero point and
  * scales) and dnnl_sgemm: 1.15-1.18x oneDNN's speed and 2.2-2.3x sgemm's (oneDNN: 1.95x) while the
- * VM was quiet; in its slower spells (memory shared with its neighbours) level with oneDNN. The
+ * VM was quiet; in its slower spells 0.92-1.12x oneDNN's at 1024 rows, 1.09-1.40x at 128. The
  * price is a bit of weight precision: mini-sst2's SST-2 dev accuracy 0.8819 against 0.8830 with
  * oneDNN's 7-bit weights and 0.8842 in f32 (test_precision).
  *
@@ -65,13 +65,19 @@ static size_t col_at(size_t c)
     return (c / 8) * 32 + (c % 8) * 4;
 }
 
+/* byte offset of input k of column c within its block: the group, the 4-input half, the column */
+static size_t byte_at(size_t k, size_t c)
+{
+    return (k / KG) * BLOCK_BYTES + (k % KG / 4) * 64 + col_at(c) + k % 4;
+}
+
 /* Channel n (column c of its block) from input k0 on, one byte at a time; returns its sum */
 static int32_t pack_tail(const float *row, size_t k0, size_t K, float inv, size_t c, int8_t *blk)
 {
     int32_t sum = 0;
     for (size_t k = k0; k < K; k++) {
         const int8_t q = quantise(row[k] * inv);
-        blk[(k / KG) * BLOCK_BYTES + (k % KG / 4) * 64 + col_at(c) + k % 4] = q;
+        blk[byte_at(k, c)] = q;
         sum += q;
     }
     return sum;
@@ -95,9 +101,8 @@ static BERT__AVX2 int32_t pack_row_avx2(const float *row, size_t K, float inv, s
         const __m256i b = _mm256_packs_epi16(_mm256_packs_epi32(q, q), _mm256_setzero_si256());
         const int32_t w0 = _mm_cvtsi128_si32(_mm256_castsi256_si128(b));
         const int32_t w1 = _mm_cvtsi128_si32(_mm256_extracti128_si256(b, 1));
-        int8_t *g = blk + (k / KG) * BLOCK_BYTES + col_at(c);
-        memcpy(g, &w0, 4);
-        memcpy(g + 64, &w1, 4);
+        memcpy(blk + byte_at(k, c), &w0, 4);
+        memcpy(blk + byte_at(k + 4, c), &w1, 4);
     }
     __m128i t = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
     t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4E));
@@ -162,7 +167,7 @@ static void tile_portable(const qargs *q, size_t m0, size_t mr, size_t nb)
             const size_t n = nb * NR + c;
             int32_t acc = 0;
             for (size_t k = 0; k < q->K8 * KG; k++)
-                acc += (int32_t)a[k] * blk[(k / KG) * BLOCK_BYTES + (k % KG / 4) * 64 + col_at(c) + k % 4];
+                acc += (int32_t)a[k] * blk[byte_at(k, c)];
             float *o = q->dst + (m0 + r) * q->ldd + n;
             *o = finish(q, acc, n, *o);
         }
@@ -277,7 +282,9 @@ void bert__qgemm(const uint8_t *a, size_t M, size_t K, int32_t zp, float a_scale
     const int avx2 = bert__simd_level() >= BERT__SIMD_AVX2;
     const size_t MB = (M + MC - 1) / MC, NB = n_blocks(N);
     /* rows in blocks of MC (their u8 source stays in L2 while the columns pass), columns the inner
-     * index: a thread's static share is a run of column blocks */
+     * index: a thread's static share is a run of column blocks, of one row block where M <= MC
+     * (b1 x 128), else of whole row blocks. Splitting columns over all row blocks instead, or
+     * dynamic scheduling, measured no faster on the AVX2 VM. */
 #pragma omp parallel for collapse(2) schedule(static) if (BERT__OMP_PARALLEL && M * N * K >= 262144)
     for (size_t mb = 0; mb < MB; mb++)
         for (size_t nb = 0; nb < NB; nb++) {
