@@ -7,10 +7,10 @@
  * have 6 bits (|q| <= 31): two vpmaddubsw results added in 16 bits stay within 4 x 255 x 31 = 31620,
  * so one vpmaddwd and one vpaddd serve 64 products, 3 multiplies per 64 products instead of 4, and
  * the arithmetic is still exact. On an AVX2 AMD EPYC (Zen 3, 2 threads), bert-base's eight product
- * shapes at 128 and 1024 rows, interleaved with oneDNN's u8 x s8 matmul (bias, zero point and
- * scales) and dnnl_sgemm: 1.15-1.18x oneDNN's speed and 2.2-2.3x sgemm's (oneDNN: 1.95x) while the
- * VM was quiet; in its slower spells 0.92-1.12x oneDNN's at 1024 rows, 1.09-1.40x at 128. The
- * price is a bit of weight precision: mini-sst2's SST-2 dev accuracy 0.8819 against 0.8830 with
+ * shapes, each interleaved with oneDNN's u8 x s8 matmul (bias, zero point and scales) and
+ * dnnl_sgemm: at 128 rows 330-360 GOP/s, 1.31-1.45x oneDNN's speed and 2.4-2.6x sgemm's; at 1024
+ * rows 1.06-1.20x oneDNN's and 1.9-2.3x sgemm's (oneDNN: ~1.85x sgemm's). The VM's spells move
+ * these by 10-20%. The price is a bit of weight precision: mini-sst2's SST-2 dev accuracy 0.8819 against 0.8830 with
  * oneDNN's 7-bit weights and 0.8842 in f32 (test_precision).
  *
  * Layout, per block of 16 output channels (columns), per group of 8 inputs (k), 128 bytes:
@@ -239,9 +239,9 @@ BERT__INLINE_AVX2 void dot_rows(const uint8_t *a, size_t lda, const int8_t *b, s
 
 /* The loop on its own, not inlined into the block's: the accumulators are named variables, each
  * row's step written out, and nothing else is live, so all eight stay in registers. Inlined into
- * the block with the epilogue's values around (or with the accumulators in an array), gcc 12 kept
- * three of them on the stack, a load and a store each per step: ~30% slower on one core, data in
- * L1/L2. */
+ * the block with the epilogue's values around (and the accumulators in an array), gcc 12 kept
+ * three of them on the stack, a load and a store each per step: whole products at 128 rows ran
+ * 280-300 GOP/s on 2 threads against 330-360 now (AVX2 VM, interleaved). */
 static BERT__AVX2 __attribute__((noinline)) void dot_tile(const uint8_t *a, size_t lda, const int8_t *b, size_t K8,
                                                           int mr, __m256i *x)
 {
