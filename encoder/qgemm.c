@@ -10,8 +10,8 @@
  * shapes, each interleaved with oneDNN's u8 x s8 matmul (bias, zero point and scales) and
  * dnnl_sgemm: at 128 rows 330-360 GOP/s, 1.31-1.45x oneDNN's speed and 2.4-2.6x sgemm's; at 1024
  * rows 1.06-1.20x oneDNN's and 1.9-2.3x sgemm's (oneDNN: ~1.85x sgemm's). The VM's spells move
- * these by 10-20%. The price is a bit of weight precision: mini-sst2's SST-2 dev accuracy 0.8819 against 0.8830 with
- * oneDNN's 7-bit weights and 0.8842 in f32 (test_precision).
+ * these by 10-20%. The price is a bit of weight precision: mini-sst2's SST-2 dev accuracy 0.8819
+ * against 0.8830 with oneDNN's 7-bit weights and 0.8842 in f32 (test_precision).
  *
  * Layout, per block of 16 output channels (columns), per group of 8 inputs (k), 128 bytes:
  * [columns 0-7 x k 0-3][columns 8-15 x k 0-3][columns 0-7 x k 4-7][columns 8-15 x k 4-7], each
@@ -234,7 +234,14 @@ BERT__INLINE_AVX2 void dot_rows(const uint8_t *a, size_t lda, const int8_t *b, s
         if (mr > 3)
             row_step(a + 3 * lda, b, ones, &c30, &c31);
     }
-    x[0] = c00, x[1] = c01, x[2] = c10, x[3] = c11, x[4] = c20, x[5] = c21, x[6] = c30, x[7] = c31;
+    x[0] = c00;
+    x[1] = c01;
+    x[2] = c10;
+    x[3] = c11;
+    x[4] = c20;
+    x[5] = c21;
+    x[6] = c30;
+    x[7] = c31;
 }
 
 /* The loop on its own, not inlined into the block's: the accumulators are named variables, each
