@@ -268,7 +268,8 @@ static BERT__AVX2 __attribute__((noinline)) void dot_tile(const uint8_t *a, size
     }
 }
 
-BERT__INLINE_AVX2 void tile_rows(const qargs *q, const cols16 *cb, size_t m0, const int mr, const int8_t *blk)
+/* mr (1..MR) rows from m0 against one column block: the sums, then the epilogue row by row */
+BERT__INLINE_AVX2 void tile_rows(const qargs *q, const cols16 *cb, size_t m0, int mr, const int8_t *blk)
 {
     __m256i x[2 * MR];
     dot_tile(q->a + m0 * q->lda, q->lda, blk, q->K8, mr, x);
@@ -288,22 +289,8 @@ static BERT__AVX2 void block_avx2(const qargs *q, size_t m0, size_t m1, size_t n
         cb.zs[c] = q->zp * q->sums[cb.n0 + c];
     }
     const int8_t *blk = q->b + nb * q->K8 * BLOCK_BYTES;
-    size_t m = m0;
-    for (; m + MR <= m1; m += MR)
-        tile_rows(q, &cb, m, MR, blk);
-    switch (m1 - m) {
-    case 3:
-        tile_rows(q, &cb, m, 3, blk);
-        break;
-    case 2:
-        tile_rows(q, &cb, m, 2, blk);
-        break;
-    case 1:
-        tile_rows(q, &cb, m, 1, blk);
-        break;
-    default:
-        break;
-    }
+    for (size_t m = m0; m < m1; m += MR)
+        tile_rows(q, &cb, m, m1 - m < MR ? (int)(m1 - m) : MR, blk);
 }
 #else
 /* never called: bert__simd_level() is BERT__SIMD_PORTABLE off x86 */
