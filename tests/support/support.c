@@ -1,9 +1,11 @@
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "support.h"
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 const char *test_shared_dir(void)
@@ -61,18 +63,44 @@ json_t *test_read_json(const char *path)
     return v;
 }
 
+static char tmp_dir[256];
+static pid_t tmp_owner;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    if (remove(path) != 0)
+        fprintf(stderr, "warning: cannot remove %s\n", path);
+    return 0;
+}
+
+/* Every test process used to leave its directory behind: hundreds of them, gigabytes after a few
+ * days of runs. Only the process that made it removes it (a child of popen never runs this, but a
+ * forked one would). */
+static void remove_tmpdir(void)
+{
+    if (tmp_dir[0] && getpid() == tmp_owner && !getenv("BERT_KEEP_TMP"))
+        nftw(tmp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 const char *test_tmpdir(void)
 {
-    static char dir[256];
-    if (!dir[0]) {
+    if (!tmp_dir[0]) {
         const char *t = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/bert-test-XXXXXX", t && *t ? t : "/tmp");
-        if (!mkdtemp(dir)) {
-            fprintf(stderr, "mkdtemp failed\n");
+        snprintf(tmp_dir, sizeof tmp_dir, "%s/bert-test-XXXXXX", t && *t ? t : "/tmp");
+        if (!mkdtemp(tmp_dir)) {
+            fprintf(stderr, "mkdtemp %s failed\n", tmp_dir);
+            exit(1);
+        }
+        tmp_owner = getpid();
+        if (atexit(remove_tmpdir) != 0) {
+            fprintf(stderr, "atexit failed\n");
             exit(1);
         }
     }
-    return dir;
+    return tmp_dir;
 }
 
 const char *test_write_file(const char *dir, const char *name, const void *data, size_t len)

@@ -21,7 +21,9 @@ json_t *test_read_json(const char *path);
  * -1 when a row is longer than cap / n allows. */
 int test_fill_batch(json_t *rows, size_t start, size_t n, size_t cap, int32_t *ids, int32_t *types, uint8_t *mask,
                     size_t *T);
-/* A temporary directory for this test process (created once, removed never: under $TMPDIR). */
+/* A temporary directory for this test process under $TMPDIR (default /tmp), created on the first
+ * call and removed with its contents when the process exits (kept when $BERT_KEEP_TMP is set, to
+ * look at what a failing test wrote). */
 const char *test_tmpdir(void);
 /* Writes len bytes to dir/name; returns the full path in a static buffer. */
 const char *test_write_file(const char *dir, const char *name, const void *data, size_t len);
