@@ -61,35 +61,35 @@ static void usage(FILE *out)
             "\n",
           out);
     fputs("RUNNING\n"
-            "    --model DIR        a Hugging Face BERT folder (config.json, model.safetensors, vocab.txt)\n"
-            "    --batch-size N     lines per forward pass (default 32)\n"
-            "    --threads N        compute threads (default: all)\n"
-            "    --precision P      f32 (default), bf16 or int8: the encoder's matrix products (docs in\n"
-            "                       the README: speed and SST-2 accuracy of each)\n"
-            "    --weights W        packed (default) or mapped: an F32 checkpoint's weights read in place\n"
-            "                       from the file (loads ~7x faster; products ~8% slower on AVX2)\n"
-            "    --max-length N     tokens per input incl. [CLS]/[SEP] (default: the model's, 512)\n"
-            "    --truncation S     longest_first (default), only_first, only_second\n"
-            "    --shard I/N        process only data lines I, I+N, I+2N, ... (0 <= I < N), to split a big\n"
-            "                       file across processes or machines; implies --line-numbers so the parts\n"
-            "                       can be merged with: sort -n -k1,1 -s\n"
-            "    -q, --quiet        no progress bar, no warnings;  -v  library logs on stderr\n"
-            "    -h, --help         this text\n"
-            "    A progress bar (lines, rate, ETA) is drawn on stderr when it is a terminal and the input\n"
-            "    is over 1 MB.\n"
-            "\n"
-            "EXIT STATUS\n"
-            "    0 success; 2 bad usage (unknown option or task); 3 bad input (missing or unreadable file,\n"
-            "    a directory, malformed UTF-8 or JSON, a missing column, an unknown gold label: the file\n"
-            "    and line are named); 4 the model cannot be loaded or does not fit the task; 5 other\n"
-            "    failures (out of memory, write errors)\n"
-            "\n"
-            "EXAMPLES\n"
-            "    bert-classify examples/sample.txt\n"
-            "    bert-classify --pair --format jsonl pairs.tsv\n"
-            "    bert-classify --input tsv --header --text-col 1 --label-col 2 SST-2/dev.tsv\n"
-            "    bert-classify --model conll-ner --task ner --aggregation first news.txt\n"
-            "    parallel --pipe -k -N 1000 bert-classify -q < big.txt > out.tsv\n",
+          "    --model DIR        a Hugging Face BERT folder (config.json, model.safetensors, vocab.txt)\n"
+          "    --batch-size N     lines per forward pass (default 32)\n"
+          "    --threads N        compute threads (default: all)\n"
+          "    --precision P      f32 (default), bf16 or int8: the encoder's matrix products (docs in\n"
+          "                       the README: speed and SST-2 accuracy of each)\n"
+          "    --weights W        packed (default) or mapped: an F32 checkpoint's weights read in place\n"
+          "                       from the file (loads ~7x faster; products ~8% slower on AVX2)\n"
+          "    --max-length N     tokens per input incl. [CLS]/[SEP] (default: the model's, 512)\n"
+          "    --truncation S     longest_first (default), only_first, only_second\n"
+          "    --shard I/N        process only data lines I, I+N, I+2N, ... (0 <= I < N), to split a big\n"
+          "                       file across processes or machines; implies --line-numbers so the parts\n"
+          "                       can be merged with: sort -n -k1,1 -s\n"
+          "    -q, --quiet        no progress bar, no warnings;  -v  library logs on stderr\n"
+          "    -h, --help         this text\n"
+          "    A progress bar (lines, rate, ETA) is drawn on stderr when it is a terminal and the input\n"
+          "    is over 1 MB.\n"
+          "\n"
+          "EXIT STATUS\n"
+          "    0 success; 2 bad usage (unknown option or task); 3 bad input (missing or unreadable file,\n"
+          "    a directory, an empty input, malformed UTF-8 or JSON, a missing column, an unknown gold\n"
+          "    label: the file and line are named); 4 the model cannot be loaded or does not fit the\n"
+          "    task; 5 other failures (out of memory, write errors)\n"
+          "\n"
+          "EXAMPLES\n"
+          "    bert-classify examples/sample.txt\n"
+          "    bert-classify --pair --format jsonl pairs.tsv\n"
+          "    bert-classify --input tsv --header --text-col 1 --label-col 2 SST-2/dev.tsv\n"
+          "    bert-classify --model conll-ner --task ner --aggregation first news.txt\n"
+          "    parallel --pipe -k -N 1000 bert-classify -q < big.txt > out.tsv\n",
           out);
 }
 
@@ -652,6 +652,14 @@ int main(int argc, char **argv)
             break;
         }
         if (r == 0) {
+            /* an empty file is most often an upstream step that failed: say so rather than
+             * succeed with no output (a shard or --on-invalid skip that keeps no line is fine) */
+            if (lineno == 0 || (o.header && lineno == 1)) {
+                fprintf(stderr, "%s: %s: %s\n", prog, in_name,
+                        lineno ? "no data lines after the header" : "empty input: no lines to classify");
+                rc = CLI_ERR_INPUT;
+                break;
+            }
             rc = run_batch(&j);
             break;
         }

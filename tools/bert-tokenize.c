@@ -12,42 +12,41 @@ static const char *prog = "bert-tokenize";
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "NAME\n"
-            "    bert-tokenize - BERT WordPiece tokenization, identical to Hugging Face\n"
-            "\n"
-            "SYNOPSIS\n"
-            "    bert-tokenize [OPTIONS] [FILE|-]\n"
-            "\n"
-            "DESCRIPTION\n"
-            "    Reads one text per line from FILE (or standard input) and writes one JSON object per\n"
-            "    line: {\"line\", \"ids\", \"type_ids\", \"tokens\", \"offsets\"}, offsets being UTF-8 byte\n"
-            "    ranges into the text each token came from ([0,0] for [CLS]/[SEP]). With --overflow\n"
-            "    every overflowing window is one more object with a \"window\" number.\n"
-            "\n"
-            "OPTIONS\n"
-            "    --model DIR        Hugging Face folder with vocab.txt and tokenizer_config.json\n"
-            "                       (default: the embedded default model, models/mini-sst2)\n"
-            "    --vocab FILE       a vocab.txt alone, with BERT's default settings (see below)\n"
-            "    --lower, --no-lower            force lower-casing on or off\n"
-            "    --strip-accents, --no-strip-accents   force accent stripping on or off\n"
-            "    --no-chinese-chars             do not isolate CJK ideographs\n"
-            "    --pair             lines are TAB-separated pairs: text_a<TAB>text_b\n"
-            "    --max-length N     truncate to N tokens including [CLS]/[SEP]\n"
-            "    --truncation S     longest_first (default with --max-length), only_first, only_second\n"
-            "    --stride N         overlap of overflowing windows (with --overflow)\n"
-            "    --overflow         also print the overflowing windows\n"
-            "    --char-offsets     add \"char_offsets\" (Unicode code points, as Python counts)\n"
-            "    --on-invalid M     malformed UTF-8: error (default: stop, naming the line and byte),\n"
-            "                       replace (bad bytes become U+FFFD, which is dropped), skip (the line\n"
-            "                       is left out, with a warning)\n"
-            "    --batch-size N     lines encoded per call (default 256)\n"
-            "    -q, --quiet        no warnings;  -v  library logs on stderr\n"
-            "    -h, --help         this text\n"
-            "\n"
-            "EXIT STATUS\n"
-            "    0 success, 2 bad usage, 3 bad input (file, line and byte named), 4 tokenizer could not be\n"
-            "    loaded, 5 other failure (out of memory, write error)\n");
+    fprintf(out, "NAME\n"
+                 "    bert-tokenize - BERT WordPiece tokenization, identical to Hugging Face\n"
+                 "\n"
+                 "SYNOPSIS\n"
+                 "    bert-tokenize [OPTIONS] [FILE|-]\n"
+                 "\n"
+                 "DESCRIPTION\n"
+                 "    Reads one text per line from FILE (or standard input) and writes one JSON object per\n"
+                 "    line: {\"line\", \"ids\", \"type_ids\", \"tokens\", \"offsets\"}, offsets being UTF-8 byte\n"
+                 "    ranges into the text each token came from ([0,0] for [CLS]/[SEP]). With --overflow\n"
+                 "    every overflowing window is one more object with a \"window\" number.\n"
+                 "\n"
+                 "OPTIONS\n"
+                 "    --model DIR        Hugging Face folder with vocab.txt and tokenizer_config.json\n"
+                 "                       (default: the embedded default model, models/mini-sst2)\n"
+                 "    --vocab FILE       a vocab.txt alone, with BERT's default settings (see below)\n"
+                 "    --lower, --no-lower            force lower-casing on or off\n"
+                 "    --strip-accents, --no-strip-accents   force accent stripping on or off\n"
+                 "    --no-chinese-chars             do not isolate CJK ideographs\n"
+                 "    --pair             lines are TAB-separated pairs: text_a<TAB>text_b\n"
+                 "    --max-length N     truncate to N tokens including [CLS]/[SEP]\n"
+                 "    --truncation S     longest_first (default with --max-length), only_first, only_second\n"
+                 "    --stride N         overlap of overflowing windows (with --overflow)\n"
+                 "    --overflow         also print the overflowing windows\n"
+                 "    --char-offsets     add \"char_offsets\" (Unicode code points, as Python counts)\n"
+                 "    --on-invalid M     malformed UTF-8: error (default: stop, naming the line and byte),\n"
+                 "                       replace (bad bytes become U+FFFD, which is dropped), skip (the line\n"
+                 "                       is left out, with a warning)\n"
+                 "    --batch-size N     lines encoded per call (default 256)\n"
+                 "    -q, --quiet        no warnings;  -v  library logs on stderr\n"
+                 "    -h, --help         this text\n"
+                 "\n"
+                 "EXIT STATUS\n"
+                 "    0 success, 2 bad usage, 3 bad input (an empty input, or the file, line and byte named),\n"
+                 "    4 tokenizer could not be loaded, 5 other failure (out of memory, write error)\n");
 }
 
 typedef struct opts {
@@ -346,6 +345,11 @@ int main(int argc, char **argv)
             }
             ls.lineno[ls.n] = lineno;
             ls.n++;
+        }
+        if (eof && lineno == 0) { /* as bert-classify: an empty file is an error, not an empty result */
+            fprintf(stderr, "%s: %s: empty input: no lines to tokenize\n", prog, in_name);
+            rc = CLI_ERR_INPUT;
+            goto done;
         }
         if (ls.n == 0)
             break;

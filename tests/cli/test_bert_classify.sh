@@ -29,10 +29,23 @@ check "sample exits 0" $rc
 cut -f1 "$tmp/out.tsv" | grep -qvxE 'positive|negative'; [ $? -eq 1 ]; check "every label is positive/negative" $?
 head -1 "$tmp/out.tsv" | grep -q "^positive	0\.99[0-9]*	A gripping"; check "first line is positive" $?
 
-# Empty input: no rows, exit 0. Missing file, directory: exit 3 naming the file.
+# Empty input (a file, stdin, a header alone): exit 3 naming it. Missing file, directory: exit 3
+# naming the file.
 : > "$tmp/empty.txt"
-"$bin" "$tmp/empty.txt" > "$tmp/e.out"; rc=$?
-[ $rc -eq 0 ] && [ ! -s "$tmp/e.out" ]; check "empty file -> no rows, exit 0" $?
+"$bin" "$tmp/empty.txt" > "$tmp/e.out" 2> "$tmp/err"; rc=$?
+[ $rc -eq 3 ] && [ ! -s "$tmp/e.out" ] && grep -q "empty.txt: empty input: no lines to classify" "$tmp/err"
+check "empty file -> exit 3, named" $?
+"$bin" - < "$tmp/empty.txt" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 3 ] && grep -q "<stdin>: empty input" "$tmp/err"; check "empty stdin -> exit 3" $?
+printf 'sentence\tlabel\n' > "$tmp/hdr.tsv"
+"$bin" --input tsv --header --text-col 1 "$tmp/hdr.tsv" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 3 ] && grep -q "hdr.tsv: no data lines after the header" "$tmp/err"; check "header alone -> exit 3" $?
+# a blank line is a line (an empty text, as HF classifies ""), and a shard may keep none
+printf '\n' > "$tmp/blank.txt"
+"$bin" "$tmp/blank.txt" > "$tmp/b.out"; rc=$?
+[ $rc -eq 0 ] && [ "$(wc -l < "$tmp/b.out")" -eq 1 ]; check "one blank line -> one row" $?
+"$bin" --shard 3/4 "$tmp/blank.txt" > "$tmp/b.out"; rc=$?
+[ $rc -eq 0 ] && [ ! -s "$tmp/b.out" ]; check "a shard with no line of its own -> exit 0" $?
 "$bin" "$tmp/nope.txt" > /dev/null 2> "$tmp/err"; rc=$?
 [ $rc -eq 3 ] && grep -q "nope.txt: cannot open" "$tmp/err"; check "missing file -> exit 3" $?
 "$bin" "$tmp" > /dev/null 2> "$tmp/err"; rc=$?

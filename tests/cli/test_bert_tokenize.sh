@@ -50,7 +50,8 @@ printf 'a b c\td\n' | "$bin" --pair --max-length 4 --truncation only_second > /d
 "$bin" "$tmp/nope.txt" > /dev/null 2> "$tmp/err"; [ $? -eq 3 ]; check "missing input -> exit 3" $?
 "$bin" --help | grep -q "EXIT STATUS"; check "--help" $?
 : > "$tmp/empty.txt"
-"$bin" "$tmp/empty.txt" > "$tmp/e.jsonl"; rc=$?
-[ $rc -eq 0 ] && [ ! -s "$tmp/e.jsonl" ]; check "empty file -> no output, exit 0" $?
+"$bin" "$tmp/empty.txt" > "$tmp/e.jsonl" 2> "$tmp/err"; rc=$?
+[ $rc -eq 3 ] && [ ! -s "$tmp/e.jsonl" ] && grep -q "empty.txt: empty input" "$tmp/err"
+check "empty file -> exit 3, named" $?
 
 [ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
