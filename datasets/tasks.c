@@ -146,6 +146,10 @@ bert_status bert__dataset_read(const bert__task *t, const char *root, int test, 
     bert_status st = bert__read_file(path, &data, &len, err, err_size);
     if (st == BERT_OK)
         st = t->parse(t, data, len, path, test, ds, err, err_size);
+    /* a split with no example would print metrics of nothing or an empty leaderboard file */
+    if (st == BERT_OK && ds->n_ex == 0)
+        st = bert__errbuf_set(err, err_size, BERT_E_FORMAT, "%s: no examples (%s)", path,
+                              len == 0 ? "the file is empty" : "no data rows");
     bert__free(data);
     bert__free(path);
     if (st != BERT_OK)

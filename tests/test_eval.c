@@ -155,6 +155,13 @@ static void test_readers_of_missing_tasks_and_malformed_rows(void **state)
     write_tmp("glue", "STS-B/dev.tsv", "h\th\th\th\th\th\th\th\th\th\n0\tg\tf\ty\to\ts\ts\ta\tb\t4.x\n");
     assert_int_equal(read_tmp("STS-B", root, 0, &ds, err, sizeof err), BERT_E_FORMAT);
     assert_non_null(strstr(err, "STS-B/dev.tsv:2: bad score '4.x'"));
+    /* an empty file, a header alone: errors naming the file, not a split of no examples */
+    write_tmp("glue", "RTE/dev.tsv", "");
+    assert_int_equal(read_tmp("RTE", root, 0, &ds, err, sizeof err), BERT_E_FORMAT);
+    assert_non_null(strstr(err, "RTE/dev.tsv: no examples (the file is empty)"));
+    write_tmp("glue", "RTE/dev.tsv", "index\tsentence1\tsentence2\tlabel\n");
+    assert_int_equal(read_tmp("RTE", root, 0, &ds, err, sizeof err), BERT_E_FORMAT);
+    assert_non_null(strstr(err, "RTE/dev.tsv: no examples (no data rows)"));
     /* ReCoRD in the official layout: entities (inclusive ends) are the candidates */
     const char *rec = "{\"idx\": 3, \"passage\": {\"text\": \"Paris is in France. Paris is big.\", \"entities\": "
                       "[{\"start\": 0, \"end\": 4}, {\"start\": 12, \"end\": 17}, {\"start\": 20, \"end\": 24}]}, "
@@ -174,6 +181,9 @@ static void test_readers_of_missing_tasks_and_malformed_rows(void **state)
     write_tmp("superglue", "CB/val.jsonl", "{\"premise\": \"a\", \"hypothesis\": \"b\"\n");
     assert_int_equal(read_tmp("CB", sroot, 0, &ds, err, sizeof err), BERT_E_FORMAT);
     assert_non_null(strstr(err, "CB/val.jsonl:1: invalid JSON"));
+    write_tmp("superglue", "CB/val.jsonl", "\n");
+    assert_int_equal(read_tmp("CB", sroot, 0, &ds, err, sizeof err), BERT_E_FORMAT);
+    assert_non_null(strstr(err, "CB/val.jsonl: no examples (no data rows)"));
 }
 
 static bert_model *load(const char *dir)
