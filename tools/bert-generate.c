@@ -254,10 +254,21 @@ int main(int argc, char **argv)
     } else {
         char *line = NULL;
         size_t cap = 0, len = 0;
-        int r;
-        while (rc == CLI_OK && (r = cli_read_line(stdin, &line, &cap, &len)) == 1)
+        int r = 0;
+        size_t prompts = 0;
+        while (rc == CLI_OK && (r = cli_read_line(stdin, &line, &cap, &len)) == 1) {
+            prompts++;
             rc = generate_one(ctx, tok, line, len, &gp, print_ids);
+        }
         free(line);
+        /* as bert-classify: a read error or an empty input is bad input, not a silent success */
+        if (rc == CLI_OK && r < 0) {
+            fprintf(stderr, "%s: <stdin>: read error after line %zu: %s\n", prog, prompts, strerror(errno));
+            rc = CLI_ERR_INPUT;
+        } else if (rc == CLI_OK && prompts == 0) {
+            fprintf(stderr, "%s: <stdin>: empty input: no prompts\n", prog);
+            rc = CLI_ERR_INPUT;
+        }
     }
     bert_ctx_free(ctx);
     bert_model_free(m);

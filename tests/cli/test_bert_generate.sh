@@ -39,6 +39,8 @@ check "stdin prompts, same seed -> same text" $?
 "$bin" --model "$model" --temperature -1 x > /dev/null 2> "$tmp/err"; [ $? -eq 2 ]; check "negative temperature -> exit 2" $?
 echo "" | "$bin" --model "$model" > /dev/null 2> "$tmp/err"; rc=$?
 [ $rc -eq 3 ] && grep -q "prompt is empty" "$tmp/err"; check "empty prompt -> exit 3" $?
+: | "$bin" --model "$model" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 3 ] && grep -q "<stdin>: empty input: no prompts" "$tmp/err"; check "empty stdin -> exit 3" $?
 "$bin" x > /dev/null 2>&1; [ $? -eq 2 ]; check "no --model -> exit 2" $?
 "$bin" --model "$shared/models/tiny-gelu-3labels" x > /dev/null 2> "$tmp/err"; rc=$?
 [ $rc -eq 4 ] && grep -q "no LM head" "$tmp/err"; check "classifier model -> exit 4" $?
