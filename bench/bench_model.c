@@ -356,10 +356,11 @@ int bench_model(int argc, char **argv)
                    "\"real_tokens\":%zu,\"threads\":%d,\"precision\":\"%s\",\"weights\":\"%s\",\"round\":%ld,\"reps\":%zu,\"median_ms\":%.2f,\"min_ms\":%.2f,"
                    "\"seq_per_s\":%.1f,\"tokens_per_s\":%.0f,\"gflop_per_s\":%.1f,\"real_gflop_per_s\":%.1f,"
                    "\"matmul_peak_gflop_per_s\":%.1f,\"peak_share\":%.3f,\"fma_peak_gflop_per_s\":%.1f,\"fma_share\":%.3f,"
-                   "\"cls_only\":%d}\n",
+                   "\"cls_only\":%d,\"isa\":\"%s\",\"kernels\":\"%s\"}\n",
                    mname, w[k].name, B, T, real, cp.n_threads, prec, weights, round, reps, med * 1e3, best * 1e3, (double)B / med,
                    (double)real / med, fl / med / 1e9, fl_real / med / 1e9, peak, peak > 0 ? fl_real / med / 1e9 / peak : 0.0,
-                   fma_peak, fma_peak > 0 ? fl_real / med / 1e9 / fma_peak : 0.0, rp.cls_only);
+                   fma_peak, fma_peak > 0 ? fl_real / med / 1e9 / fma_peak : 0.0, rp.cls_only, bert_cpu_isa(),
+                   bert_ctx_kernels(ctx));
             fflush(stdout);
         }
         free(ids);

@@ -393,6 +393,16 @@ bert_status bert_ctx_run_batch(bert_ctx *ctx, const bert_batch *b, const bert_ru
     return bert_ctx_run(ctx, v.ids, v.type_ids, v.attention_mask, v.n_rows, v.seq_len, params);
 }
 
+const char *bert_ctx_kernels(const bert_ctx *ctx)
+{
+    return ctx ? bert__dnnl_kernels(ctx->d) : "";
+}
+
+const char *bert_cpu_isa(void)
+{
+    return bert__cpu_isa_name();
+}
+
 const float *bert_ctx_hidden(const bert_ctx *ctx, int layer)
 {
     if (!ctx || !ctx->valid)

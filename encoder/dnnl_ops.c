@@ -35,7 +35,8 @@ struct bert__dnnl {
     size_t cvt_bytes;
     float *oscale; /* per-channel output scales of the last u8 x s8 matmul, then its bias / scales */
     size_t oscale_bytes;
-    int32_t zp;    /* and its source zero point */
+    int32_t zp;        /* and its source zero point */
+    char kernels[256]; /* the implementations that ran products, comma-separated, each once */
 };
 
 #define CHECK(call, what)                                                                                              \
@@ -99,6 +100,50 @@ static prim *lookup(bert__dnnl *d, int kind, const dnnl_dim_t *key)
     return NULL;
 }
 
+/* Adds an implementation's name to d's list of the kernels that ran products (once each; a name
+ * that no longer fits is dropped, the list stays a valid string). */
+static void note_kernel(bert__dnnl *d, const char *name)
+{
+    const size_t n = strlen(name), len = strlen(d->kernels);
+    for (const char *p = d->kernels; (p = strstr(p, name)) != NULL; p += n)
+        if ((p == d->kernels || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+            return;
+    if (len + n + 3 <= sizeof d->kernels)
+        snprintf(d->kernels + len, sizeof d->kernels - len, "%s%s", len ? ", " : "", name);
+}
+
+const char *bert__dnnl_kernels(const bert__dnnl *d)
+{
+    return d->kernels;
+}
+
+const char *bert__cpu_isa_name(void)
+{
+    switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_sse41:
+        return "sse41";
+    case dnnl_cpu_isa_avx:
+        return "avx";
+    case dnnl_cpu_isa_avx2:
+        return "avx2";
+    case dnnl_cpu_isa_avx2_vnni:
+        return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_mic:
+    case dnnl_cpu_isa_avx512_mic_4ops:
+        return "avx512_mic";
+    case dnnl_cpu_isa_avx512_core:
+        return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni:
+        return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16:
+        return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx:
+        return "avx512_core_amx";
+    default:
+        return "other";
+    }
+}
+
 /* Builds the primitive for op_desc and its memory objects (no buffers yet), and adds it to the
  * cache. mds/arg_ids list the execution arguments other than the scratchpad. */
 static bert_status add_prim(bert__dnnl *d, int kind, const dnnl_dim_t *key, const_dnnl_op_desc_t op,
@@ -139,6 +184,17 @@ static bert_status add_prim(bert__dnnl *d, int kind, const dnnl_dim_t *key, cons
             }
             d->scratch = s;
             d->scratch_bytes = p.scratch_bytes;
+        }
+    }
+    if (kind == K_LINEAR) {
+        /* the implementation and the source and weight types, e.g. "brg:avx512_core_vnni u8s8" */
+        const char *impl = NULL;
+        const dnnl_memory_desc_t *ssmd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0),
+                                 *wwmd = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+        char name[96];
+        if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl && ssmd && wwmd) {
+            snprintf(name, sizeof name, "%s %s%s", impl, dnnl_dt2str(ssmd->data_type), dnnl_dt2str(wwmd->data_type));
+            note_kernel(d, name);
         }
     }
     dnnl_primitive_desc_destroy(pd);
@@ -194,21 +250,26 @@ static dnnl_alg_kind_t post_alg(bert__post post, float *alpha)
 }
 
 /* Attributes of a linear layer's matmul: the post-ops, and for u8 x s8 the per-call source zero
- * point and per-channel output scales (both runtime arguments). The packing at load must use the
- * same attributes, so that the weights carry the compensation the kernel expects. */
-static bert_status linear_attr(dnnl_primitive_attr_t *out, int int8, bert__post post, int accumulate, char *msg,
-                               size_t msg_size)
+ * point (a runtime argument) and the per-channel output scale, applied as a binary multiply by a
+ * [1, N] vector given at execution. oneDNN 2.6's brgemm kernels (VNNI, AMX) refuse runtime output
+ * scales and leave such a matmul to its plain-layout gemm path; a binary post-op is runtime data
+ * they accept. The packing at load must use the same attributes, so that the weights carry the
+ * zero-point compensation the kernel expects. */
+static bert_status linear_attr(dnnl_primitive_attr_t *out, int int8, dnnl_dim_t N, bert__post post, int accumulate,
+                               char *msg, size_t msg_size)
 {
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t po = NULL;
     CHECK(dnnl_primitive_attr_create(&attr), "attr");
-    if (int8) {
-        const float rs = DNNL_RUNTIME_F32_VAL;
-        const int32_t rz = DNNL_RUNTIME_S32_VAL;
-        CHECK(dnnl_primitive_attr_set_output_scales(attr, 1, 1 << 1, &rs), "output scales");
-        CHECK(dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, &rz), "source zero point");
-    }
     CHECK(dnnl_post_ops_create(&po), "post-ops");
+    if (int8) {
+        const int32_t rz = DNNL_RUNTIME_S32_VAL;
+        const dnnl_dims_t sdims = {1, N};
+        dnnl_memory_desc_t smd;
+        CHECK(dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, &rz), "source zero point");
+        CHECK(dnnl_memory_desc_init_by_tag(&smd, 2, sdims, dnnl_f32, dnnl_ab), "output scales desc");
+        CHECK(dnnl_post_ops_append_binary(po, dnnl_binary_mul, &smd), "output scales post-op");
+    }
     if (accumulate)
         CHECK(dnnl_post_ops_append_sum(po, 1.f), "sum post-op");
     float alpha;
@@ -283,7 +344,7 @@ bert_status bert__pack_desc(dnnl_engine_t eng, size_t K, size_t N, bert_precisio
     const dnnl_dims_t sd = {128, (dnnl_dim_t)K}, wd = {(dnnl_dim_t)K, (dnnl_dim_t)N}, dd = {128, (dnnl_dim_t)N};
     dnnl_memory_desc_t smd, wmd, dmd;
     dnnl_matmul_desc_t mm;
-    bert_status st = linear_attr(&attr, prec == BERT_PRECISION_INT8, BERT__POST_NONE, 0, msg, msg_size);
+    bert_status st = linear_attr(&attr, prec == BERT_PRECISION_INT8, (dnnl_dim_t)N, BERT__POST_NONE, 0, msg, msg_size);
     if (st != BERT_OK)
         return st;
     CHECK(dnnl_memory_desc_init_by_tag(&smd, 2, sd, sdt, dnnl_ab), "pack src desc");
@@ -292,7 +353,10 @@ bert_status bert__pack_desc(dnnl_engine_t eng, size_t K, size_t N, bert_precisio
     CHECK(dnnl_matmul_desc_init(&mm, &smd, &wmd, NULL, &dmd), "pack matmul desc");
     if (dnnl_primitive_desc_create(&pd, &mm, attr, eng, NULL) != dnnl_success) {
         snprintf(msg, msg_size, "oneDNN has no %s matmul for this CPU (K %zu, N %zu)",
-                 prec == BERT_PRECISION_BF16 ? "bf16" : prec == BERT_PRECISION_INT8 ? "u8 x s8" : "f32", K, N);
+                 prec == BERT_PRECISION_BF16   ? "bf16"
+                 : prec == BERT_PRECISION_INT8 ? "u8 x s8"
+                                               : "f32",
+                 K, N);
         dnnl_primitive_attr_destroy(attr);
         return BERT_E_UNSUPPORTED;
     }
@@ -316,23 +380,23 @@ fail:
     return BERT_E_BACKEND;
 }
 
-bert_status bert__pack(dnnl_engine_t eng, dnnl_stream_t stream, const float *w, size_t K, size_t N,
-                       const dnnl_memory_desc_t *md, const float *qscale, void *dst, char *msg, size_t msg_size)
+/* One reorder from src (laid out as smd) into dst (dmd), each output channel scaled by qscale[n]
+ * (N of them) where qscale is given. */
+static bert_status reorder(dnnl_engine_t eng, dnnl_stream_t stream, const dnnl_memory_desc_t *smd, const void *src,
+                           const dnnl_memory_desc_t *dmd, void *dst, const float *qscale, size_t N, char *msg,
+                           size_t msg_size)
 {
-    dnnl_memory_desc_t pmd;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_t r = NULL;
     dnnl_memory_t a = NULL, b = NULL;
-    const dnnl_dims_t dims = {(dnnl_dim_t)K, (dnnl_dim_t)N}, str = {1, (dnnl_dim_t)K};
-    CHECK(dnnl_memory_desc_init_by_strides(&pmd, 2, dims, dnnl_f32, str), "plain weights desc");
     CHECK(dnnl_primitive_attr_create(&attr), "attr");
     if (qscale)
         CHECK(dnnl_primitive_attr_set_output_scales(attr, (dnnl_dim_t)N, 1 << 1, qscale), "quantisation scales");
-    CHECK(dnnl_reorder_primitive_desc_create(&pd, &pmd, eng, md, eng, attr), "packing reorder");
+    CHECK(dnnl_reorder_primitive_desc_create(&pd, smd, eng, dmd, eng, attr), "packing reorder");
     CHECK(dnnl_primitive_create(&r, pd), "packing primitive");
-    CHECK(dnnl_memory_create(&a, &pmd, eng, (void *)w), "plain weights memory");
-    CHECK(dnnl_memory_create(&b, md, eng, dst), "packed weights memory");
+    CHECK(dnnl_memory_create(&a, smd, eng, (void *)src), "plain weights memory");
+    CHECK(dnnl_memory_create(&b, dmd, eng, dst), "packed weights memory");
     dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, a}, {DNNL_ARG_TO, b}};
     CHECK(dnnl_primitive_execute(r, stream, 2, args), "packing");
     CHECK(dnnl_stream_wait(stream), "packing wait");
@@ -353,6 +417,53 @@ fail:
         dnnl_primitive_desc_destroy(pd);
     if (attr)
         dnnl_primitive_attr_destroy(attr);
+    return BERT_E_BACKEND;
+}
+
+bert_status bert__pack(dnnl_engine_t eng, dnnl_stream_t stream, const float *w, size_t K, size_t N,
+                       const dnnl_memory_desc_t *md, const float *qscale, void *dst, char *msg, size_t msg_size)
+{
+    dnnl_memory_desc_t pmd, qmd;
+    const dnnl_dims_t dims = {(dnnl_dim_t)K, (dnnl_dim_t)N}, str = {1, (dnnl_dim_t)K};
+    CHECK(dnnl_memory_desc_init_by_strides(&pmd, 2, dims, dnnl_f32, str), "plain weights desc");
+    if (md->data_type != dnnl_s8 || md->extra.flags == 0)
+        return reorder(eng, stream, &pmd, w, md, dst, qscale, N, msg, msg_size);
+    /* A layout that carries the zero-point compensation (the brgemm kernels'): oneDNN 2.6 has no
+     * f32 -> s8 reorder that quantises and sums at once, so quantise into HF's layout first. Its
+     * s8 reorder that also sums (simple:any) took ~10 ms a bert-base weight, more than the rest of
+     * the load together; the blocking alone is a jit reorder (~1 ms), and the sums, N int32 past
+     * the blocked data, are -sum_k q[n, k] (the tests compare the result with oneDNN's own
+     * reorder byte for byte). */
+    CHECK(dnnl_memory_desc_init_by_strides(&qmd, 2, dims, dnnl_s8, str), "quantised weights desc");
+    int8_t *q = bert__malloc(K * N);
+    if (!q) {
+        snprintf(msg, msg_size, "allocating %zu bytes to quantise a weight", K * N);
+        return BERT_E_NOMEM;
+    }
+    bert_status st = reorder(eng, stream, &pmd, w, &qmd, q, qscale, N, msg, msg_size);
+    if (st == BERT_OK && md->extra.flags == dnnl_memory_extra_flag_compensation_conv_asymmetric_src) {
+        dnnl_memory_desc_t bmd = *md;
+        bmd.extra.flags = 0;
+        bmd.extra.asymm_compensation_mask = 0;
+        const size_t data = dnnl_memory_desc_get_size(&bmd), all = dnnl_memory_desc_get_size(md);
+        st = reorder(eng, stream, &qmd, q, &bmd, dst, NULL, N, msg, msg_size);
+        if (st == BERT_OK) {
+            int32_t *comp = (int32_t *)(void *)((char *)dst + data);
+            memset(comp, 0, all - data);
+#pragma omp parallel for schedule(static) if (BERT__OMP_PARALLEL && K * N >= 65536)
+            for (size_t n = 0; n < N; n++) {
+                int32_t sum = 0;
+                for (size_t k = 0; k < K; k++)
+                    sum += q[n * K + k];
+                comp[n] = -sum;
+            }
+        }
+    } else if (st == BERT_OK) {
+        st = reorder(eng, stream, &qmd, q, md, dst, NULL, N, msg, msg_size);
+    }
+    bert__free(q);
+    return st;
+fail:
     return BERT_E_BACKEND;
 }
 
@@ -427,6 +538,7 @@ static bert_status sgemm_linear(bert__dnnl *d, const float *src, size_t M, size_
         }
         beta = 1.f;
     }
+    note_kernel(d, lin->n_parts ? "sgemm f32f32 mapped" : "sgemm f32f32");
     if (lin->n_parts) {
         const size_t Np = N / lin->n_parts;
         for (size_t i = 0; i < lin->n_parts; i++)
@@ -489,6 +601,7 @@ bert_status bert__matmul_t(bert__dnnl *d, const void *src, dnnl_data_type_t sdt,
             zp = (int32_t)lrintf(-mn / qscale);
             bert__quantize_u8(s, M, (size_t)K, lds, 1.f / qscale, zp, d->cvt, lda);
             if (lin->qgemm) {
+                note_kernel(d, bert__simd_level() >= BERT__SIMD_AVX2 ? "qgemm:avx2 u8s8" : "qgemm:portable u8s8");
                 bert__qgemm(d->cvt, M, (size_t)K, zp, qscale, lin->packed, (size_t)N, lin->wscale, lin->b, dst, ldd,
                             accumulate);
                 return eltwise_inplace(d, dst, M, (size_t)N, ldd, post, msg, msg_size);
@@ -512,7 +625,7 @@ bert_status bert__matmul_t(bert__dnnl *d, const void *src, dnnl_data_type_t sdt,
         const dnnl_dims_t sdims = {(dnnl_dim_t)M, K}, sstr = {(dnnl_dim_t)lds, 1};
         const dnnl_dims_t wdims = {K, N}, wstr = {1, K}; /* HF's [out, in] row-major, read transposed */
         const dnnl_dims_t bdims = {1, N}, ddims = {(dnnl_dim_t)M, N}, dstr = {(dnnl_dim_t)ldd, 1};
-        const dnnl_dims_t scdims = {N}, zpdims = {1};
+        const dnnl_dims_t scdims = {1, N}, zpdims = {1};
         CHECK(dnnl_memory_desc_init_by_strides(&smd, 2, sdims, sdt, sstr), "matmul src desc");
         if (lin->packed)
             wmd = lin->packed_md;
@@ -520,14 +633,18 @@ bert_status bert__matmul_t(bert__dnnl *d, const void *src, dnnl_data_type_t sdt,
             CHECK(dnnl_memory_desc_init_by_strides(&wmd, 2, wdims, dnnl_f32, wstr), "matmul weights desc");
         CHECK(dnnl_memory_desc_init_by_tag(&bmd, 2, bdims, dnnl_f32, dnnl_ab), "matmul bias desc");
         CHECK(dnnl_memory_desc_init_by_strides(&dmd, 2, ddims, ddt, dstr), "matmul dst desc");
-        CHECK(dnnl_memory_desc_init_by_tag(&scmd, 1, scdims, dnnl_f32, dnnl_a), "output scales desc");
+        CHECK(dnnl_memory_desc_init_by_tag(&scmd, 2, scdims, dnnl_f32, dnnl_ab), "output scales desc");
         CHECK(dnnl_memory_desc_init_by_tag(&zpmd, 1, zpdims, dnnl_s32, dnnl_a), "zero point desc");
         CHECK(dnnl_matmul_desc_init(&md, &smd, &wmd, lin->b ? &bmd : NULL, &dmd), "matmul desc");
-        if ((st = linear_attr(&attr, int8, post, accumulate, msg, msg_size)) != BERT_OK)
+        if ((st = linear_attr(&attr, int8, N, post, accumulate, msg, msg_size)) != BERT_OK)
             return st;
         const dnnl_memory_desc_t *mds[6] = {&smd, &wmd, &dmd, &scmd, &zpmd, &bmd};
-        const int ids[6] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_ATTR_OUTPUT_SCALES,
-                            DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, DNNL_ARG_BIAS};
+        const int ids[6] = {DNNL_ARG_SRC,
+                            DNNL_ARG_WEIGHTS,
+                            DNNL_ARG_DST,
+                            DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
+                            DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC,
+                            DNNL_ARG_BIAS};
         const dnnl_memory_desc_t *mds3[4] = {&smd, &wmd, &dmd, &bmd};
         const int ids3[4] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_BIAS};
         if (int8)
@@ -543,8 +660,8 @@ bert_status bert__matmul_t(bert__dnnl *d, const void *src, dnnl_data_type_t sdt,
         if ((st = reserve((void **)&d->oscale, &d->oscale_bytes, 2 * (size_t)N * sizeof(float), msg, msg_size)) !=
             BERT_OK)
             return st;
-        /* oneDNN 2.6 scales the bias with the output scales (dst = oscale * (acc + bias)): pass
-         * bias / oscale (checked in test_precision: dropping it cost mini-sst2 2.5 points) */
+        /* the scale multiplies acc + bias (dst = (acc + bias) * oscale): pass bias / oscale
+         * (checked in test_precision: dropping it cost mini-sst2 2.5 points) */
         float *qb = d->oscale + N;
         for (dnnl_dim_t n = 0; n < N; n++) {
             d->oscale[n] = qscale * lin->wscale[n];

@@ -195,6 +195,11 @@ bert_status bert__matmul(bert__dnnl *d, const float *src, size_t M, size_t lds, 
 bert_status bert__matmul_t(bert__dnnl *d, const void *src, dnnl_data_type_t sdt, size_t M, size_t lds,
                            const bert__linear *lin, void *dst, dnnl_data_type_t ddt, size_t ldd, bert__post post,
                            int accumulate, char *msg, size_t msg_size);
+/* The implementations that have run d's dense products, comma-separated in the order first used:
+ * oneDNN's names ("brg:avx512_core_vnni", "gemm:jit", ...), "sgemm" for dnnl_sgemm, "qgemm:avx2". */
+const char *bert__dnnl_kernels(const bert__dnnl *d);
+/* oneDNN's effective ISA on this CPU (DNNL_MAX_CPU_ISA may cap it), e.g. "avx512_core_amx". */
+const char *bert__cpu_isa_name(void);
 /* Whether oneDNN's u8 x s8 kernels on this CPU use VNNI (exact 32-bit accumulation); without it
  * they pair products into saturating 16-bit sums and the weights are quantised to 7 bits. */
 int bert__int8_has_vnni(void);

@@ -6,7 +6,8 @@
  * - bf16 and int8 precisions on mini-sst2's SST-2 dev set against HF's fp32 reference: accuracy
  *   drop at most 0.5 points, logits within the tolerances stated below;
  * - one int8 product equals exact integer arithmetic on the same quantised values (catches 16-bit
- *   saturation in oneDNN's kernels on CPUs without VNNI), and so do bert__qgemm's (both its paths,
+ *   saturation in oneDNN's kernels on CPUs without VNNI); the brgemm layout's packing equals
+ *   oneDNN's own reorder byte for byte; and so do bert__qgemm's (both its paths,
  *   every tile and block edge, and through bert__matmul); the activation quantisation's vector
  *   path equals its portable loop and the formula;
  * - cls_only runs (the last layer on [CLS] rows only) against full runs;
@@ -434,6 +435,112 @@ static void test_int8_matmul_is_exact(void **state)
     free(y);
 }
 
+/* Where the int8 weights' layout carries the zero-point compensation (oneDNN's brgemm kernels, on
+ * CPUs with VNNI or AMX), bert__pack blocks them with a fast reorder and writes the column sums
+ * itself: the bytes must equal what oneDNN's own (slow) reorder of the same quantised values
+ * writes, blocks, padding and sums alike, at shapes on and off the 64 x 64 blocks. */
+static void test_int8_pack_matches_onednn(void **state)
+{
+    (void)state;
+    static const size_t shapes[][2] = {{64, 64}, {100, 70}, {37, 129}, {768, 256}, {256, 1024}};
+    dnnl_engine_t eng;
+    dnnl_stream_t stream;
+    char msg[512];
+    assert_int_equal(dnnl_engine_create(&eng, dnnl_cpu, 0), dnnl_success);
+    assert_int_equal(dnnl_stream_create(&stream, eng, dnnl_stream_default_flags), dnnl_success);
+    unsigned seed = 5;
+    size_t compared = 0;
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        const size_t K = shapes[s][0], N = shapes[s][1];
+        dnnl_memory_desc_t md;
+        if (bert__pack_desc(eng, K, N, BERT_PRECISION_INT8, &md, msg, sizeof msg) != BERT_OK)
+            fail_msg("%s", msg);
+        if (md.extra.flags == 0) {
+            /* a layout without compensation is one oneDNN reorder: test_int8_matmul_is_exact covers it */
+            assert_false(bert__int8_has_vnni() && md.format_desc.blocking.inner_nblks != 0);
+            continue;
+        }
+        float *w = malloc(sizeof(float) * N * K), *ws = malloc(sizeof(float) * N), *qs = malloc(sizeof(float) * N);
+        int8_t *q = malloc(N * K);
+        const size_t bytes = dnnl_memory_desc_get_size(&md);
+        unsigned char *ours = aligned_alloc(64, (bytes + 63) / 64 * 64), *ref = aligned_alloc(64, (bytes + 63) / 64 * 64);
+        assert_true(w && ws && qs && q && ours && ref);
+        for (size_t i = 0; i < N * K; i++)
+            w[i] = frand(&seed) * 0.1f;
+        w[0] = 0.1f; /* a full-scale value: +127 */
+        w[K + 1] = -0.1f;
+        weight_scales(w, N, K, 127.f, ws, qs);
+        for (size_t n = 0; n < N; n++)
+            for (size_t k = 0; k < K; k++)
+                q[n * K + k] = (int8_t)fminf(fmaxf(nearbyintf(w[n * K + k] * qs[n]), -128.f), 127.f);
+        memset(ours, 0xA5, bytes);
+        if (bert__pack(eng, stream, w, K, N, &md, qs, ours, msg, sizeof msg) != BERT_OK)
+            fail_msg("%s", msg);
+        /* oneDNN's reorder of the same s8 values, [K, N] read from HF's [N, K] */
+        dnnl_memory_desc_t qmd;
+        const dnnl_dims_t dims = {(dnnl_dim_t)K, (dnnl_dim_t)N}, str = {1, (dnnl_dim_t)K};
+        assert_int_equal(dnnl_memory_desc_init_by_strides(&qmd, 2, dims, dnnl_s8, str), dnnl_success);
+        dnnl_primitive_desc_t pd;
+        dnnl_primitive_t r;
+        dnnl_memory_t a, b;
+        memset(ref, 0, bytes);
+        assert_int_equal(dnnl_reorder_primitive_desc_create(&pd, &qmd, eng, &md, eng, NULL), dnnl_success);
+        assert_int_equal(dnnl_primitive_create(&r, pd), dnnl_success);
+        assert_int_equal(dnnl_memory_create(&a, &qmd, eng, q), dnnl_success);
+        assert_int_equal(dnnl_memory_create(&b, &md, eng, ref), dnnl_success);
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, a}, {DNNL_ARG_TO, b}};
+        assert_int_equal(dnnl_primitive_execute(r, stream, 2, args), dnnl_success);
+        assert_int_equal(dnnl_stream_wait(stream), dnnl_success);
+        for (size_t i = 0; i < bytes; i++)
+            if (ours[i] != ref[i])
+                fail_msg("K %zu N %zu: byte %zu of %zu is %d, oneDNN's reorder wrote %d", K, N, i, bytes, ours[i],
+                         ref[i]);
+        compared += bytes;
+        dnnl_memory_destroy(a);
+        dnnl_memory_destroy(b);
+        dnnl_primitive_destroy(r);
+        dnnl_primitive_desc_destroy(pd);
+        free(w);
+        free(ws);
+        free(qs);
+        free(q);
+        free(ours);
+        free(ref);
+    }
+    print_message("int8 packing with compensation: %zu bytes equal to oneDNN's reorder\n", compared);
+    dnnl_stream_destroy(stream);
+    dnnl_engine_destroy(eng);
+}
+
+/* bert_ctx_kernels names what ran each precision's products, with the types: u8s8 for int8 (on a
+ * CPU with VNNI, oneDNN's brgemm kernel, which the packed layout was chosen for), bf16bf16 for bf16,
+ * f32 otherwise; empty before a run. */
+static void test_kernels_are_reported(void **state)
+{
+    (void)state;
+    static const bert_precision precs[3] = {BERT_PRECISION_F32, BERT_PRECISION_INT8, BERT_PRECISION_BF16};
+    static const char *const types[3] = {"f32f32", "u8s8", "bf16bf16"};
+    const int32_t ids[4] = {101, 2023, 2003, 102};
+    for (int i = 0; i < 3; i++) {
+        if (precs[i] == BERT_PRECISION_BF16 && !cpu_has_bf16_matmul())
+            continue; /* test_reduced_precision_accuracy checks the refusal there */
+        bert_model *m = load("tiny-gelu-3labels", precs[i]);
+        char err[512];
+        bert_ctx *ctx = NULL;
+        assert_int_equal(bert_ctx_new(m, NULL, &ctx, err, sizeof err), BERT_OK);
+        assert_string_equal(bert_ctx_kernels(ctx), "");
+        assert_int_equal(bert_ctx_run(ctx, ids, NULL, NULL, 1, 4, NULL), BERT_OK);
+        const char *k = bert_ctx_kernels(ctx);
+        print_message("%s on %s: %s\n", types[i], bert_cpu_isa(), k);
+        assert_non_null(strstr(k, types[i]));
+        if (precs[i] == BERT_PRECISION_INT8 && bert__int8_has_vnni())
+            assert_non_null(strstr(k, "brg:"));
+        bert_ctx_free(ctx);
+        bert_model_free(m);
+    }
+    assert_true(strlen(bert_cpu_isa()) > 0);
+}
+
 /* exact: sum_k (a[m, k] - zp) * q[n, k], q as bert__qgemm_pack rounds and clamps w[n, k] * is[n] */
 static double qgemm_ref(const uint8_t *a, size_t lda, const float *w, const float *is, size_t K, int32_t zp, size_t m,
                         size_t n)
@@ -767,6 +874,8 @@ int main(void)
         cmocka_unit_test(test_reduced_precision_accuracy),
         cmocka_unit_test(test_cls_only),
         cmocka_unit_test(test_int8_matmul_is_exact),
+        cmocka_unit_test(test_int8_pack_matches_onednn),
+        cmocka_unit_test(test_kernels_are_reported),
         cmocka_unit_test(test_qgemm_is_exact),
         cmocka_unit_test(test_qgemm_linear),
         cmocka_unit_test(test_quantize_paths_agree),

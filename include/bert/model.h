@@ -187,6 +187,17 @@ BERT_API bert_status bert_ctx_run(bert_ctx *ctx, const int32_t *ids, const int32
 /* The same on an encoded batch (its ids, type ids and attention mask). */
 BERT_API bert_status bert_ctx_run_batch(bert_ctx *ctx, const bert_batch *b, const bert_run_params *params);
 
+/* Which kernels ran the dense products of ctx's runs so far, comma-separated in the order first
+ * used, each with its source and weight types: oneDNN's implementation names
+ * ("brg:avx512_core_amx u8s8" on AMX, "brg:avx512_core_vnni u8s8", "gemm:jit u8s8",
+ * "brg:avx512_core_bf16 bf16bf16", ...), "sgemm f32f32" for dnnl_sgemm, "qgemm:avx2 u8s8" for
+ * libbert's own int8 kernel; "" before the first run. For benchmarks and bug reports: what the CPU
+ * and the precision actually ran. */
+BERT_API const char *bert_ctx_kernels(const bert_ctx *ctx);
+/* oneDNN's effective instruction set on this CPU, e.g. "avx512_core_amx", "avx512_core_vnni",
+ * "avx2" (DNNL_MAX_CPU_ISA in the environment may cap it). */
+BERT_API const char *bert_cpu_isa(void);
+
 /* Hidden states of the last run, [batch, seq_len, hidden] F32: layer -1 (or n_layers) is the last
  * layer's output, 0 the embeddings output, l the output of layer l; intermediate layers only when
  * the run asked for all_hidden_states. NULL when not available. */
