@@ -1,5 +1,5 @@
 #!/bin/bash
-# libbert side by side with the peers of ../shared/bench (ONNX Runtime plain and fused, PyTorch),
+# libbert side by side with the peers of ../shared/bench (ONNX Runtime plain, fused and int8, PyTorch),
 # on identical inputs and the same weights, in alternating rounds: within a round every tool runs
 # once per model and thread count, in an order that rotates from round to round, so that a slow
 # spell of this shared machine hits every tool alike. Then bench/compare_summary.py prints the
@@ -8,7 +8,9 @@
 #   bench/compare_peers.sh [ROUNDS]        (default 3), from the project root, after the set-up of
 #                                          ../shared/bench/README.md (models, inputs, npm/apt peers)
 #   env: DEVWORK=/tmp/libbert-peers  MODELS="bert-base mini-sst2"  THREADS="2 1"  RUNS=10
-#        PEERS="ort ort-fused torch"  PRECISIONS="f32 bf16 int8"  BUILD=build  SHARED=../shared
+#        PEERS="ort ort-fused ort-int8 torch"  PRECISIONS="f32 bf16 int8"  BUILD=build  SHARED=../shared
+#        (ort-int8: make_ort_int8.py's model.int8.onnx, ONNX Runtime's dynamic quantisation, the
+#        peer of --precision int8)
 #        MAPPED=1 (also libbert f32 with --weights mapped: the weights read in place from the file)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,7 +22,7 @@ MODELS=${MODELS:-"bert-base mini-sst2"}
 THREADS=${THREADS:-"2 1"}
 RUNS=${RUNS:-10}
 MAPPED=${MAPPED:-1}
-PEERS=${PEERS:-"ort ort-fused torch"}
+PEERS=${PEERS:-"ort ort-fused ort-int8 torch"}
 # The CPU decides: oneDNN 2.6 has no bf16 matmul without AVX-512 (libbert refuses bf16 there), and
 # OpenBLAS's SkylakeX kernels (../shared/bench/README.md) would be illegal instructions on AVX2.
 if grep -qw avx512bw /proc/cpuinfo; then
@@ -49,6 +51,8 @@ run_tool() {  # tool model threads round
     ort) node "$SHARED/bench/peer_ort.js" --model "$m" --inputs "$DEVWORK/inputs" --threads "$3" \
            --runs "$RUNS" --warmup 2 --round "$4" --out "$OUT" >/dev/null ;;
     ort-fused) node "$SHARED/bench/peer_ort.js" --onnx-file model.ort-fused.onnx --model "$m" \
+           --inputs "$DEVWORK/inputs" --threads "$3" --runs "$RUNS" --warmup 2 --round "$4" --out "$OUT" >/dev/null ;;
+    ort-int8) node "$SHARED/bench/peer_ort.js" --onnx-file model.int8.onnx --model "$m" \
            --inputs "$DEVWORK/inputs" --threads "$3" --runs "$RUNS" --warmup 2 --round "$4" --out "$OUT" >/dev/null ;;
     torch) /usr/bin/python3 "$SHARED/bench/peer_torch.py" --model "$m" --inputs "$DEVWORK/inputs" --threads "$3" \
            --runs "$RUNS" --warmup 2 --round "$4" --out "$OUT" >/dev/null ;;
