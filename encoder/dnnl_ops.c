@@ -249,24 +249,40 @@ static dnnl_alg_kind_t post_alg(bert__post post, float *alpha)
     return dnnl_alg_kind_undef;
 }
 
-/* Attributes of a linear layer's matmul: the post-ops, and for u8 x s8 the per-call source zero
- * point (a runtime argument) and the per-channel output scale, applied as a binary multiply by a
- * [1, N] vector given at execution. oneDNN 2.6's brgemm kernels (VNNI, AMX) refuse runtime output
- * scales and leave such a matmul to its plain-layout gemm path; a binary post-op is runtime data
- * they accept. The packing at load must use the same attributes, so that the weights carry the
- * zero-point compensation the kernel expects. */
-static bert_status linear_attr(dnnl_primitive_attr_t *out, int int8, dnnl_dim_t N, bert__post post, int accumulate,
+/* How a u8 x s8 product applies its per-channel output scale (activation scale x weight scale,
+ * known per call). oneDNN 2.6's brgemm kernels (VNNI, AMX) refuse runtime output scales and leave
+ * such a matmul to its plain-layout gemm path, but take a binary multiply by a [1, N] vector given
+ * at execution; the gemm path takes runtime output scales, but not a binary post-op followed by
+ * the residual's sum (it then falls to the reference kernel). So the layout decides: blocked
+ * weights are brgemm's, with the binary post-op; plain ones gemm's, with output scales. */
+enum { Q_NONE = 0, Q_OSCALES = 1, Q_POSTOP = 2 };
+
+static int int8_scale_mode(const dnnl_memory_desc_t *wmd)
+{
+    return wmd->format_kind == dnnl_blocked && wmd->format_desc.blocking.inner_nblks > 0 ? Q_POSTOP : Q_OSCALES;
+}
+
+/* Attributes of a linear layer's matmul: the post-ops, and for u8 x s8 (q: Q_OSCALES, Q_POSTOP)
+ * the per-call source zero point (a runtime argument) and the output scales as q says. The packing
+ * at load must use the same attributes, so that the weights carry the zero-point compensation the
+ * kernel expects. */
+static bert_status linear_attr(dnnl_primitive_attr_t *out, int q, dnnl_dim_t N, bert__post post, int accumulate,
                                char *msg, size_t msg_size)
 {
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t po = NULL;
     CHECK(dnnl_primitive_attr_create(&attr), "attr");
     CHECK(dnnl_post_ops_create(&po), "post-ops");
-    if (int8) {
+    if (q != Q_NONE) {
         const int32_t rz = DNNL_RUNTIME_S32_VAL;
+        CHECK(dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, &rz), "source zero point");
+    }
+    if (q == Q_OSCALES) {
+        const float rs = DNNL_RUNTIME_F32_VAL;
+        CHECK(dnnl_primitive_attr_set_output_scales(attr, 1, 1 << 1, &rs), "output scales");
+    } else if (q == Q_POSTOP) {
         const dnnl_dims_t sdims = {1, N};
         dnnl_memory_desc_t smd;
-        CHECK(dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_SRC, 1, 0, &rz), "source zero point");
         CHECK(dnnl_memory_desc_init_by_tag(&smd, 2, sdims, dnnl_f32, dnnl_ab), "output scales desc");
         CHECK(dnnl_post_ops_append_binary(po, dnnl_binary_mul, &smd), "output scales post-op");
     }
@@ -344,26 +360,29 @@ bert_status bert__pack_desc(dnnl_engine_t eng, size_t K, size_t N, bert_precisio
     const dnnl_dims_t sd = {128, (dnnl_dim_t)K}, wd = {(dnnl_dim_t)K, (dnnl_dim_t)N}, dd = {128, (dnnl_dim_t)N};
     dnnl_memory_desc_t smd, wmd, dmd;
     dnnl_matmul_desc_t mm;
-    bert_status st = linear_attr(&attr, prec == BERT_PRECISION_INT8, (dnnl_dim_t)N, BERT__POST_NONE, 0, msg, msg_size);
-    if (st != BERT_OK)
-        return st;
     CHECK(dnnl_memory_desc_init_by_tag(&smd, 2, sd, sdt, dnnl_ab), "pack src desc");
     CHECK(dnnl_memory_desc_init_by_tag(&wmd, 2, wd, wdt, dnnl_format_tag_any), "pack weights desc");
     CHECK(dnnl_memory_desc_init_by_tag(&dmd, 2, dd, dnnl_f32, dnnl_ab), "pack dst desc");
     CHECK(dnnl_matmul_desc_init(&mm, &smd, &wmd, NULL, &dmd), "pack matmul desc");
-    if (dnnl_primitive_desc_create(&pd, &mm, attr, eng, NULL) != dnnl_success) {
-        snprintf(msg, msg_size, "oneDNN has no %s matmul for this CPU (K %zu, N %zu)",
-                 prec == BERT_PRECISION_BF16   ? "bf16"
-                 : prec == BERT_PRECISION_INT8 ? "u8 x s8"
-                                               : "f32",
-                 K, N);
+    /* int8: the brgemm kernels' attributes first; where they get a plain layout, the gemm path's */
+    for (int q = prec == BERT_PRECISION_INT8 ? Q_POSTOP : Q_NONE;; q = Q_OSCALES) {
+        bert_status st = linear_attr(&attr, q, (dnnl_dim_t)N, BERT__POST_NONE, 0, msg, msg_size);
+        if (st != BERT_OK)
+            return st;
+        if (dnnl_primitive_desc_create(&pd, &mm, attr, eng, NULL) != dnnl_success) {
+            snprintf(msg, msg_size, "oneDNN has no %s matmul for this CPU (K %zu, N %zu)",
+                     prec == BERT_PRECISION_BF16 ? "bf16" : prec == BERT_PRECISION_INT8 ? "u8 x s8" : "f32", K, N);
+            dnnl_primitive_attr_destroy(attr);
+            return BERT_E_UNSUPPORTED;
+        }
+        *md = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+        dnnl_primitive_desc_destroy(pd);
+        pd = NULL;
         dnnl_primitive_attr_destroy(attr);
-        return BERT_E_UNSUPPORTED;
+        attr = NULL;
+        if (q != Q_POSTOP || int8_scale_mode(md) == Q_POSTOP)
+            break;
     }
-    *md = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-    dnnl_primitive_desc_destroy(pd);
-    dnnl_primitive_attr_destroy(attr);
-    attr = NULL;
     if (prec == BERT_PRECISION_F32 && plain_kn(md, (dnnl_dim_t)N) == (dnnl_dim_t)N) {
         /* No blocked layout (below AVX-512): the rows get a 64-byte pad. Rows 3072 or 1024 floats
          * apart map to the same cache sets and the GEMM's packing of them thrashed: dnnl_sgemm on
@@ -625,7 +644,8 @@ bert_status bert__matmul_t(bert__dnnl *d, const void *src, dnnl_data_type_t sdt,
         const dnnl_dims_t sdims = {(dnnl_dim_t)M, K}, sstr = {(dnnl_dim_t)lds, 1};
         const dnnl_dims_t wdims = {K, N}, wstr = {1, K}; /* HF's [out, in] row-major, read transposed */
         const dnnl_dims_t bdims = {1, N}, ddims = {(dnnl_dim_t)M, N}, dstr = {(dnnl_dim_t)ldd, 1};
-        const dnnl_dims_t scdims = {1, N}, zpdims = {1};
+        const int q = int8 ? int8_scale_mode(&lin->packed_md) : Q_NONE;
+        const dnnl_dims_t scdims = {1, N}, sc1dims = {N}, zpdims = {1};
         CHECK(dnnl_memory_desc_init_by_strides(&smd, 2, sdims, sdt, sstr), "matmul src desc");
         if (lin->packed)
             wmd = lin->packed_md;
@@ -633,16 +653,20 @@ bert_status bert__matmul_t(bert__dnnl *d, const void *src, dnnl_data_type_t sdt,
             CHECK(dnnl_memory_desc_init_by_strides(&wmd, 2, wdims, dnnl_f32, wstr), "matmul weights desc");
         CHECK(dnnl_memory_desc_init_by_tag(&bmd, 2, bdims, dnnl_f32, dnnl_ab), "matmul bias desc");
         CHECK(dnnl_memory_desc_init_by_strides(&dmd, 2, ddims, ddt, dstr), "matmul dst desc");
-        CHECK(dnnl_memory_desc_init_by_tag(&scmd, 2, scdims, dnnl_f32, dnnl_ab), "output scales desc");
+        if (q == Q_POSTOP)
+            CHECK(dnnl_memory_desc_init_by_tag(&scmd, 2, scdims, dnnl_f32, dnnl_ab), "output scales desc");
+        else
+            CHECK(dnnl_memory_desc_init_by_tag(&scmd, 1, sc1dims, dnnl_f32, dnnl_a), "output scales desc");
         CHECK(dnnl_memory_desc_init_by_tag(&zpmd, 1, zpdims, dnnl_s32, dnnl_a), "zero point desc");
         CHECK(dnnl_matmul_desc_init(&md, &smd, &wmd, lin->b ? &bmd : NULL, &dmd), "matmul desc");
-        if ((st = linear_attr(&attr, int8, N, post, accumulate, msg, msg_size)) != BERT_OK)
+        if ((st = linear_attr(&attr, q, N, post, accumulate, msg, msg_size)) != BERT_OK)
             return st;
         const dnnl_memory_desc_t *mds[6] = {&smd, &wmd, &dmd, &scmd, &zpmd, &bmd};
         const int ids[6] = {DNNL_ARG_SRC,
                             DNNL_ARG_WEIGHTS,
                             DNNL_ARG_DST,
-                            DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
+                            q == Q_POSTOP ? DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1
+                                          : DNNL_ARG_ATTR_OUTPUT_SCALES,
                             DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC,
                             DNNL_ARG_BIAS};
         const dnnl_memory_desc_t *mds3[4] = {&smd, &wmd, &dmd, &bmd};

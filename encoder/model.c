@@ -61,6 +61,14 @@ bert_status bert_model_load(const char *dir, const bert_model_params *params, be
         goto fail;
     if ((st = bert__weights_load(m, dir, errbuf, errbuf_size)) != BERT_OK)
         goto fail;
+    /* AVX512_BF16 without AMX has one bf16 dot-product instruction per cycle for the FMA unit's two
+     * f32 ones: the same peak as f32 at best, and oneDNN's bf16 kernels stay below it (see
+     * docs/performance.md). A user who asked for bf16 to go faster should hear it. */
+    if (p->precision == BERT_PRECISION_BF16 && dnnl_get_effective_cpu_isa() != dnnl_cpu_isa_avx512_core_amx)
+        bert__log(BERT_LOG_WARN,
+                  "%s: bf16 on this CPU (%s, no AMX) is usually slower than f32; int8 is the faster reduced "
+                  "precision here",
+                  dir, bert__cpu_isa_name());
     /* Unless a tensor is read in place, everything now lives in the arenas: the mappings can go. */
     if (!m->uses_mapping)
         bert__checkpoint_close(&m->ck);
