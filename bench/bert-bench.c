@@ -117,11 +117,12 @@ static int load_corpus(const char *path, corpus *c)
         c->n++;
     }
     free(line);
-    fclose(f);
     if (r < 0) {
-        fprintf(stderr, "%s: %s: read error\n", prog, path);
-        return CLI_ERR_INPUT;
+        const int rc = cli_line_error(prog, path, c->n + 1, r);
+        fclose(f);
+        return rc;
     }
+    fclose(f);
     return CLI_OK;
 nomem:
     free(line);

@@ -49,6 +49,8 @@ static void usage(FILE *out)
             "                       (bad bytes become U+FFFD, then dropped), skip (the line, with a warning)\n"
             "    With a label column/field, the gold labels (names, or ids) are compared with the\n"
             "    predictions and the accuracy is printed on stderr at the end.\n"
+            "    A line may hold at most 256 MiB (environment: BERT_MAX_LINE_BYTES); a longer one is an\n"
+            "    error naming it.\n"
             "\n"
             "OUTPUT\n"
             "    --format F         tsv (default for classify/embed) or jsonl (every label's score)\n"
@@ -81,7 +83,7 @@ static void usage(FILE *out)
           "EXIT STATUS\n"
           "    0 success; 2 bad usage (unknown option or task); 3 bad input (missing or unreadable file,\n"
           "    a directory, an empty input, malformed UTF-8 or JSON, a missing column, an unknown gold\n"
-          "    label: the file and line are named); 4 the model cannot be loaded or does not fit the\n"
+          "    label, a line over the maximum: the file and line are named); 4 the model cannot be loaded or does not fit the\n"
           "    task; 5 other failures (out of memory, write errors)\n"
           "\n"
           "EXAMPLES\n"
@@ -647,8 +649,7 @@ int main(int argc, char **argv)
         size_t len = 0;
         int r = cli_read_line(in, &j.line[slot], &j.line_cap[slot], &len);
         if (r < 0) {
-            fprintf(stderr, "%s: %s: read error after line %zu: %s\n", prog, in_name, lineno, strerror(errno));
-            rc = CLI_ERR_INPUT;
+            rc = cli_line_error(prog, in_name, lineno + 1, r);
             break;
         }
         if (r == 0) {

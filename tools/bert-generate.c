@@ -42,8 +42,9 @@ static void usage(FILE *out)
                  "    -q                   no warnings;  -v  library logs;  -h, --help  this text\n"
                  "\n"
                  "EXIT STATUS\n"
-                 "    0 success, 2 bad usage or parameters, 3 bad input (empty or malformed prompt), 4 model\n"
-                 "    cannot be loaded or has no LM head, 5 other failures\n");
+                 "    0 success, 2 bad usage or parameters, 3 bad input (empty or malformed prompt, a stdin\n"
+                 "    line over 256 MiB or BERT_MAX_LINE_BYTES), 4 model cannot be loaded or has no LM\n"
+                 "    head, 5 other failures (out of memory, write errors)\n");
 }
 
 typedef struct stream {
@@ -263,8 +264,7 @@ int main(int argc, char **argv)
         free(line);
         /* as bert-classify: a read error or an empty input is bad input, not a silent success */
         if (rc == CLI_OK && r < 0) {
-            fprintf(stderr, "%s: <stdin>: read error after line %zu: %s\n", prog, prompts, strerror(errno));
-            rc = CLI_ERR_INPUT;
+            rc = cli_line_error(prog, "<stdin>", prompts + 1, r);
         } else if (rc == CLI_OK && prompts == 0) {
             fprintf(stderr, "%s: <stdin>: empty input: no prompts\n", prog);
             rc = CLI_ERR_INPUT;

@@ -45,8 +45,9 @@ static void usage(FILE *out)
                  "    -h, --help         this text\n"
                  "\n"
                  "EXIT STATUS\n"
-                 "    0 success, 2 bad usage, 3 bad input (an empty input, or the file, line and byte named),\n"
-                 "    4 tokenizer could not be loaded, 5 other failure (out of memory, write error)\n");
+                 "    0 success, 2 bad usage, 3 bad input (an empty input, or the file, line and byte named;\n"
+                 "    a line over 256 MiB, or BERT_MAX_LINE_BYTES from the environment), 4 tokenizer could\n"
+                 "    not be loaded, 5 other failure (out of memory, write error)\n");
 }
 
 typedef struct opts {
@@ -306,8 +307,7 @@ int main(int argc, char **argv)
         while (ls.n < ls.max) {
             int r = cli_read_line(in, &ls.text[ls.n], &ls.cap[ls.n], &ls.len[ls.n]);
             if (r < 0) {
-                fprintf(stderr, "%s: %s: read error after line %zu: %s\n", prog, in_name, lineno, strerror(errno));
-                rc = CLI_ERR_INPUT;
+                rc = cli_line_error(prog, in_name, lineno + 1, r);
                 goto done;
             }
             if (r == 0) {

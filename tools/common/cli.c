@@ -9,16 +9,70 @@
 #include <time.h>
 #include <unistd.h>
 
+size_t cli_max_line(void)
+{
+    const char *env = getenv("BERT_MAX_LINE_BYTES");
+    size_t v = 0;
+    if (env && cli_parse_size(env, &v) == 0 && v > 0 && v < SIZE_MAX / 2)
+        return v;
+    return (size_t)256 << 20;
+}
+
 int cli_read_line(FILE *f, char **buf, size_t *cap, size_t *len)
 {
+    const size_t max = cli_max_line();
+    size_t n = 0;
+    int c;
     errno = 0;
-    ssize_t n = getline(buf, cap, f);
-    if (n < 0)
-        return ferror(f) ? -1 : 0;
-    if (n > 0 && (*buf)[n - 1] == '\n')
-        (*buf)[--n] = '\0';
-    *len = (size_t)n;
-    return 1;
+    flockfile(f);
+    while ((c = getc_unlocked(f)) != EOF && c != '\n') {
+        if (n + 2 > *cap) { /* room for this byte and the NUL */
+            if (n >= max) {
+                funlockfile(f);
+                return CLI_LINE_TOO_LONG;
+            }
+            size_t want = *cap < 256 ? 256 : *cap * 2;
+            want = want > max + 1 ? max + 1 : want;
+            char *p = realloc(*buf, want);
+            if (!p) {
+                funlockfile(f);
+                return CLI_LINE_NOMEM;
+            }
+            *buf = p;
+            *cap = want;
+        }
+        (*buf)[n++] = (char)c;
+    }
+    funlockfile(f);
+    if (c == EOF && (ferror(f) || n == 0))
+        return ferror(f) ? CLI_LINE_READ_ERROR : CLI_LINE_EOF;
+    if (!*buf || *cap == 0) { /* an empty line before any other */
+        char *p = realloc(*buf, 256);
+        if (!p)
+            return CLI_LINE_NOMEM;
+        *buf = p;
+        *cap = 256;
+    }
+    (*buf)[n] = '\0';
+    *len = n;
+    return CLI_LINE_OK;
+}
+
+int cli_line_error(const char *prog, const char *in_name, size_t lineno, int r)
+{
+    if (r == CLI_LINE_TOO_LONG) {
+        fprintf(stderr,
+                "%s: %s:%zu: the line is longer than %zu bytes, the most a line may hold (set "
+                "BERT_MAX_LINE_BYTES to allow more)\n",
+                prog, in_name, lineno, cli_max_line());
+        return CLI_ERR_INPUT;
+    }
+    if (r == CLI_LINE_NOMEM) {
+        fprintf(stderr, "%s: %s:%zu: out of memory reading the line\n", prog, in_name, lineno);
+        return CLI_ERR_RUNTIME;
+    }
+    fprintf(stderr, "%s: %s: read error at line %zu: %s\n", prog, in_name, lineno, strerror(errno));
+    return CLI_ERR_INPUT;
 }
 
 void cli_json_string(FILE *out, const char *s, size_t n)

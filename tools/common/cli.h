@@ -9,9 +9,20 @@
 /* Exit codes of every libbert tool (documented in their --help). */
 enum { CLI_OK = 0, CLI_ERR_USAGE = 2, CLI_ERR_INPUT = 3, CLI_ERR_MODEL = 4, CLI_ERR_RUNTIME = 5 };
 
-/* Reads one line (without its '\n'; a '\r' before it is kept) of any length. Returns 1 with the
- * line in *buf (NUL-terminated, *len bytes), 0 at end of file, -1 on a read error. */
+/* The longest input line the tools read, in bytes without the newline: 256 MiB, or
+ * $BERT_MAX_LINE_BYTES where set (1 or more). A line is held whole in memory, so without a bound a
+ * file with no newline (/dev/zero) would grow until the system kills the process. */
+size_t cli_max_line(void);
+enum { CLI_LINE_EOF = 0, CLI_LINE_OK = 1, CLI_LINE_READ_ERROR = -1, CLI_LINE_TOO_LONG = -2, CLI_LINE_NOMEM = -3 };
+/* Reads one line (without its '\n'; a '\r' before it is kept; NUL bytes are kept). Returns
+ * CLI_LINE_OK with the line in *buf (NUL-terminated, *len bytes), CLI_LINE_EOF at end of file,
+ * CLI_LINE_READ_ERROR (errno says why), CLI_LINE_TOO_LONG (over cli_max_line()) or CLI_LINE_NOMEM
+ * (the line's buffer could not grow). Never ends early without saying so. */
 int cli_read_line(FILE *f, char **buf, size_t *cap, size_t *len);
+/* Prints what a failed cli_read_line (r < 0) means, naming the input and the line (lineno: the
+ * number of the line being read), and returns the exit code: CLI_ERR_INPUT for a read error or a
+ * line over the maximum, CLI_ERR_RUNTIME for out of memory. */
+int cli_line_error(const char *prog, const char *in_name, size_t lineno, int r);
 /* Writes s[0..n) as a JSON string (quotes included). Bytes >= 0x80 are copied as they are, so the
  * output is valid JSON when s is valid UTF-8. */
 void cli_json_string(FILE *out, const char *s, size_t n);
