@@ -333,20 +333,31 @@ static int bench_load(int argc, char **argv)
     return rc;
 }
 
+/* Results that did not reach stdout (a full disk, a closed descriptor) are a failure, not exit 0. */
+static int finish(int rc)
+{
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "%s: standard output: write error: %s\n", prog, strerror(errno ? errno : EIO));
+        return rc == CLI_OK ? CLI_ERR_RUNTIME : rc;
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_ERR_USAGE : CLI_OK;
+        return finish(argc < 2 ? CLI_ERR_USAGE : CLI_OK);
     }
     if (!strcmp(argv[1], "tokenizer"))
-        return bench_tokenizer(argc - 2, argv + 2);
+        return finish(bench_tokenizer(argc - 2, argv + 2));
     if (!strcmp(argv[1], "load"))
-        return bench_load(argc - 2, argv + 2);
+        return finish(bench_load(argc - 2, argv + 2));
     if (!strcmp(argv[1], "model"))
-        return bench_model(argc - 2, argv + 2);
+        return finish(bench_model(argc - 2, argv + 2));
     if (!strcmp(argv[1], "make-model"))
-        return bench_make_model(argc - 2, argv + 2);
+        return finish(bench_make_model(argc - 2, argv + 2));
     fprintf(stderr, "%s: unknown benchmark '%s' (see --help)\n", prog, argv[1]);
     return CLI_ERR_USAGE;
 }

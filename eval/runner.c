@@ -10,6 +10,7 @@
 
 #include <bert/eval.h>
 
+#include "../common/afile.h"
 #include "../datasets/dataset.h"
 
 const char *const *bert_eval_task_names(void)
@@ -339,9 +340,11 @@ static bert_status write_file(run *r, const char *dir, bert_eval_result *o, char
 {
     const bert__task *t = r->t;
     snprintf(o->file, sizeof o->file, "%s/%s", dir, t->submission);
-    FILE *f = fopen(o->file, "w");
-    if (!f)
-        return bert__errbuf_set(err, n, BERT_E_IO, "%s: cannot create", o->file);
+    bert__afile af;
+    char why[4400];
+    if (bert__afile_open(&af, o->file, why, sizeof why) != 0)
+        return bert__errbuf_set(err, n, BERT_E_IO, "%s", why);
+    FILE *f = af.f;
     if (!t->superglue) {
         fputs("index\tprediction\n", f);
         for (size_t e = 0; e < r->ds.n_ex; e++) {
@@ -384,8 +387,8 @@ static bert_status write_file(run *r, const char *dir, bert_eval_result *o, char
             fputs("}\n", f);
         }
     }
-    if (fclose(f) != 0)
-        return bert__errbuf_set(err, n, BERT_E_IO, "%s: write error", o->file);
+    if (bert__afile_commit(&af, why, sizeof why) != 0)
+        return bert__errbuf_set(err, n, BERT_E_IO, "%s", why);
     return BERT_OK;
 }
 
@@ -393,9 +396,11 @@ static bert_status write_predictions(run *r, const char *dir, char *err, size_t 
 {
     char path[1100];
     snprintf(path, sizeof path, "%s/%s.predictions.jsonl", dir, r->t->name);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return bert__errbuf_set(err, n, BERT_E_IO, "%s: cannot create", path);
+    bert__afile af;
+    char why[4400];
+    if (bert__afile_open(&af, path, why, sizeof why) != 0)
+        return bert__errbuf_set(err, n, BERT_E_IO, "%s", why);
+    FILE *f = af.f;
     for (size_t e = 0; e < r->ds.n_ex; e++) {
         const bert__example *x = &r->ds.ex[e];
         fputs("{\"idx\": ", f);
@@ -419,8 +424,8 @@ static bert_status write_predictions(run *r, const char *dir, char *err, size_t 
             json_str(f, r->t->labels[r->pred[e] >= 0 ? r->pred[e] : 0]);
         fputs("}\n", f);
     }
-    if (fclose(f) != 0)
-        return bert__errbuf_set(err, n, BERT_E_IO, "%s: write error", path);
+    if (bert__afile_commit(&af, why, sizeof why) != 0)
+        return bert__errbuf_set(err, n, BERT_E_IO, "%s", why);
     return BERT_OK;
 }
 

@@ -54,6 +54,7 @@ typedef struct stream {
     size_t printed; /* bytes of decoded text already written */
     char *text;
     size_t cap;
+    int werr; /* errno of a failed write to stdout: generation stops there */
 } stream;
 
 /* Prints what the newest token added to the decoded text (the decoder's rules are per token, so
@@ -74,11 +75,25 @@ static int on_token(int32_t id, void *user)
     }
     if (st != BERT_OK)
         return 1;
+    errno = 0;
     if (len > s->printed)
         fwrite(s->text + s->printed, 1, len - s->printed, stdout);
     s->printed = len;
-    fflush(stdout);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        s->werr = errno ? errno : EIO;
+        return 1;
+    }
     return 0;
+}
+
+/* Whether stdout took everything written to it; if not, says so (exit 5 follows). */
+static int stdout_failed(int werr)
+{
+    errno = 0;
+    if (!werr && fflush(stdout) == 0 && !ferror(stdout))
+        return 0;
+    fprintf(stderr, "%s: standard output: write error: %s\n", prog, strerror(werr ? werr : errno ? errno : EIO));
+    return 1;
 }
 
 static int generate_one(bert_ctx *ctx, const bert_tokenizer *tok, const char *prompt, size_t len,
@@ -107,7 +122,7 @@ static int generate_one(bert_ctx *ctx, const bert_tokenizer *tok, const char *pr
         return CLI_ERR_INPUT;
     }
     const size_t cap = np + gp->max_new_tokens;
-    stream s = {tok, calloc(cap, sizeof(int32_t)), np, 0, 0, NULL, 0};
+    stream s = {tok, calloc(cap, sizeof(int32_t)), np, 0, 0, NULL, 0, 0};
     int32_t *out = calloc(cap, sizeof *out);
     int rc = CLI_OK;
     if (!s.ids || !out) {
@@ -119,12 +134,18 @@ static int generate_one(bert_ctx *ctx, const bert_tokenizer *tok, const char *pr
     for (size_t i = 0; i + 1 < np; i++)
         s.ids[s.n++] = v.ids[i];
     if (on_token(v.ids[np - 1], &s)) {
+        if (!stdout_failed(s.werr))
+            fprintf(stderr, "%s: prompt: cannot decode it\n", prog);
         rc = CLI_ERR_RUNTIME;
         goto done;
     }
     size_t n = 0;
     bert_status st = bert_generate(ctx, v.ids, np, gp, out, cap, &n, on_token, &s);
     putchar('\n');
+    if (stdout_failed(s.werr)) {
+        rc = CLI_ERR_RUNTIME;
+        goto done;
+    }
     if (st != BERT_OK) {
         fprintf(stderr, "%s: %s\n", prog, bert_ctx_errmsg(ctx));
         rc = st == BERT_E_INVALID_ARG ? CLI_ERR_USAGE : CLI_ERR_RUNTIME;
@@ -134,6 +155,8 @@ static int generate_one(bert_ctx *ctx, const bert_tokenizer *tok, const char *pr
         for (size_t i = 0; i < n; i++)
             printf(i ? " %d" : "%d", (int)out[i]);
         putchar('\n');
+        if (stdout_failed(0))
+            rc = CLI_ERR_RUNTIME;
     }
 done:
     free(s.ids);

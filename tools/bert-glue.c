@@ -11,6 +11,7 @@
 
 #include <bert/bert.h>
 
+#include "afile.h"
 #include "cli.h"
 
 static const char *prog = "bert-glue";
@@ -51,6 +52,10 @@ static void usage(FILE *out)
             "EXIT STATUS\n"
             "    0 success, 2 bad usage, 3 bad data (the file and line are named), 4 a model cannot be\n"
             "    loaded or does not fit its task (e.g. its labels do not cover the task's), 5 other\n"
+            "    failures: out of memory, or an output that cannot be created (checked before any\n"
+            "    task runs) or written (full disk, /dev/full). Files are written under a temporary\n"
+            "    name and renamed when complete: a failed or killed run leaves the old file or none,\n"
+            "    never a part of one.\n"
             "\n"
             "EXAMPLE\n"
             "    bert-glue --data ../shared/data SST-2=models/mini-sst2 STS-B=path/to/mini-stsb\n");
@@ -157,6 +162,25 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s: cannot create: %s\n", prog, out_dir, strerror(errno));
         return CLI_ERR_USAGE;
     }
+    /* every output must be creatable before the first task runs, not found unwritable after */
+    {
+        char probe[4200], why[4400];
+        const char *outs[3] = {results, markdown, NULL};
+        if (out_dir) {
+            snprintf(probe, sizeof probe, "%s/bert-glue", out_dir);
+            outs[2] = probe;
+        }
+        for (int k = 0; k < 3; k++) {
+            if (outs[k] && bert__afile_probe(outs[k], why, sizeof why) != 0) {
+                if (k == 2)
+                    fprintf(stderr, "%s: --out %s: cannot create files there: %s\n", prog, out_dir,
+                            strerror(errno));
+                else
+                    fprintf(stderr, "%s: %s\n", prog, why);
+                return CLI_ERR_RUNTIME;
+            }
+        }
+    }
     ep.out_dir = out_dir;
     bert_eval_result *res = calloc((size_t)(argc - first), sizeof *res);
     if (!res)
@@ -190,9 +214,12 @@ int main(int argc, char **argv)
             bert_status st = bert_eval_task(task, m, ctx, &ep, &res[done], err, sizeof err);
             if (st != BERT_OK) {
                 fprintf(stderr, "%s: %s: %s\n", prog, task, err);
-                rc = st == BERT_E_LABEL || st == BERT_E_UNSUPPORTED ? CLI_ERR_MODEL
-                     : st == BERT_E_NOMEM || st == BERT_E_BACKEND  ? CLI_ERR_RUNTIME
-                                                                   : CLI_ERR_INPUT;
+                /* the result's file is named once the data are read and the task has run: an I/O
+                 * error after that is writing the leaderboard or predictions file */
+                const int writing = st == BERT_E_IO && res[done].file[0];
+                rc = st == BERT_E_LABEL || st == BERT_E_UNSUPPORTED           ? CLI_ERR_MODEL
+                     : st == BERT_E_NOMEM || st == BERT_E_BACKEND || writing ? CLI_ERR_RUNTIME
+                                                                              : CLI_ERR_INPUT;
             } else {
                 done++;
             }
@@ -201,11 +228,13 @@ int main(int argc, char **argv)
         bert_model_free(m);
     }
     /* the Markdown table of what finished */
-    FILE *md = markdown ? fopen(markdown, "w") : stdout;
-    if (!md) {
-        fprintf(stderr, "%s: %s: cannot create\n", prog, markdown);
+    char why[4400];
+    bert__afile mdf = {.f = stdout};
+    if (markdown && bert__afile_open(&mdf, markdown, why, sizeof why) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, why);
         rc = rc ? rc : CLI_ERR_RUNTIME;
     } else {
+        FILE *md = mdf.f;
         fprintf(md, "| task | split | examples | metrics | seconds | examples/s | file |\n|---|---|---|---|---|---|---|\n");
         for (size_t i = 0; i < done; i++) {
             fprintf(md, "| %s | %s | %zu | ", res[i].task, ep.test ? "test" : "dev", res[i].n_examples);
@@ -215,15 +244,21 @@ int main(int argc, char **argv)
                     res[i].seconds > 0 ? (double)res[i].n_examples / res[i].seconds : 0.0,
                     res[i].file[0] ? res[i].file : "-");
         }
-        if (md != stdout)
-            fclose(md);
+        errno = 0;
+        if (markdown ? bert__afile_commit(&mdf, why, sizeof why) != 0 : fflush(stdout) != 0 || ferror(stdout)) {
+            if (!markdown)
+                snprintf(why, sizeof why, "standard output: write error: %s", strerror(errno ? errno : EIO));
+            fprintf(stderr, "%s: %s\n", prog, why);
+            rc = rc ? rc : CLI_ERR_RUNTIME;
+        }
     }
     if (results) {
-        FILE *f = fopen(results, "w");
-        if (!f) {
-            fprintf(stderr, "%s: %s: cannot create\n", prog, results);
+        bert__afile rf;
+        if (bert__afile_open(&rf, results, why, sizeof why) != 0) {
+            fprintf(stderr, "%s: %s\n", prog, why);
             rc = rc ? rc : CLI_ERR_RUNTIME;
         } else {
+            FILE *f = rf.f;
             fprintf(f, "{\"split\": \"%s\", \"tasks\": {", ep.test ? "test" : "dev");
             for (size_t i = 0; i < done; i++) {
                 fprintf(f, "%s\n  \"%s\": {\"examples\": %zu, \"seconds\": %.3f", i ? "," : "", res[i].task,
@@ -241,7 +276,10 @@ int main(int argc, char **argv)
                 fputc('}', f);
             }
             fputs("\n}}\n", f);
-            fclose(f);
+            if (bert__afile_commit(&rf, why, sizeof why) != 0) {
+                fprintf(stderr, "%s: %s\n", prog, why);
+                rc = rc ? rc : CLI_ERR_RUNTIME;
+            }
         }
     }
     free(res);

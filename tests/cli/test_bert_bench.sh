@@ -35,4 +35,9 @@ check "odd shapes: packed = mapped within 1e-4" $?
 printf 'a line\nanother line\n' > "$tmp/t.txt"
 "$bin" tokenizer --reps 1 "$tmp/t.txt" | grep -q '"tokens":8'; check "tokenizer" $?
 "$bin" nosuch > /dev/null 2>&1; [ $? -eq 2 ]; check "unknown benchmark -> exit 2" $?
+# results that do not reach stdout are a failure, not exit 0
+"$bin" tokenizer --reps 1 "$tmp/t.txt" > /dev/full 2> "$tmp/err"; rc=$?
+[ $rc -eq 5 ] && grep -q "standard output: write error" "$tmp/err"; check "stdout on a full device -> exit 5" $?
+"$bin" model --model "$tmp/m" --reps 1 --threads 1 --workload b1_s128 >&- 2> "$tmp/err"; rc=$?
+[ $rc -eq 5 ] && grep -q "standard output: write error" "$tmp/err"; check "closed stdout -> exit 5" $?
 [ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }

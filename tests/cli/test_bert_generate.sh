@@ -45,4 +45,12 @@ echo "" | "$bin" --model "$model" > /dev/null 2> "$tmp/err"; rc=$?
 "$bin" --model "$shared/models/tiny-gelu-3labels" x > /dev/null 2> "$tmp/err"; rc=$?
 [ $rc -eq 4 ] && grep -q "no LM head" "$tmp/err"; check "classifier model -> exit 4" $?
 "$bin" --help | grep -q "EXIT STATUS"; check "--help" $?
+# text that does not reach stdout stops the generation with exit 5
+"$bin" --model "$model" the quick brown fox > /dev/full 2> "$tmp/err"; rc=$?
+[ $rc -eq 5 ] && grep -q "standard output: write error: No space left on device" "$tmp/err"
+check "stdout on a full device -> exit 5" $?
+"$bin" --model "$model" the quick brown fox >&- 2> "$tmp/err"; rc=$?
+[ $rc -eq 5 ] && grep -q "standard output: write error: Bad file descriptor" "$tmp/err"; check "closed stdout -> exit 5" $?
+echo "the quick brown fox" | "$bin" --model "$model" --ids > /dev/full 2> "$tmp/err"; rc=$?
+[ $rc -eq 5 ] && grep -q "standard output: write error" "$tmp/err"; check "stdin prompts, full stdout -> exit 5" $?
 [ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
