@@ -254,11 +254,13 @@ int bench_model(int argc, char **argv)
             inputs = argv[++i];
         else if (!strcmp(argv[i], "--round") && i + 1 < argc)
             round = strtol(argv[++i], NULL, 10);
-        else if (!strcmp(argv[i], "--reps") && i + 1 < argc && !cli_parse_size(argv[i + 1], &reps) && reps)
-            i++;
-        else if (!strcmp(argv[i], "--threads") && i + 1 < argc && !cli_parse_size(argv[i + 1], &threads) && threads)
-            i++;
-        else {
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
+            if (cli_parse_range(prog, "--reps", argv[++i], 1, 1000000, &reps))
+                return CLI_ERR_USAGE;
+        } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+            if (cli_parse_range(prog, "--threads", argv[++i], 1, CLI_MAX_THREADS, &threads))
+                return CLI_ERR_USAGE;
+        } else {
             fprintf(stderr, "%s model: bad argument '%s'\n", prog, argv[i]);
             return CLI_ERR_USAGE;
         }

@@ -26,15 +26,16 @@ static void usage(FILE *out)
                  "\n"
                  "OPTIONS\n"
                  "    --model DIR          the checkpoint folder (config.json, model.safetensors, vocab.txt)\n"
-                 "    --max-new-tokens N   at most N new tokens (default 20)\n"
+                 "    --max-new-tokens N   at most N new tokens, 1-1048576 (default 20); generation also ends\n"
+                 "                         where the model's positions do (a note on stderr says so)\n"
                  "    --sample             sample instead of greedy search (implied by the next four)\n"
-                 "    --temperature T      > 0 (default 1)\n"
-                 "    --top-k K            keep the K most likely tokens (default 50; 0 = all)\n"
+                 "    --temperature T      in (0, 1e6] (default 1)\n"
+                 "    --top-k K            keep the K most likely tokens (default 50; 0 = all; at most 2^31-1)\n"
                  "    --top-p P            nucleus sampling, P in (0, 1] (default 1 = off)\n"
                  "    --seed S             the same seed gives the same text (default 0)\n"
-                 "    --eos ID             stop after this token id (default: [SEP])\n"
+                 "    --eos ID             stop after this token id, below the vocabulary size (default: [SEP])\n"
                  "    --ids                print the token ids after the text\n"
-                 "    --threads N          compute threads\n"
+                 "    --threads N          compute threads, 1-1024\n"
                  "    --precision P        f32 (default), bf16 or int8: the layers' matrix products\n"
                  "                         (bf16 needs an AVX-512 CPU; see bert_precision)\n"
                  "    --weights W          packed (default) or mapped: F32 weights read in place from\n"
@@ -97,7 +98,7 @@ static int stdout_failed(int werr)
 }
 
 static int generate_one(bert_ctx *ctx, const bert_tokenizer *tok, const char *prompt, size_t len,
-                        const bert_generate_params *gp, int print_ids)
+                        const bert_generate_params *gp, int print_ids, size_t max_pos)
 {
     bert_batch *b = NULL;
     char err[512];
@@ -151,6 +152,10 @@ static int generate_one(bert_ctx *ctx, const bert_tokenizer *tok, const char *pr
         rc = st == BERT_E_INVALID_ARG ? CLI_ERR_USAGE : CLI_ERR_RUNTIME;
         goto done;
     }
+    /* fewer tokens than asked because the positions ran out: say so, it is not the model's choice */
+    if (n >= max_pos && n - np < gp->max_new_tokens)
+        fprintf(stderr, "%s: note: stopped after %zu new tokens, not %zu: the model has %zu positions\n", prog,
+                n - np, gp->max_new_tokens, max_pos);
     if (print_ids) {
         for (size_t i = 0; i < n; i++)
             printf(i ? " %d" : "%d", (int)out[i]);
@@ -200,21 +205,23 @@ int main(int argc, char **argv)
                 return CLI_ERR_USAGE;
             i++;
         } else if (!strcmp(a, "--temperature") || !strcmp(a, "--top-p")) {
-            char *end;
-            double d = strtod(val, &end);
-            if (*end || end == val) {
-                fprintf(stderr, "%s: %s: '%s' is not a number\n", prog, a, val);
+            const int temp = !strcmp(a, "--temperature");
+            double d;
+            if (cli_parse_real(prog, a, val, 0.0, temp ? 1e6 : 1.0, 1, &d))
                 return CLI_ERR_USAGE;
-            }
-            *(!strcmp(a, "--temperature") ? &gp.temperature : &gp.top_p) = (float)d;
+            *(temp ? &gp.temperature : &gp.top_p) = (float)d;
             gp.do_sample = 1;
             i++;
         } else if (!strcmp(a, "--max-new-tokens") || !strcmp(a, "--top-k") || !strcmp(a, "--seed") ||
                    !strcmp(a, "--eos") || !strcmp(a, "--threads")) {
-            if (cli_parse_size(val, &v) != 0) {
-                fprintf(stderr, "%s: %s: '%s' is not a non-negative integer\n", prog, a, val);
+            const size_t lo = !strcmp(a, "--max-new-tokens") || !strcmp(a, "--threads") ? 1 : 0;
+            const size_t hi = !strcmp(a, "--threads")          ? CLI_MAX_THREADS
+                              : !strcmp(a, "--eos")            ? (size_t)INT32_MAX
+                              : !strcmp(a, "--seed")           ? (size_t)UINT64_MAX
+                              : !strcmp(a, "--max-new-tokens") ? CLI_MAX_LENGTH
+                                                               : (size_t)INT32_MAX;
+            if (cli_parse_range(prog, a, val, lo, hi, &v))
                 return CLI_ERR_USAGE;
-            }
             if (!strcmp(a, "--max-new-tokens"))
                 gp.max_new_tokens = v;
             else if (!strcmp(a, "--top-k"))
@@ -255,6 +262,7 @@ int main(int argc, char **argv)
     int rc = CLI_OK;
     const bert_tokenizer *tok = bert_model_tokenizer(m);
     bert_model_info info = bert_model_get_info(m);
+    const size_t max_pos = info.max_positions;
     if (!tok || (info.arch != BERT_ARCH_CAUSAL_LM && info.arch != BERT_ARCH_MASKED_LM)) {
         fprintf(stderr, "%s: %s: %s has no LM head (or no vocab.txt) to generate with\n", prog, model, info.arch_name);
         rc = CLI_ERR_MODEL;
@@ -272,7 +280,7 @@ int main(int argc, char **argv)
                 if (i + 1 < argc)
                     strcat(p, " ");
             }
-            rc = generate_one(ctx, tok, p, strlen(p), &gp, print_ids);
+            rc = generate_one(ctx, tok, p, strlen(p), &gp, print_ids, max_pos);
             free(p);
         }
     } else {
@@ -282,7 +290,7 @@ int main(int argc, char **argv)
         size_t prompts = 0;
         while (rc == CLI_OK && (r = cli_read_line(stdin, &line, &cap, &len)) == 1) {
             prompts++;
-            rc = generate_one(ctx, tok, line, len, &gp, print_ids);
+            rc = generate_one(ctx, tok, line, len, &gp, print_ids, max_pos);
         }
         free(line);
         /* as bert-classify: a read error or an empty input is bad input, not a silent success */

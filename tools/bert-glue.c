@@ -44,7 +44,8 @@ static void usage(FILE *out)
             "    --predictions     also write OUT/<task>.predictions.jsonl (every example's prediction at\n"
             "                      full precision; with --split dev, --out defaults to .)\n"
             "    --markdown FILE   write the Markdown table to FILE instead of standard output\n"
-            "    --batch-size N    default 32;  --max-length N  default 128;  --threads N\n"
+            "    --batch-size N    1-4096, default 32;  --max-length N  4-1048576 (a pair needs 3 special\n"
+            "                      tokens and one of each text), default 128;  --threads N  1-1024\n"
             "    --precision P     f32 (default), bf16 or int8 (the encoder's matrix products)\n"
             "    --weights W       packed (default) or mapped (F32 weights read in place from the file)\n"
             "    -q                no progress bar;  -h, --help  this text\n"
@@ -122,10 +123,9 @@ int main(int argc, char **argv)
                 return CLI_ERR_USAGE;
             i++;
         } else if (!strcmp(a, "--batch-size") || !strcmp(a, "--max-length") || !strcmp(a, "--threads")) {
-            if (cli_parse_size(v, &n) != 0 || n == 0) {
-                fprintf(stderr, "%s: %s: '%s' is not a positive integer\n", prog, a, v);
+            const int bs = !strcmp(a, "--batch-size"), ml = !strcmp(a, "--max-length");
+            if (cli_parse_range(prog, a, v, ml ? 4 : 1, bs ? CLI_MAX_BATCH : ml ? CLI_MAX_LENGTH : CLI_MAX_THREADS, &n))
                 return CLI_ERR_USAGE;
-            }
             if (!strcmp(a, "--batch-size"))
                 ep.batch_size = n;
             else if (!strcmp(a, "--max-length"))

@@ -32,15 +32,15 @@ static void usage(FILE *out)
                  "    --strip-accents, --no-strip-accents   force accent stripping on or off\n"
                  "    --no-chinese-chars             do not isolate CJK ideographs\n"
                  "    --pair             lines are TAB-separated pairs: text_a<TAB>text_b\n"
-                 "    --max-length N     truncate to N tokens including [CLS]/[SEP]\n"
+                 "    --max-length N     truncate to N tokens including [CLS]/[SEP] (1-1048576)\n"
                  "    --truncation S     longest_first (default with --max-length), only_first, only_second\n"
-                 "    --stride N         overlap of overflowing windows (with --overflow)\n"
+                 "    --stride N         overlap of overflowing windows (with --overflow; 0-1048576)\n"
                  "    --overflow         also print the overflowing windows\n"
                  "    --char-offsets     add \"char_offsets\" (Unicode code points, as Python counts)\n"
                  "    --on-invalid M     malformed UTF-8: error (default: stop, naming the line and byte),\n"
                  "                       replace (bad bytes become U+FFFD, which is dropped), skip (the line\n"
                  "                       is left out, with a warning)\n"
-                 "    --batch-size N     lines encoded per call (default 256)\n"
+                 "    --batch-size N     lines encoded per call, 1-4096 (default 256)\n"
                  "    -q, --quiet        no warnings;  -v  library logs on stderr\n"
                  "    -h, --help         this text\n"
                  "\n"
@@ -108,11 +108,9 @@ static int parse(int argc, char **argv, opts *o)
         } else if (!strcmp(a, "--max-length") || !strcmp(a, "--stride") || !strcmp(a, "--batch-size")) {
             NEED_VALUE;
             size_t n;
-            if (cli_parse_size(v, &n) != 0 || (n == 0 && strcmp(a, "--stride") != 0)) {
-                fprintf(stderr, "%s: %s: '%s' is not a %s integer\n", prog, a, v,
-                        strcmp(a, "--stride") ? "positive" : "non-negative");
+            const int st = !strcmp(a, "--stride"), bs = !strcmp(a, "--batch-size");
+            if (cli_parse_range(prog, a, v, st ? 0 : 1, bs ? CLI_MAX_BATCH : CLI_MAX_LENGTH, &n))
                 return -1;
-            }
             if (!strcmp(a, "--max-length"))
                 o->enc.max_length = n;
             else if (!strcmp(a, "--stride"))

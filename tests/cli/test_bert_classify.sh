@@ -117,4 +117,17 @@ done
 [ $rc -eq 0 ] && cmp -s "$tmp/w.tsv" "$tmp/out.tsv"; check "--weights mapped: same output" $?
 "$bin" --weights lazy "$src/examples/sample.txt" > /dev/null 2>&1; [ $? -eq 2 ]; check "--weights lazy -> exit 2" $?
 
+# Numeric options are bounded, and the bounds are in --help: no crash in libgomp, no wrap-around.
+for o in "--threads 65536:1 to 1024" "--threads 4294967296:1 to 1024" "--text-col 4294967297:1 to 65535" \
+         "--text-col 18446744073709551615:1 to 65535" "--top-k 1000000:1 to 1000" "--batch-size 0:1 to 4096" \
+         "--max-length 2:3 to 1048576"; do
+    opt=${o%%:*}; want=${o#*:}
+    # shellcheck disable=SC2086
+    echo "a fine film" | "$bin" $opt > "$tmp/o.out" 2> "$tmp/err"; rc=$?
+    [ $rc -eq 2 ] && [ ! -s "$tmp/o.out" ] && grep -q "is not an integer from $want" "$tmp/err"
+    check "$opt -> exit 2, the range named" $?
+done
+"$bin" --help | grep -q "compute threads, 1-1024"; check "--help gives the ranges" $?
+echo "a fine film" | "$bin" --top-k 100 > "$tmp/o.out"; rc=$?
+[ $rc -eq 0 ] && [ "$(awk -F'\t' '{print NF}' "$tmp/o.out")" -eq 5 ]; check "--top-k over the labels -> every label" $?
 [ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }

@@ -35,7 +35,7 @@ printf 'once upon a time\nthe film\n' | "$bin" --model "$model" --seed 5 --top-p
 check "stdin prompts, same seed -> same text" $?
 # errors
 "$bin" --model "$model" --top-p 1.5 x > /dev/null 2> "$tmp/err"; rc=$?
-[ $rc -eq 2 ] && grep -q "top_p 1.5 is outside" "$tmp/err"; check "top-p 1.5 -> exit 2" $?
+[ $rc -eq 2 ] && grep -q "top-p: '1.5' is not a number in (0, 1\]" "$tmp/err"; check "top-p 1.5 -> exit 2" $?
 "$bin" --model "$model" --temperature -1 x > /dev/null 2> "$tmp/err"; [ $? -eq 2 ]; check "negative temperature -> exit 2" $?
 echo "" | "$bin" --model "$model" > /dev/null 2> "$tmp/err"; rc=$?
 [ $rc -eq 3 ] && grep -q "prompt is empty" "$tmp/err"; check "empty prompt -> exit 3" $?
@@ -53,4 +53,13 @@ check "stdout on a full device -> exit 5" $?
 [ $rc -eq 5 ] && grep -q "standard output: write error: Bad file descriptor" "$tmp/err"; check "closed stdout -> exit 5" $?
 echo "the quick brown fox" | "$bin" --model "$model" --ids > /dev/full 2> "$tmp/err"; rc=$?
 [ $rc -eq 5 ] && grep -q "standard output: write error" "$tmp/err"; check "stdin prompts, full stdout -> exit 5" $?
+# bounded options; running out of positions is said, not silent
+"$bin" --model "$model" --top-p 0 the quick > "$tmp/o.out" 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] && [ ! -s "$tmp/o.out" ] && grep -q "top-p: '0' is not a number in (0, 1\]" "$tmp/err"
+check "--top-p 0 -> exit 2 before any output" $?
+"$bin" --model "$model" --threads 65536 the quick > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "threads: '65536' is not an integer from 1 to 1024" "$tmp/err"; check "--threads 65536 -> exit 2" $?
+"$bin" --model "$model" --max-new-tokens 100000 the quick > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 0 ] && grep -q "note: stopped after [0-9]* new tokens, not 100000: the model has" "$tmp/err"
+check "--max-new-tokens past the positions -> a note on stderr" $?
 [ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }

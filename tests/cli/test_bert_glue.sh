@@ -52,4 +52,8 @@ check "a write that fails half way -> exit 5, the old file intact, nothing parti
 run_test --out "$tmp/old" --results "$tmp/old/r.json" > /dev/null; rc=$?
 [ $rc -eq 0 ] && [ "$(wc -l < "$tmp/old/SST-2.tsv")" -eq 1822 ] && [ "$(ls "$tmp/old" | wc -l)" -eq 2 ]
 check "the same run with room -> the whole file, no temporary left" $?
+"$bin" -q --data "$shared/data" --max-length 1 SST-2="$src/models/mini-sst2" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "max-length: '1' is not an integer from 4 to 1048576" "$tmp/err"; check "--max-length 1 -> exit 2, the range" $?
+"$bin" -q --data "$shared/data" --threads 65536 SST-2="$src/models/mini-sst2" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "threads: '65536' is not an integer from 1 to 1024" "$tmp/err"; check "--threads 65536 -> exit 2" $?
 [ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,32 @@ int cli_parse_size(const char *s, size_t *out)
     if (errno || *end || v > SIZE_MAX)
         return -1;
     *out = (size_t)v;
+    return 0;
+}
+
+int cli_parse_range(const char *prog, const char *opt, const char *s, size_t min, size_t max, size_t *out)
+{
+    size_t v;
+    if (!s || cli_parse_size(s, &v) != 0 || v < min || v > max) {
+        fprintf(stderr, "%s: %s: '%s' is not an integer from %zu to %zu\n", prog, opt, s ? s : "", min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_real(const char *prog, const char *opt, const char *s, double lo, double hi, int lo_open, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    const double v = s && *s ? strtod(s, &end) : NAN;
+    /* NaN fails every comparison below, inf the upper bound */
+    if (!s || !*s || *end || errno || !(lo_open ? v > lo : v >= lo) || !(v <= hi)) {
+        fprintf(stderr, "%s: %s: '%s' is not a number in %c%g, %g]\n", prog, opt, s ? s : "", lo_open ? '(' : '[',
+                lo, hi);
+        return -1;
+    }
+    *out = v;
     return 0;
 }
 

@@ -38,6 +38,18 @@ double cli_now(void);
 int cli_cmp_double(const void *a, const void *b);
 /* Parses a non-negative integer option value; returns 0 on success. */
 int cli_parse_size(const char *s, size_t *out);
+/* The ranges of the tools' numeric options, listed in their --help. Threads beyond a few thousand
+ * crashed inside libgomp; a column, batch or k beyond these is a typo, not a request. */
+#define CLI_MAX_THREADS 1024
+#define CLI_MAX_COLUMN 65535
+#define CLI_MAX_BATCH 4096
+#define CLI_MAX_TOP_K 1000
+#define CLI_MAX_LENGTH 1048576
+/* An integer option value in [min, max] -> *out; -1, with "PROG: OPT: 'S' is not an integer from
+ * MIN to MAX" on stderr, for anything else (signs, trailing text, overflow, out of range). */
+int cli_parse_range(const char *prog, const char *opt, const char *s, size_t min, size_t max, size_t *out);
+/* A number option value in (lo, hi] (lo_open) or [lo, hi] -> *out; -1 with a message otherwise. */
+int cli_parse_real(const char *prog, const char *opt, const char *s, double lo, double hi, int lo_open, double *out);
 /* "f32", "bf16" or "int8" -> *out; -1 (and a message on stderr naming opt) otherwise. */
 int cli_parse_precision(const char *prog, const char *opt, const char *s, bert_precision *out);
 /* "packed" or "mapped" -> *out; -1 (and a message on stderr naming opt) otherwise. */
