@@ -118,8 +118,11 @@ static int load_corpus(const char *path, corpus *c)
     }
     free(line);
     if (r < 0) {
-        const int rc = cli_line_error(prog, path, c->n + 1, r);
+        const int rc = cli_line_error(prog, path, c->n + 1, r); /* before fclose, which may set errno */
         fclose(f);
+        free(c->data);
+        free(c->off);
+        free(c->len);
         return rc;
     }
     fclose(f);
@@ -127,6 +130,9 @@ static int load_corpus(const char *path, corpus *c)
 nomem:
     free(line);
     fclose(f);
+    free(c->data);
+    free(c->off);
+    free(c->len);
     fprintf(stderr, "%s: out of memory reading %s\n", prog, path);
     return CLI_ERR_RUNTIME;
 }
