@@ -376,6 +376,26 @@ bert_status bert_ctx_run(bert_ctx *ctx, const int32_t *ids, const int32_t *type_
     omp_set_num_threads(prev_threads);
     if (st != BERT_OK)
         return fail(ctx, st, "bert_ctx_run (%zu x %zu): %s", batch, seq_len, msg);
+    /* finite weights can still overflow (an activation past FLT_MAX): a result is a number or an
+     * error, never a NaN handed on as a score */
+    const size_t H = in->hidden_size, nl = in->n_labels ? in->n_labels : 1;
+    const struct {
+        const char *name;
+        const float *v;
+        size_t n;
+    } outs[3] = {{"the last hidden state", ctx->hidden[in->n_layers], batch * seq_len * H},
+                 {"the pooled output", ctx->m->pooler.packed || ctx->m->pooler.w ? ctx->pooled : NULL, batch * H},
+                 {"the logits", ctx->m->classifier.w ? ctx->logits : NULL,
+                  in->arch == BERT_ARCH_TOKEN_CLASSIFICATION ? batch * seq_len * nl : batch * nl}};
+    for (int k = 0; k < 3; k++) {
+        const size_t i = outs[k].v ? bert__first_nonfinite(outs[k].v, outs[k].n) : outs[k].n;
+        if (i < outs[k].n)
+            return fail(ctx, BERT_E_NUMERIC,
+                        "bert_ctx_run (%zu x %zu): %s holds %s (row %zu): the model's weights overflow float "
+                        "arithmetic on this input",
+                        batch, seq_len, outs[k].name, isnan(outs[k].v[i]) ? "NaN" : "an infinity",
+                        k == 0 ? i / (seq_len * H) : k == 1 ? i / H : i / (outs[k].n / batch));
+    }
     ctx->B = batch;
     ctx->T = seq_len;
     ctx->all_hidden = p->all_hidden_states;

@@ -85,6 +85,8 @@ void bert__embed_segs(const float *restrict word, const float *restrict pos, con
 void bert__to_bf16(const float *restrict src, size_t rows, size_t cols, size_t ld, uint16_t *restrict dst);
 /* out[r] = max |w[r, c]| over the dense rows x cols matrix w. */
 void bert__absmax_rows(const float *restrict w, size_t rows, size_t cols, float *restrict out);
+/* The index of the first NaN or infinity among p[0..n), or n when every value is finite. */
+size_t bert__first_nonfinite(const float *p, size_t n);
 /* Smallest and largest value of src (rows x cols, row stride ld). */
 void bert__minmax(const float *restrict src, size_t rows, size_t cols, size_t ld, float *mn, float *mx);
 /* dst = saturate_u8(round(src * inv_scale) + zp), rows x cols with row stride ldd >= cols (ties to

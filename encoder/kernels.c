@@ -177,6 +177,30 @@ BERT__NO_NAN_CARE BERT__CLONES void bert__minmax(const float *restrict src, size
     *mx = hi;
 }
 
+/* Every weight at load and every result after a run pass through here, so it is vectorised (the
+ * exponent bits compared as integers: no floating-point exception, and the compiler's NaN rules do
+ * not apply) and spread over the threads for large arrays. */
+BERT__CLONES size_t bert__first_nonfinite(const float *p, size_t n)
+{
+    const uint32_t *u = (const uint32_t *)(const void *)p;
+    const size_t block = 4096, n_blocks = (n + block - 1) / block;
+    size_t first = n;
+#pragma omp parallel for schedule(static) reduction(min : first) if (BERT__OMP_PARALLEL && n >= 4 * BERT__PAR_MIN)
+    for (size_t b = 0; b < n_blocks; b++) {
+        const size_t end = (b + 1) * block < n ? (b + 1) * block : n;
+        uint32_t any = 0;
+        for (size_t i = b * block; i < end; i++)
+            any |= (u[i] & 0x7F800000u) == 0x7F800000u;
+        if (any)
+            for (size_t i = b * block; i < end; i++)
+                if ((u[i] & 0x7F800000u) == 0x7F800000u) {
+                    first = i < first ? i : first;
+                    break;
+                }
+    }
+    return first;
+}
+
 /* per weight row at load (int8 scales): bert-base's 85 M weights took ~60 ms as a scalar loop on
  * one thread */
 BERT__NO_NAN_CARE BERT__CLONES void bert__absmax_rows(const float *restrict w, size_t rows, size_t cols,

@@ -192,6 +192,25 @@ static bert_status read_error(loader *L, const bert__tensor *t, size_t want, siz
                             err > 0 ? strerror(err) : "the file shrank after it was opened");
 }
 
+static bert_status nonfinite_error(loader *L, const bert__tensor *t, size_t at, float value)
+{
+    char where[64] = "";
+    if (t->ndim == 2 && t->shape[1])
+        snprintf(where, sizeof where, " (row %zu, column %zu)", at / t->shape[1], at % t->shape[1]);
+    return bert__errbuf_set(L->errbuf, L->errbuf_size, BERT_E_FORMAT,
+                            "%s: tensor '%s' holds %s at index %zu%s: the checkpoint is corrupt, or was saved "
+                            "from a training run that diverged",
+                            L->m->ck.paths[t->file], t->name, isnan(value) ? "NaN" : "an infinity", at, where);
+}
+
+/* A NaN or an infinity in a weight makes every output NaN (or wrong) without a word: refuse the
+ * checkpoint at load, naming the tensor and the place. first: the index of v[0] in the tensor. */
+static bert_status check_finite(loader *L, const bert__tensor *t, const float *v, size_t n, size_t first)
+{
+    const size_t i = bert__first_nonfinite(v, n);
+    return i == n ? BERT_OK : nonfinite_error(L, t, first + i, v[i]);
+}
+
 /* Tensor t as F32 into dst. F32 data is read with pread rather than through the mapping: the
  * kernel copies from the page cache through its own large pages, where touching the mapping costs
  * a fault and TLB misses per 4 KiB page (in a VM, exits to the hypervisor: 2 GB/s against 10+, on
@@ -202,7 +221,7 @@ static bert_status load_f32(loader *L, const bert__tensor *t, float *dst, size_t
     if (t->dtype != BERT__F32) {
         convert(t, dst, n);
         release(t);
-        return BERT_OK;
+        return check_finite(L, t, dst, n, 0);
     }
     bert_status st = open_shard(L, t);
     if (st != BERT_OK)
@@ -219,7 +238,7 @@ static bert_status load_f32(loader *L, const bert__tensor *t, float *dst, size_t
 #pragma omp atomic write
             err = e;
     }
-    return err ? read_error(L, t, want, off, err) : BERT_OK;
+    return err ? read_error(L, t, want, off, err) : check_finite(L, t, dst, n, 0);
 }
 
 /* Tensor t (n values) as F32 at the arena's bump pointer; *out points at it. */
@@ -252,6 +271,8 @@ static bert_status take_in_place(loader *L, const char *name, size_t d0, size_t 
         return st;
     if (t->dtype != BERT__F32 || ((uintptr_t)t->data & 3))
         return copy_in(L, t, d0 * (d1 ? d1 : 1), out);
+    /* not scanned here: that would fault in every page of the table, where lookups touch only the
+     * rows they use; a NaN row reaches the run's results, which bert_ctx_run checks */
     *out = (const float *)(const void *)t->data;
     L->m->uses_mapping = 1;
     L->in_place_bytes += t->nbytes;
@@ -281,8 +302,11 @@ static void prefault(const void *p, size_t bytes)
 
 /* BERT_WEIGHTS_MAPPED: the weight stays in the mapping as the file stores it (checked at setup:
  * aligned F32). */
-static const float *map_in_place(loader *L, const bert__tensor *t)
+static const float *map_in_place(loader *L, const bert__tensor *t, bert_status *st)
 {
+    *st = check_finite(L, t, (const float *)(const void *)t->data, t->nbytes / sizeof(float), 0);
+    if (*st != BERT_OK)
+        return NULL;
     prefault(t->data, t->nbytes);
     L->m->uses_mapping = 1;
     L->in_place_bytes += t->nbytes;
@@ -331,6 +355,8 @@ static bert_status transpose_in(loader *L, const bert__tensor *t, size_t K, size
     const size_t shift = line_shift(L, t);
     const long n_pieces = (long)((N + PIECE_ROWS - 1) / PIECE_ROWS);
     int err = 0;
+    size_t bad = SIZE_MAX; /* the first non-finite value's index, checked while each piece is in L2 */
+    float bad_value = 0.f;
 #pragma omp parallel for schedule(static) num_threads(piece_threads()) if (BERT__OMP_PARALLEL && n_pieces > 1)
     for (long p = 0; p < n_pieces; p++) {
         const size_t r0 = (size_t)p * PIECE_ROWS, rows = N - r0 < PIECE_ROWS ? N - r0 : PIECE_ROWS;
@@ -340,6 +366,14 @@ static bert_status transpose_in(loader *L, const bert__tensor *t, size_t K, size
             e = read_at(L->fd, buf, rows * K * sizeof(float), off + r0 * K * sizeof(float));
         else
             convert_part(t, r0 * K, buf, rows * K);
+        const size_t i = e ? rows * K : bert__first_nonfinite(buf, rows * K);
+        if (i < rows * K) {
+#pragma omp critical(bert_transpose_bad)
+            if (r0 * K + i < bad) {
+                bad = r0 * K + i;
+                bad_value = buf[i];
+            }
+        }
         if (e)
 #pragma omp atomic write
             err = e;
@@ -347,7 +381,9 @@ static bert_status transpose_in(loader *L, const bert__tensor *t, size_t K, size
             bert__transpose(buf, rows, K, K, dst + r0, ld);
     }
     release(t);
-    return err ? read_error(L, t, N * K * sizeof(float), off, err) : BERT_OK;
+    if (err)
+        return read_error(L, t, N * K * sizeof(float), off, err);
+    return bad == SIZE_MAX ? BERT_OK : nonfinite_error(L, t, bad, bad_value);
 }
 
 /* Packs w ([N, K] F32, HF's [out, in]) into the packed arena in layout `kind`; for s8 each output
@@ -404,8 +440,8 @@ static bert_status take_packed(loader *L, const char *prefix, size_t out, size_t
     lin->out = out;
     if (L->mapped[kind]) {
         lin->n_parts = 1;
-        lin->w = lin->parts[0] = map_in_place(L, t);
-        return BERT_OK;
+        lin->w = lin->parts[0] = map_in_place(L, t, &st);
+        return st;
     }
     if (L->plain_ld[kind]) {
         if ((st = transpose_in(L, t, in, out, kind, 0)) != BERT_OK)
@@ -464,7 +500,7 @@ static bert_status take_qkv(loader *L, size_t l, size_t H, bert__linear *qkv)
         if ((st = locate(L, n, H, H, &t)) != BERT_OK)
             return st;
         if (L->mapped[W_QKV])
-            qkv->parts[i] = map_in_place(L, t);
+            qkv->parts[i] = map_in_place(L, t, &st);
         else if (L->plain_ld[W_QKV])
             st = transpose_in(L, t, H, H, W_QKV, (size_t)i * H);
         else {

@@ -415,6 +415,98 @@ static void test_respelled_sharded_and_unaligned_checkpoints_load_identically(vo
     bert__checkpoint_close(&ck);
 }
 
+/* Where tensor `name` starts in src_bytes, and its column count (1 for a vector). */
+static size_t tensor_at(const char *name, size_t *cols)
+{
+    uint64_t hlen;
+    memcpy(&hlen, src_bytes, 8);
+    json_error_t je;
+    json_t *h = json_loadb(src_bytes + 8, (size_t)hlen, 0, &je), *t = json_object_get(h, name);
+    assert_non_null(t);
+    json_t *shape = json_object_get(t, "shape");
+    *cols = json_array_size(shape) == 2 ? (size_t)json_integer_value(json_array_get(shape, 1)) : 1;
+    const size_t at = 8 + (size_t)hlen + (size_t)json_integer_value(json_array_get(json_object_get(t, "data_offsets"), 0));
+    json_decref(h);
+    return at;
+}
+
+/* A NaN or an infinity in any weight is refused at load, naming the tensor and the place: layer
+ * weights (packed, and read in place with mapped weights), biases and LayerNorms, the pooler.
+ * Before this check the model loaded and every score came out NaN. The embedding tables, read in
+ * place and touched only where a token is looked up, are not scanned at load: a NaN row there is
+ * BERT_E_NUMERIC from the run that uses it (test_overflowing_results_are_an_error). */
+static void test_nonfinite_weights_are_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *tensor;
+        size_t index;
+        uint32_t bits;
+        const char *what;
+    } cases[] = {
+        {"bert.encoder.layer.1.intermediate.dense.weight", 64 * 32 - 1, 0x7F800000u,
+         "an infinity at index 2047 (row 63, column 31)"},
+        {"bert.encoder.layer.0.attention.self.key.weight", 0, 0xFF800000u, "an infinity at index 0 (row 0, column 0)"},
+        {"bert.encoder.layer.0.output.LayerNorm.bias", 3, 0x7FC00001u, "NaN at index 3"},
+        {"bert.pooler.dense.weight", 100, 0xFFC00000u, "NaN at index 100 (row 3, column 4)"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        size_t cols;
+        const size_t at = tensor_at(cases[c].tensor, &cols) + cases[c].index * 4;
+        char name[32], want[256];
+        snprintf(name, sizeof name, "nonfinite%zu", c);
+        const char *dir = folder(name, NULL);
+        write_patched(dir, at, &cases[c].bits, 4, 0);
+        snprintf(want, sizeof want, "tensor '%s' holds %s", cases[c].tensor, cases[c].what);
+        expect_fail(dir, BERT_E_FORMAT, want);
+        /* the same with the layer weights read in place from the file */
+        bert_model *m = (bert_model *)1;
+        char err[1024] = "";
+        bert_model_params mp = bert_model_default_params();
+        mp.weights = BERT_WEIGHTS_MAPPED;
+        assert_int_equal(bert_model_load(dir, &mp, &m, err, sizeof err), BERT_E_FORMAT);
+        assert_non_null(strstr(err, want));
+        assert_null(m);
+    }
+}
+
+/* Finite weights that overflow float arithmetic (a LayerNorm shift of 3e38) give an error from the
+ * run, BERT_E_NUMERIC, never a NaN score. */
+static void test_overflowing_results_are_an_error(void **state)
+{
+    (void)state;
+    size_t cols;
+    float big[32];
+    for (int i = 0; i < 32; i++)
+        big[i] = 3e38f;
+    const uint32_t nan = 0x7FC00000u;
+    const struct {
+        const char *tensor;
+        size_t index;
+        const void *bytes;
+        size_t n;
+    } cases[2] = {{"bert.embeddings.LayerNorm.bias", 0, big, sizeof big},
+                  {"bert.embeddings.word_embeddings.weight", 7592 * 32 + 5, &nan, 4}};
+    for (int k = 0; k < 2; k++) {
+        const char *dir = folder(k ? "nan-embedding" : "overflow", NULL);
+        write_patched(dir, tensor_at(cases[k].tensor, &cols) + cases[k].index * 4, cases[k].bytes, cases[k].n, 0);
+        bert_model *m = NULL;
+        char err[512];
+        if (bert_model_load(dir, NULL, &m, err, sizeof err) != BERT_OK)
+            fail_msg("%s", err);
+        bert_ctx *c = NULL;
+        assert_int_equal(bert_ctx_new(m, NULL, &c, err, sizeof err), BERT_OK);
+        const int32_t ids[6] = {101, 7592, 1010, 2088, 999, 102}, other[3] = {101, 1010, 102};
+        assert_int_equal(bert_ctx_run(c, ids, NULL, NULL, 1, 6, NULL), BERT_E_NUMERIC);
+        assert_non_null(strstr(bert_ctx_errmsg(c), "the last hidden state holds"));
+        assert_null(bert_ctx_logits(c));
+        /* the NaN embedding row is only reached by the token that has it */
+        assert_int_equal(bert_ctx_run(c, other, NULL, NULL, 1, 3, NULL), k ? BERT_OK : BERT_E_NUMERIC);
+        bert_ctx_free(c);
+        bert_model_free(m);
+    }
+}
+
 static void test_run_rejects_bad_inputs(void **state)
 {
     (void)state;
@@ -493,6 +585,8 @@ int main(void)
         cmocka_unit_test(test_missing_tensor_wrong_shape_and_disagreement),
         cmocka_unit_test(test_unsupported_and_broken_configs),
         cmocka_unit_test(test_respelled_sharded_and_unaligned_checkpoints_load_identically),
+        cmocka_unit_test(test_nonfinite_weights_are_refused),
+        cmocka_unit_test(test_overflowing_results_are_an_error),
         cmocka_unit_test(test_run_rejects_bad_inputs),
         cmocka_unit_test(test_forced_causal_mask_changes_bidirectional_output),
     };

@@ -32,9 +32,10 @@ static void test_status_numbers_names_and_messages(void **state)
     assert_int_equal(BERT_E_UTF8, 7);
     assert_int_equal(BERT_E_INTERNAL, 13);
     assert_int_equal(BERT_E_TRUNCATION, 14);
+    assert_int_equal(BERT_E_NUMERIC, 15);
     assert_string_equal(bert_status_name(BERT_E_UTF8), "BERT_E_UTF8");
     assert_string_equal(bert_status_str(BERT_OK), "success");
-    for (int i = 0; i <= BERT_E_TRUNCATION; i++) {
+    for (int i = 0; i <= BERT_E_NUMERIC; i++) {
         const char *m = bert_status_str((bert_status)i);
         assert_non_null(m);
         assert_true(strlen(m) > 3);

@@ -26,7 +26,8 @@ extern "C" {
     X(BERT_E_BACKEND,          11, "oneDNN backend error")                               \
     X(BERT_E_STATE,            12, "call out of order")                                  \
     X(BERT_E_INTERNAL,         13, "internal error (a bug in libbert)")                  \
-    X(BERT_E_TRUNCATION,       14, "truncation settings cannot be satisfied")
+    X(BERT_E_TRUNCATION,       14, "truncation settings cannot be satisfied")            \
+    X(BERT_E_NUMERIC,          15, "non-finite value (NaN or infinity) in a result")
 /* clang-format on */
 
 typedef enum bert_status {
