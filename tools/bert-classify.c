@@ -63,7 +63,11 @@ static void usage(FILE *out)
             "\n",
           out);
     fputs("RUNNING\n"
-          "    --model DIR        a Hugging Face BERT folder (config.json, model.safetensors, vocab.txt)\n"
+          "    --model DIR        a Hugging Face BERT folder (config.json, model.safetensors, vocab.txt).\n"
+          "                       An F32 file's embedding tables (and with --weights mapped its layer\n"
+          "                       weights) are read in place: do not truncate or rewrite the file while\n"
+          "                       a run uses it (the process dies of SIGBUS or reads the new bytes);\n"
+          "                       write a new file and rename it over the old one instead\n"
           "    --batch-size N     lines per forward pass, 1-4096 (default 32)\n"
           "    --threads N        compute threads, 1-1024 (default: all)\n"
           "    --precision P      f32 (default), bf16 or int8: the encoder's matrix products (docs in\n"
@@ -666,8 +670,22 @@ int main(int argc, char **argv)
         const size_t idx = data_idx++;
         if (o.shard_n && idx % o.shard_n != o.shard_i)
             continue;
+        /* replace: repair the line itself, so that every task (NER's offsets, JSONL's parser) and
+         * the output see the same valid text */
+        if (o.on_invalid == 1 && cli_utf8_repair(&j.line[slot], &j.line_cap[slot], &len) < 0) {
+            fprintf(stderr, "%s: %s:%zu: out of memory repairing the line\n", prog, in_name, lineno);
+            rc = CLI_ERR_RUNTIME;
+            break;
+        }
         char *line = j.line[slot];
         size_t bad = 0;
+        if (o.rd.format == READER_JSONL && o.on_invalid != 0 &&
+            reader_lone_surrogates(line, len, o.on_invalid == 1) && o.on_invalid == 2) {
+            if (!o.quiet)
+                fprintf(stderr, "%s: %s:%zu: warning: a lone UTF-16 surrogate escape, line skipped\n", prog, in_name,
+                        lineno);
+            continue;
+        }
         if (o.on_invalid != 1 && bert_utf8_check(line, len, &bad) != BERT_OK) {
             if (o.on_invalid == 2) {
                 if (!o.quiet)

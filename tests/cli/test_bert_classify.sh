@@ -130,4 +130,17 @@ done
 "$bin" --help | grep -q "compute threads, 1-1024"; check "--help gives the ranges" $?
 echo "a fine film" | "$bin" --top-k 100 > "$tmp/o.out"; rc=$?
 [ $rc -eq 0 ] && [ "$(awk -F'\t' '{print NF}' "$tmp/o.out")" -eq 5 ]; check "--top-k over the labels -> every label" $?
+# --on-invalid replace repairs the line itself (each bad byte becomes U+FFFD), so NER's offsets and
+# JSONL's parser see valid text; lone surrogate escapes in JSONL are replaced or skipped likewise.
+printf 'John \377 Smith\n' | "$bin" -q --model "$shared/models/mini-conll03-ner" --task ner --on-invalid replace \
+    > "$tmp/ner.out" 2> "$tmp/err"; rc=$?
+[ $rc -eq 0 ] && grep -q '"word":"john smith","start":0,"end":12' "$tmp/ner.out"; check "ner --on-invalid replace -> entities" $?
+printf '{"text": "bad \377 byte"}\n{"text": "lone \\ud800 escape"}\n{"text": "pair \\ud83d\\ude00 fine"}\n' > "$tmp/j.jsonl"
+"$bin" -q --input jsonl --on-invalid replace "$tmp/j.jsonl" > "$tmp/j.out"; rc=$?
+[ $rc -eq 0 ] && [ "$(wc -l < "$tmp/j.out")" -eq 3 ] && grep -q "bad $(printf '\357\277\275') byte" "$tmp/j.out" &&
+    grep -q "lone $(printf '\357\277\275') escape" "$tmp/j.out"
+check "jsonl --on-invalid replace -> 3 rows, U+FFFD in both" $?
+"$bin" --input jsonl --on-invalid skip "$tmp/j.jsonl" > "$tmp/j.out" 2> "$tmp/err"; rc=$?
+[ $rc -eq 0 ] && [ "$(wc -l < "$tmp/j.out")" -eq 1 ] && grep -q "j.jsonl:2: warning: a lone UTF-16 surrogate escape" "$tmp/err"
+check "jsonl --on-invalid skip -> the good line only" $?
 [ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }

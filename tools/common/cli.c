@@ -76,6 +76,43 @@ int cli_line_error(const char *prog, const char *in_name, size_t lineno, int r)
     return CLI_ERR_INPUT;
 }
 
+int cli_utf8_repair(char **buf, size_t *cap, size_t *len)
+{
+    size_t bad = 0, n_bad = 0;
+    if (bert_utf8_check(*buf, *len, &bad) == BERT_OK)
+        return 0;
+    /* count first: the result's size is known before anything moves */
+    for (size_t at = 0; at < *len;) {
+        if (bert_utf8_check(*buf + at, *len - at, &bad) == BERT_OK)
+            break;
+        n_bad++;
+        at += bad + 1;
+    }
+    const size_t out_len = *len + 2 * n_bad;
+    char *out = malloc(out_len + 1);
+    if (!out)
+        return -1;
+    size_t o = 0;
+    for (size_t at = 0; at < *len;) {
+        if (bert_utf8_check(*buf + at, *len - at, &bad) == BERT_OK)
+            bad = *len - at;
+        memcpy(out + o, *buf + at, bad);
+        o += bad;
+        at += bad;
+        if (at < *len) {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            at++;
+        }
+    }
+    out[o] = '\0';
+    free(*buf);
+    *buf = out;
+    *cap = out_len + 1;
+    *len = o;
+    return (int)(n_bad > INT32_MAX ? INT32_MAX : n_bad);
+}
+
 void cli_json_string(FILE *out, const char *s, size_t n)
 {
     fputc('"', out);

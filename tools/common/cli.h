@@ -23,6 +23,10 @@ int cli_read_line(FILE *f, char **buf, size_t *cap, size_t *len);
  * number of the line being read), and returns the exit code: CLI_ERR_INPUT for a read error or a
  * line over the maximum, CLI_ERR_RUNTIME for out of memory. */
 int cli_line_error(const char *prog, const char *in_name, size_t lineno, int r);
+/* --on-invalid replace: each byte of *buf that is not part of valid UTF-8 becomes U+FFFD (as the
+ * tokenizer's replace mode does), in place, growing the buffer; so the text, its offsets and what
+ * is printed agree. Returns the number of bytes replaced, or -1 when the buffer cannot grow. */
+int cli_utf8_repair(char **buf, size_t *cap, size_t *len);
 /* Writes s[0..n) as a JSON string (quotes included). Bytes >= 0x80 are copied as they are, so the
  * output is valid JSON when s is valid UTF-8. */
 void cli_json_string(FILE *out, const char *s, size_t n);

@@ -121,3 +121,48 @@ void reader_record_free(reader_record *rec)
         json_decref((json_t *)rec->owned);
     memset(rec, 0, sizeof *rec);
 }
+
+static long hex4(const char *p, size_t left)
+{
+    if (left < 4)
+        return -1;
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        const char c = p[i];
+        const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+size_t reader_lone_surrogates(char *line, size_t len, int fix)
+{
+    size_t n = 0;
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (line[i] != '\\')
+            continue;
+        if (line[i + 1] != 'u') {
+            i++; /* any other escape, \\ included: its second character is not a backslash to read */
+            continue;
+        }
+        const long v = hex4(line + i + 2, len - i - 2);
+        if (v < 0xD800 || v > 0xDFFF) {
+            i += 1;
+            continue;
+        }
+        const long w = v <= 0xDBFF && i + 7 < len && line[i + 6] == '\\' && line[i + 7] == 'u'
+                           ? hex4(line + i + 8, len - i - 8)
+                           : -1;
+        if (w >= 0xDC00 && w <= 0xDFFF) { /* a proper pair */
+            i += 11;
+            continue;
+        }
+        n++;
+        if (fix)
+            memcpy(line + i + 2, "fffd", 4);
+        i += 5;
+    }
+    return n;
+}

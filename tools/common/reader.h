@@ -25,5 +25,9 @@ typedef struct reader_record {
  * message in err ("column 3 is missing (the line has 2)", "invalid JSON at column 7: ..."). */
 int reader_parse(const reader_opts *o, const char *line, size_t len, reader_record *rec, char *err, size_t err_size);
 void reader_record_free(reader_record *rec);
+/* JSON \uXXXX escapes of lone surrogates (\ud800 with no low half after it, or a low half alone)
+ * name no character, and the JSON parser refuses the line. Counts them in line[0..len) and, with
+ * fix, rewrites each as \ufffd in place (the same length). */
+size_t reader_lone_surrogates(char *line, size_t len, int fix);
 
 #endif
