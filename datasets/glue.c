@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bert/tokenizer.h>
+
 #include "dataset.h"
 
 typedef struct field {
@@ -31,6 +33,33 @@ static size_t split(const char *line, size_t len, field *f, size_t max)
     return k;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+    const unsigned long long x = ((const unsigned long long *)a)[0], y = ((const unsigned long long *)b)[0];
+    return (x > y) - (x < y);
+}
+
+/* Each index once: a leaderboard file with a duplicate row is scored wrong or refused. */
+static bert_status unique_ids(const bert__dataset *ds, const char *path, char *err, size_t err_size)
+{
+    unsigned long long *v = bert__malloc((ds->n_ex + 1) * 2 * sizeof *v);
+    if (!v)
+        return bert__errbuf_set(err, err_size, BERT_E_NOMEM, "%s: allocating the index check", path);
+    for (size_t e = 0; e < ds->n_ex; e++) {
+        v[2 * e] = strtoull(ds->ex[e].id, NULL, 10);
+        v[2 * e + 1] = e;
+    }
+    qsort(v, ds->n_ex, 2 * sizeof *v, cmp_id);
+    bert_status st = BERT_OK;
+    for (size_t e = 1; e < ds->n_ex && st == BERT_OK; e++)
+        if (v[2 * e] == v[2 * e - 2])
+            st = bert__errbuf_set(err, err_size, BERT_E_FORMAT, "%s: index %llu appears twice (data rows %llu and %llu)",
+                                  path, v[2 * e], (v[2 * e - 1] < v[2 * e + 1] ? v[2 * e - 1] : v[2 * e + 1]) + 1,
+                                  (v[2 * e - 1] < v[2 * e + 1] ? v[2 * e + 1] : v[2 * e - 1]) + 1);
+    bert__free(v);
+    return st;
+}
+
 bert_status bert__glue_parse(const bert__task *t, const char *data, size_t len, const char *path, int test,
                         bert__dataset *ds, char *err, size_t err_size)
 {
@@ -51,11 +80,23 @@ bert_status bert__glue_parse(const bert__task *t, const char *data, size_t len, 
             continue;
         if (n == 0)
             continue; /* a blank last line */
+        size_t bad = 0;
+        if (bert_utf8_check(line, n, &bad) != BERT_OK) {
+            st = bert__errbuf_set(err, err_size, BERT_E_FORMAT, "%s:%zu: malformed UTF-8 at byte %zu of the line",
+                                  path, lineno, bad);
+            break;
+        }
         field f[32];
         size_t nf = split(line, n, f, 32);
         if (nf < (size_t)L->ncols) {
             st = bert__errbuf_set(err, err_size, BERT_E_FORMAT, "%s:%zu: %zu columns, %s needs at least %d", path,
                                   lineno, nf, t->name, L->ncols);
+            break;
+        }
+        if (L->idx >= 0 && (f[L->idx].n == 0 || f[L->idx].n > 18 || strspn(f[L->idx].s, "0123456789") < f[L->idx].n)) {
+            /* the leaderboard file copies it: it must be what the leaderboard matches rows by */
+            st = bert__errbuf_set(err, err_size, BERT_E_FORMAT, "%s:%zu: index '%.*s' is not a non-negative integer",
+                                  path, lineno, (int)(f[L->idx].n > 32 ? 32 : f[L->idx].n), f[L->idx].s);
             break;
         }
         char rowid[32];
@@ -102,5 +143,7 @@ bert_status bert__glue_parse(const bert__task *t, const char *data, size_t len, 
             }
         }
     }
+    if (st == BERT_OK && L->idx >= 0)
+        st = unique_ids(ds, path, err, err_size);
     return st;
 }

@@ -75,6 +75,13 @@ static bert_status read_labels(const char *path, json_t *root, bert__config *cfg
         cfg->labels[i] = bert__strndup(s, strlen(s));
         if (!cfg->labels[i])
             return bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "%s: allocating labels", path);
+        /* labels are looked up and printed by name (JSONL keys, gold labels, GLUE's mapping) */
+        for (size_t k = 0; k < i; k++)
+            if (!strcmp(cfg->labels[k], cfg->labels[i]))
+                return bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT,
+                                        "%s: \"id2label\" names labels %zu and %zu both \"%s\"; each label needs a "
+                                        "name of its own",
+                                        path, k, i, cfg->labels[i]);
     }
     return BERT_OK;
 }

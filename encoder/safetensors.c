@@ -168,10 +168,20 @@ bert_status bert__safetensors_parse(const unsigned char *data, size_t len, const
         }
         size_t begin = (size_t)json_integer_value(b0), end = (size_t)json_integer_value(b1);
         if (overflow || count > SIZE_MAX / dtypes[k].size || count * dtypes[k].size != end - begin) {
+            char sh[96];
+            size_t w = (size_t)snprintf(sh, sizeof sh, "[");
+            for (size_t i = 0; i < nd && w < sizeof sh; i++)
+                w += (size_t)snprintf(sh + w, sizeof sh - w, i ? ", %zu" : "%zu", x->shape[i]);
+            if (w < sizeof sh)
+                snprintf(sh + w, sizeof sh - w, "]");
+            char need[32];
+            if (overflow || count > SIZE_MAX / dtypes[k].size)
+                snprintf(need, sizeof need, "more than fit in memory");
+            else
+                snprintf(need, sizeof need, "%zu bytes", count * dtypes[k].size);
             st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT,
-                                  "%s: tensor '%s': shape x %s size is %s bytes but data_offsets [%zu, %zu] hold %zu",
-                                  name, key, dtypes[k].name, overflow ? "too many" : "a different number of", begin,
-                                  end, end - begin);
+                                  "%s: tensor '%s': shape %s of %s needs %s but data_offsets [%zu, %zu] hold %zu",
+                                  name, key, sh, dtypes[k].name, need, begin, end, end - begin);
             goto fail;
         }
         if (end > data_len) {

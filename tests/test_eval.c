@@ -155,6 +155,24 @@ static void test_readers_of_missing_tasks_and_malformed_rows(void **state)
     write_tmp("glue", "STS-B/dev.tsv", "h\th\th\th\th\th\th\th\th\th\n0\tg\tf\ty\to\ts\ts\ta\tb\t4.x\n");
     assert_int_equal(read_tmp("STS-B", root, 0, &ds, err, sizeof err), BERT_E_FORMAT);
     assert_non_null(strstr(err, "STS-B/dev.tsv:2: bad score '4.x'"));
+    /* malformed UTF-8 names the file and line (it surfaced as "SST-2: instance 0: input 4" from the
+     * tokenizer); a test index the leaderboard cannot match rows by is refused, as is a repeated one */
+    write_tmp("glue", "RTE/dev.tsv", "index\tsentence1\tsentence2\tlabel\n0\ta\tb\tentailment\n1\ta \xff\tb\tentailment\n");
+    assert_int_equal(read_tmp("RTE", root, 0, &ds, err, sizeof err), BERT_E_FORMAT);
+    assert_non_null(strstr(err, "RTE/dev.tsv:3: malformed UTF-8 at byte 4 of the line"));
+    static const char *const bad_index[2] = {"abc", "-7"};
+    for (int k = 0; k < 2; k++) {
+        char text[128];
+        snprintf(text, sizeof text, "index\tsentence1\tsentence2\n0\ta\tb\n%s\ta\tb\n", bad_index[k]);
+        write_tmp("glue", "RTE/test.tsv", text);
+        assert_int_equal(read_tmp("RTE", root, 1, &ds, err, sizeof err), BERT_E_FORMAT);
+        char want[96];
+        snprintf(want, sizeof want, "RTE/test.tsv:3: index '%s' is not a non-negative integer", bad_index[k]);
+        assert_non_null(strstr(err, want));
+    }
+    write_tmp("glue", "RTE/test.tsv", "index\tsentence1\tsentence2\n4\ta\tb\n5\ta\tb\n4\tc\td\n");
+    assert_int_equal(read_tmp("RTE", root, 1, &ds, err, sizeof err), BERT_E_FORMAT);
+    assert_non_null(strstr(err, "RTE/test.tsv: index 4 appears twice (data rows 1 and 3)"));
     /* an empty file, a header alone: errors naming the file, not a split of no examples */
     write_tmp("glue", "RTE/dev.tsv", "");
     assert_int_equal(read_tmp("RTE", root, 0, &ds, err, sizeof err), BERT_E_FORMAT);

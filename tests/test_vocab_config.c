@@ -73,6 +73,10 @@ static void test_vocab_errors(void **state)
     assert_int_equal(bert_tokenizer_new_from_vocab("[UNK]\na\0b\n", 10, "v.txt", NULL, &tok, err, sizeof err),
                      BERT_E_FORMAT);
     assert_non_null(strstr(err, "v.txt:2: NUL byte"));
+    /* a Latin-1 token (caf\xe9): no UTF-8 text can ever produce it */
+    assert_int_equal(bert_tokenizer_new_from_vocab("[UNK]\nab\ncaf\xe9\n", 13, "v.txt", NULL, &tok, err, sizeof err),
+                     BERT_E_FORMAT);
+    assert_non_null(strstr(err, "v.txt:3: malformed UTF-8 at byte 3 of the token"));
     assert_int_equal(bert_tokenizer_load_vocab("/nonexistent/vocab.txt", NULL, &tok, err, sizeof err), BERT_E_IO);
     assert_non_null(strstr(err, "/nonexistent/vocab.txt: cannot open"));
     assert_int_equal(bert_tokenizer_load_vocab(test_tmpdir(), NULL, &tok, err, sizeof err), BERT_E_IO);

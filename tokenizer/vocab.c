@@ -74,6 +74,11 @@ bert_status bert__vocab_build(bert_tokenizer *tok, const char *data, size_t len,
         if (memchr(data + start, '\0', tl))
             return bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT, "%s:%zu: NUL byte inside a token", name,
                                     line + 1);
+        size_t bad = 0;
+        if (bert_utf8_check(data + start, tl, &bad) != BERT_OK)
+            /* no text can produce such a token: a corrupt or mis-encoded (Latin-1) file */
+            return bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT,
+                                    "%s:%zu: malformed UTF-8 at byte %zu of the token", name, line + 1, bad);
         tok->tok_off[line] = (uint32_t)start;
         tok->tok_len[line] = (uint32_t)tl;
         uint64_t h = bert__fnv(BERT__FNV_OFFSET, data + start, tl);

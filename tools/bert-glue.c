@@ -227,9 +227,13 @@ int main(int argc, char **argv)
         bert_ctx_free(ctx);
         bert_model_free(m);
     }
-    /* the Markdown table of what finished */
+    /* the Markdown table of what finished (nothing, not even its header, when nothing did) */
     char why[4400];
     bert__afile mdf = {.f = stdout};
+    if (done == 0 && rc != CLI_OK) {
+        free(res);
+        return rc;
+    }
     if (markdown && bert__afile_open(&mdf, markdown, why, sizeof why) != 0) {
         fprintf(stderr, "%s: %s\n", prog, why);
         rc = rc ? rc : CLI_ERR_RUNTIME;

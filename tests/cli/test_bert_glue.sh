@@ -16,9 +16,10 @@ check "SST-2 dev: accuracy in the JSON results and the Markdown table" $?
 "$bin" -q --data "$shared/data" --split test --out "$tmp/lb" SST-2="$src/models/mini-sst2" > /dev/null; rc=$?
 [ $rc -eq 0 ] && [ "$(wc -l < "$tmp/lb/SST-2.tsv")" -eq 1822 ] && head -1 "$tmp/lb/SST-2.tsv" | grep -qx 'index	prediction'
 check "SST-2 test: leaderboard file with 1821 rows" $?
-"$bin" -q --data "$shared/data" RTE="$src/models/mini-sst2" > /dev/null 2> "$tmp/err"; rc=$?
+"$bin" -q --data "$shared/data" RTE="$src/models/mini-sst2" > "$tmp/out" 2> "$tmp/err"; rc=$?
 [ $rc -eq 4 ] && grep -q "RTE needs the labels {entailment, not_entailment}; the model's id2label has {negative, positive}" "$tmp/err"
 check "label mismatch -> exit 4 listing both sets" $?
+[ ! -s "$tmp/out" ]; check "no table (not even its header) when no task finished" $?
 mkdir -p "$tmp/data/glue/SST-2"
 printf 'sentence\tlabel\ngood\t1\nbad\t7\n' > "$tmp/data/glue/SST-2/dev.tsv"
 "$bin" -q --data "$tmp/data" SST-2="$src/models/mini-sst2" > /dev/null 2> "$tmp/err"; rc=$?
