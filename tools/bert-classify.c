@@ -518,6 +518,8 @@ static int setup(job *j, const opts *o)
         fprintf(stderr, "%s: %s: no vocab.txt: the model folder needs its tokenizer files\n", prog, dir);
         return CLI_ERR_MODEL;
     }
+    if (cli_check_specials(prog, j->tok, dir) != CLI_OK)
+        return CLI_ERR_MODEL;
     bert_head_params hp = bert_head_default_params();
     hp.name = o->task;
     hp.aggregation = o->aggregation;

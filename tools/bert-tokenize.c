@@ -275,6 +275,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", prog, err);
         return CLI_ERR_MODEL;
     }
+    if (cli_check_specials(prog, tok, o.vocab ? o.vocab : o.model ? o.model : cli_default_model()) != CLI_OK) {
+        bert_tokenizer_free(tok);
+        return CLI_ERR_MODEL;
+    }
     FILE *in = strcmp(o.input, "-") ? fopen(o.input, "rb") : stdin;
     const char *in_name = strcmp(o.input, "-") ? o.input : "<stdin>";
     if (!in) {

@@ -54,4 +54,10 @@ printf 'a b c\td\n' | "$bin" --pair --max-length 4 --truncation only_second > /d
 [ $rc -eq 3 ] && [ ! -s "$tmp/e.jsonl" ] && grep -q "empty.txt: empty input" "$tmp/err"
 check "empty file -> exit 3, named" $?
 
+# a vocabulary without [CLS] is the tokenizer's fault, said at start (exit 4), not blamed on the input
+printf '[PAD]\n[UNK]\n[SEP]\nhello\n' > "$tmp/nocls.txt"
+printf 'hello\n' > "$tmp/hello.txt"
+"$bin" --vocab "$tmp/nocls.txt" "$tmp/hello.txt" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 4 ] && grep -q "nocls.txt: the vocabulary has no '\[CLS\]' token" "$tmp/err" && ! grep -q "hello.txt" "$tmp/err"
+check "vocabulary without [CLS] -> exit 4 naming it" $?
 [ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }

@@ -113,6 +113,19 @@ int cli_utf8_repair(char **buf, size_t *cap, size_t *len)
     return (int)(n_bad > INT32_MAX ? INT32_MAX : n_bad);
 }
 
+int cli_check_specials(const char *prog, const bert_tokenizer *tok, const char *source)
+{
+    const bert_tokenizer_config c = bert_tokenizer_get_config(tok);
+    const char *missing = bert_tokenizer_special_id(tok, BERT_SPECIAL_CLS) < 0   ? c.cls_token
+                          : bert_tokenizer_special_id(tok, BERT_SPECIAL_SEP) < 0 ? c.sep_token
+                                                                                  : NULL;
+    if (!missing)
+        return CLI_OK;
+    fprintf(stderr, "%s: %s: the vocabulary has no '%s' token, which every input needs (a vocabulary made for "
+            "another model?)\n", prog, source, missing);
+    return CLI_ERR_MODEL;
+}
+
 void cli_json_string(FILE *out, const char *s, size_t n)
 {
     fputc('"', out);

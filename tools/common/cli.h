@@ -27,6 +27,10 @@ int cli_line_error(const char *prog, const char *in_name, size_t lineno, int r);
  * tokenizer's replace mode does), in place, growing the buffer; so the text, its offsets and what
  * is printed agree. Returns the number of bytes replaced, or -1 when the buffer cannot grow. */
 int cli_utf8_repair(char **buf, size_t *cap, size_t *len);
+/* Every input gets [CLS] and [SEP]: a vocabulary without them (one made for another model) is the
+ * tokenizer's fault, said once at start with CLI_ERR_MODEL, not blamed on the first input line.
+ * Returns CLI_OK or CLI_ERR_MODEL (message on stderr naming source). */
+int cli_check_specials(const char *prog, const bert_tokenizer *tok, const char *source);
 /* Writes s[0..n) as a JSON string (quotes included). Bytes >= 0x80 are copied as they are, so the
  * output is valid JSON when s is valid UTF-8. */
 void cli_json_string(FILE *out, const char *s, size_t n);
