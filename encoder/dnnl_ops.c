@@ -195,6 +195,11 @@ static bert_status add_prim(bert__dnnl *d, int kind, const dnnl_dim_t *key, cons
         if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl && ssmd && wwmd) {
             snprintf(name, sizeof name, "%s %s%s", impl, dnnl_dt2str(ssmd->data_type), dnnl_dt2str(wwmd->data_type));
             note_kernel(d, name);
+            /* oneDNN's last resort, orders of magnitude slower: a layout or attribute it has no
+             * kernel for on this CPU, worth a word where a user looks (and bert_ctx_kernels) */
+            if (!strncmp(impl, "ref", 3))
+                bert__log(BERT_LOG_WARN, "oneDNN runs a %s product with its reference kernel (%s): expect it slow",
+                          dnnl_dt2str(wwmd->data_type), impl);
         }
     }
     dnnl_primitive_desc_destroy(pd);
