@@ -242,8 +242,13 @@ static int emit(const opts *o, const bert_tokenizer *tok, const bert_batch *b, c
         }
         fputs("}\n", stdout);
     }
+    const int e = errno;
     free(cps);
-    return ferror(stdout) ? CLI_ERR_RUNTIME : CLI_OK;
+    if (ferror(stdout)) {
+        fprintf(stderr, "%s: standard output: write error: %s\n", prog, strerror(e ? e : EIO));
+        return CLI_ERR_RUNTIME;
+    }
+    return CLI_OK;
 }
 
 int main(int argc, char **argv)
@@ -370,7 +375,7 @@ int main(int argc, char **argv)
         rc = emit(&o, tok, b, texts, &ls);
     }
     if (rc == CLI_OK && fflush(stdout) != 0) {
-        fprintf(stderr, "%s: write error: %s\n", prog, strerror(errno));
+        fprintf(stderr, "%s: standard output: write error: %s\n", prog, strerror(errno));
         rc = CLI_ERR_RUNTIME;
     }
 done:
