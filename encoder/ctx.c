@@ -537,5 +537,15 @@ bert_status bert__lm_head_run(bert_ctx *ctx, size_t n, char *msg, size_t msg_siz
     st = bert__layer_norm_dnnl(ctx->d, ctx->lm_rows, n, H, m->lm.ln_g, m->lm.ln_b, in->layer_norm_eps, msg, msg_size);
     if (st != BERT_OK)
         return st;
-    return bert__matmul(ctx->d, ctx->lm_rows, n, H, &m->lm.decoder, ctx->lm_out, V, BERT__POST_NONE, 0, msg, msg_size);
+    st = bert__matmul(ctx->d, ctx->lm_rows, n, H, &m->lm.decoder, ctx->lm_out, V, BERT__POST_NONE, 0, msg, msg_size);
+    if (st != BERT_OK)
+        return st;
+    /* as bert_ctx_run's results: fill-mask scores and the next token come from these */
+    const size_t i = bert__first_nonfinite(ctx->lm_out, n * V);
+    if (i < n * V) {
+        snprintf(msg, msg_size, "the LM head's logits hold %s (position %zu of %zu): the model's weights overflow "
+                 "float arithmetic on this input", isnan(ctx->lm_out[i]) ? "NaN" : "an infinity", i / V, n);
+        return BERT_E_NUMERIC;
+    }
+    return BERT_OK;
 }

@@ -510,6 +510,55 @@ static void test_overflowing_results_are_an_error(void **state)
     }
 }
 
+/* The LM head's logits get the same check (fill-mask scores, the next token of a generation):
+ * shifts of 3e38 in the transform's LayerNorm and the decoder's bias overflow the logits. */
+static void test_overflowing_lm_logits_are_an_error(void **state)
+{
+    (void)state;
+    char p[512], err[512];
+    char *bytes = NULL, *cfg = NULL;
+    size_t n = 0, n_cfg = 0;
+    snprintf(p, sizeof p, "%s/models/tiny-causal/model.safetensors", test_shared_dir());
+    assert_int_equal(bert__read_file(p, &bytes, &n, err, sizeof err), BERT_OK);
+    snprintf(p, sizeof p, "%s/models/tiny-causal/config.json", test_shared_dir());
+    assert_int_equal(bert__read_file(p, &cfg, &n_cfg, err, sizeof err), BERT_OK);
+    uint64_t hlen;
+    memcpy(&hlen, bytes, 8);
+    json_error_t je;
+    json_t *h = json_loadb(bytes + 8, (size_t)hlen, 0, &je);
+    static const char *const shifted[2] = {"cls.predictions.transform.LayerNorm.bias", "cls.predictions.bias"};
+    for (int k = 0; k < 2; k++) {
+        json_t *t = json_object_get(h, shifted[k]);
+        assert_non_null(t);
+        json_t *offs = json_object_get(t, "data_offsets");
+        const size_t at = 8 + (size_t)hlen + (size_t)json_integer_value(json_array_get(offs, 0));
+        const size_t end = 8 + (size_t)hlen + (size_t)json_integer_value(json_array_get(offs, 1));
+        for (size_t i = at; i + 4 <= end; i += 4) {
+            const float big = 3e38f;
+            memcpy(bytes + i, &big, 4);
+        }
+    }
+    json_decref(h);
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/lm-overflow", test_tmpdir());
+    mkdir(dir, 0700);
+    test_write_file(dir, "config.json", cfg, n_cfg);
+    test_write_file(dir, "model.safetensors", bytes, n);
+    bert__free(bytes);
+    bert__free(cfg);
+    bert_model *m = NULL;
+    if (bert_model_load(dir, NULL, &m, err, sizeof err) != BERT_OK)
+        fail_msg("%s", err);
+    bert_ctx *c = NULL;
+    assert_int_equal(bert_ctx_new(m, NULL, &c, err, sizeof err), BERT_OK);
+    const int32_t ids[3] = {101, 7592, 1010};
+    assert_int_equal(bert_ctx_prefill(c, ids, 3), BERT_E_NUMERIC);
+    assert_non_null(strstr(bert_ctx_errmsg(c), "the LM head's logits hold"));
+    assert_null(bert_ctx_next_logits(c));
+    bert_ctx_free(c);
+    bert_model_free(m);
+}
+
 static void test_run_rejects_bad_inputs(void **state)
 {
     (void)state;
@@ -590,6 +639,7 @@ int main(void)
         cmocka_unit_test(test_respelled_sharded_and_unaligned_checkpoints_load_identically),
         cmocka_unit_test(test_nonfinite_weights_are_refused),
         cmocka_unit_test(test_overflowing_results_are_an_error),
+        cmocka_unit_test(test_overflowing_lm_logits_are_an_error),
         cmocka_unit_test(test_run_rejects_bad_inputs),
         cmocka_unit_test(test_forced_causal_mask_changes_bidirectional_output),
     };
