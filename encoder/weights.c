@@ -204,11 +204,11 @@ static bert_status nonfinite_error(loader *L, const bert__tensor *t, size_t at, 
 }
 
 /* A NaN or an infinity in a weight makes every output NaN (or wrong) without a word: refuse the
- * checkpoint at load, naming the tensor and the place. first: the index of v[0] in the tensor. */
-static bert_status check_finite(loader *L, const bert__tensor *t, const float *v, size_t n, size_t first)
+ * checkpoint at load, naming the tensor and the place (v: the whole tensor's n values). */
+static bert_status check_finite(loader *L, const bert__tensor *t, const float *v, size_t n)
 {
     const size_t i = bert__first_nonfinite(v, n);
-    return i == n ? BERT_OK : nonfinite_error(L, t, first + i, v[i]);
+    return i == n ? BERT_OK : nonfinite_error(L, t, i, v[i]);
 }
 
 /* Tensor t as F32 into dst. F32 data is read with pread rather than through the mapping: the
@@ -221,7 +221,7 @@ static bert_status load_f32(loader *L, const bert__tensor *t, float *dst, size_t
     if (t->dtype != BERT__F32) {
         convert(t, dst, n);
         release(t);
-        return check_finite(L, t, dst, n, 0);
+        return check_finite(L, t, dst, n);
     }
     bert_status st = open_shard(L, t);
     if (st != BERT_OK)
@@ -238,7 +238,7 @@ static bert_status load_f32(loader *L, const bert__tensor *t, float *dst, size_t
 #pragma omp atomic write
             err = e;
     }
-    return err ? read_error(L, t, want, off, err) : check_finite(L, t, dst, n, 0);
+    return err ? read_error(L, t, want, off, err) : check_finite(L, t, dst, n);
 }
 
 /* Tensor t (n values) as F32 at the arena's bump pointer; *out points at it. */
@@ -279,35 +279,15 @@ static bert_status take_in_place(loader *L, const char *name, size_t d0, size_t 
     return BERT_OK;
 }
 
-/* Reads every page of an in-place weight once at load, so that the file is in memory and mapped
- * when load returns and the first run costs what the others do. With a warm page cache this is
- * most of a mapped load (bert-base: 30-40 ms on a 2-core AVX2 VM, the kernel writing a page-table
- * entry per 4 KiB page). */
-static void prefault(const void *p, size_t bytes)
-{
-    const volatile unsigned char *c = p;
-    const size_t piece = (size_t)1 << 20;
-    const long n = (long)((bytes + piece - 1) / piece);
-    /* the kernel's part (a page-table entry per 4 KiB page) splits over the threads */
-#pragma omp parallel for schedule(static) if (BERT__OMP_PARALLEL && n > 1)
-    for (long k = 0; k < n; k++) {
-        const size_t end = (size_t)(k + 1) * piece < bytes ? (size_t)(k + 1) * piece : bytes;
-        unsigned char sink = 0;
-        for (size_t i = (size_t)k * piece; i < end; i += 4096)
-            sink ^= c[i];
-        sink ^= c[end - 1];
-        (void)sink;
-    }
-}
-
 /* BERT_WEIGHTS_MAPPED: the weight stays in the mapping as the file stores it (checked at setup:
- * aligned F32). */
+ * aligned F32). The NaN/infinity scan reads every value, over the threads, so the file is in memory
+ * and mapped when load returns and the first run costs what the others do (the kernel writing a
+ * page-table entry per 4 KiB page is a large part of a mapped load; over the threads it splits). */
 static const float *map_in_place(loader *L, const bert__tensor *t, bert_status *st)
 {
-    *st = check_finite(L, t, (const float *)(const void *)t->data, t->nbytes / sizeof(float), 0);
+    *st = check_finite(L, t, (const float *)(const void *)t->data, t->nbytes / sizeof(float));
     if (*st != BERT_OK)
         return NULL;
-    prefault(t->data, t->nbytes);
     L->m->uses_mapping = 1;
     L->in_place_bytes += t->nbytes;
     return (const float *)(const void *)t->data;
