@@ -3,12 +3,7 @@
 # it, tokenizer runs on a small file. Usage: test_bert_bench.sh BIN_DIR
 set -u
 bin=$1/bert-bench
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-check() {
-    if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/common.sh"
 "$bin" make-model "$tmp/m" --layers 1 --hidden 32 --heads 4 --intermediate 64 > /dev/null; check "make-model" $?
 "$bin" model --model "$tmp/m" --reps 1 --threads 1 > "$tmp/out"; rc=$?
 [ $rc -eq 0 ] && [ "$(grep -c '"bench":"model"' "$tmp/out")" -eq 4 ]; check "model: four workloads" $?

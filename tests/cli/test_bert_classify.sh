@@ -5,9 +5,7 @@ set -u
 bin=$1/bert-classify
 src=$2
 shared=$3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
+. "$(dirname "$0")/common.sh"
 # Same rows, same labels and texts, scores within 1e-4 (batches differ between runs, so the
 # floating-point summation order may differ in the last bits).
 same_rows() {
@@ -17,9 +15,6 @@ same_rows() {
             if (i == n - 1) { d = $i - $(i + n); if (d < 0) d = -d; if (d > 1e-4) exit 1 }
             else if ($i != $(i + n)) exit 1
         } }'
-}
-check() {
-    if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
 }
 
 # The README's first command: sentiment for every line of the sample, with the embedded model.

@@ -4,12 +4,7 @@ set -u
 bin=$1/bert-generate
 shared=$2
 model=$shared/models/tiny-causal
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-check() {
-    if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/common.sh"
 
 # greedy: the text and ids of fixtures/tiny-causal/greedy_reference.json (prompt 0)
 "$bin" --model "$model" --max-new-tokens 24 --ids the quick brown fox > "$tmp/g.txt"; rc=$?

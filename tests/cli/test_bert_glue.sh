@@ -4,12 +4,7 @@ set -u
 bin=$1/bert-glue
 src=$2
 shared=$3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-check() {
-    if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/common.sh"
 "$bin" -q --data "$shared/data" --results "$tmp/r.json" --markdown "$tmp/r.md" SST-2="$src/models/mini-sst2"; rc=$?
 [ $rc -eq 0 ] && grep -q '"accuracy": 0.884174311926605' "$tmp/r.json" && grep -q '| SST-2 | dev | 872 | accuracy 0.8842' "$tmp/r.md"
 check "SST-2 dev: accuracy in the JSON results and the Markdown table" $?

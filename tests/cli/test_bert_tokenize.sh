@@ -3,12 +3,7 @@
 set -u
 bin=$1/bert-tokenize
 src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-check() { # name, condition already evaluated as $?
-    if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/common.sh"
 
 # the README's first command: the sample file with the embedded default model
 # (expected ids checked against HF tokenizers 0.23 via ../shared/bench/peer_tokenizers.js --dump)

@@ -6,12 +6,7 @@
 set -u
 bin=$1
 shared=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-check() {
-    if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/common.sh"
 # the tools as each is run on lines: name, then the command (stdin or a file argument)
 run() { # tool input_file
     case "$1" in

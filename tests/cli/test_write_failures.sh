@@ -8,12 +8,7 @@ set -u
 bin=$1
 src=$2
 shared=$3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-check() {
-    if [ "$2" -eq 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/common.sh"
 # stdout goes to part.out under the limit; stderr and the exit status are caught outside it
 limited() { # blocks command...
     k=$1
