@@ -32,27 +32,30 @@ typedef struct tensor_spec {
 
 /* Writes a random BertForSequenceClassification folder (F32, seeded): speed does not depend on the
  * values. The tokenizer files are copied from the default model. */
+static size_t mm_layers = 12, mm_hidden = 768, mm_heads = 12, mm_inter = 3072;
+
+const cli_opt bench_make_model_opts[] = {
+    {.names = "--layers", .kind = CLI_OPT_SIZE, .dest = &mm_layers, .metavar = "N", .min = 1, .max = 256,
+     .help = "encoder layers, %r (default 12)"},
+    {.names = "--hidden", .kind = CLI_OPT_SIZE, .dest = &mm_hidden, .metavar = "N", .min = 1, .max = 65536,
+     .help = "hidden size, %r (default 768; divisible by --heads)"},
+    {.names = "--heads", .kind = CLI_OPT_SIZE, .dest = &mm_heads, .metavar = "N", .min = 1, .max = 1024,
+     .help = "attention heads, %r (default 12)"},
+    {.names = "--intermediate", .kind = CLI_OPT_SIZE, .dest = &mm_inter, .metavar = "N", .min = 1, .max = 262144,
+     .help = "feed-forward size, %r (default 3072)"},
+    CLI_OPT_END,
+};
+
 int bench_make_model(int argc, char **argv)
 {
-    const char *dir = NULL;
-    size_t L = 12, H = 768, A = 12, I = 3072, V = 30522, P = 512;
+    size_t n_ops = 0;
+    const int pr = cli_parse_args(prog, bench_make_model_opts, argc, argv, &n_ops, 0);
+    if (pr != CLI_ARGS_OK)
+        return pr == CLI_ARGS_HELP ? CLI_OK : CLI_ERR_USAGE;
+    const char *dir = n_ops ? argv[1] : NULL;
+    const size_t L = mm_layers, H = mm_hidden, A = mm_heads, I = mm_inter, V = 30522, P = 512;
     uint64_t seed = 1234;
-    for (int i = 0; i < argc; i++) {
-        size_t *dst = !strcmp(argv[i], "--layers")         ? &L
-                      : !strcmp(argv[i], "--hidden")       ? &H
-                      : !strcmp(argv[i], "--heads")        ? &A
-                      : !strcmp(argv[i], "--intermediate") ? &I
-                                                           : NULL;
-        if (dst && i + 1 < argc && cli_parse_size(argv[i + 1], dst) == 0 && *dst) {
-            i++;
-        } else if (argv[i][0] != '-' && !dir) {
-            dir = argv[i];
-        } else {
-            fprintf(stderr, "%s make-model: bad argument '%s'\n", prog, argv[i]);
-            return CLI_ERR_USAGE;
-        }
-    }
-    if (!dir || H % A) {
+    if (!dir || n_ops > 1 || H % A) {
         fprintf(stderr, "%s make-model: give DIR (and a hidden size divisible by the heads)\n", prog);
         return CLI_ERR_USAGE;
     }
@@ -233,38 +236,45 @@ static int read_inputs(const char *dir, const char *name, size_t B, size_t T, in
     return ok ? 0 : -1;
 }
 
+static const char *bm_model, *bm_inputs;
+static size_t bm_reps = 10, bm_threads, bm_round;
+static int bm_all_rows, bm_prec, bm_weights;
+static const char *const bm_workloads[] = {"b1_s128", "b8_s128", "b32_s64_var", "b1_s512", NULL};
+static int bm_workload;
+
+const cli_opt bench_model_opts[] = {
+    {.names = "--model", .kind = CLI_OPT_STRING, .dest = &bm_model, .metavar = "DIR",
+     .help = "the checkpoint (default: the embedded default model)"},
+    CLI_OPT_THREADS(&bm_threads),
+    {.names = "--reps", .kind = CLI_OPT_SIZE, .dest = &bm_reps, .metavar = "N", .min = 1, .max = 1000000,
+     .help = "timed runs after the warm-up, %r (default 10)"},
+    CLI_OPT_PRECISION(&bm_prec),
+    CLI_OPT_WEIGHTS(&bm_weights),
+    {.names = "--workload", .kind = CLI_OPT_CHOICE, .dest = &bm_workload, .metavar = "NAME", .choices = bm_workloads,
+     .help = "only this one: %r (default: all)"},
+    {.names = "--inputs", .kind = CLI_OPT_STRING, .dest = &bm_inputs, .metavar = "DIR",
+     .help = "the peers' inputs (../shared/bench/make_inputs.py)"},
+    {.names = "--round", .kind = CLI_OPT_SIZE, .dest = &bm_round, .metavar = "N", .min = 0, .max = 1000000,
+     .help = "a number copied into the JSON (compare_peers.sh's rounds), %r"},
+    {.names = "--all-rows", .kind = CLI_OPT_FLAG, .dest = &bm_all_rows, .value = 1,
+     .help = "compute every row of the last layer (not only [CLS])"},
+    CLI_OPT_END,
+};
+
 int bench_model(int argc, char **argv)
 {
-    const char *model = NULL, *only = NULL, *prec = "f32", *inputs = NULL, *weights = "packed";
-    long round = 0;
-    size_t reps = 10, threads = 0;
-    int all_rows = 0;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--all-rows"))
-            all_rows = 1;
-        else if (!strcmp(argv[i], "--model") && i + 1 < argc)
-            model = argv[++i];
-        else if (!strcmp(argv[i], "--workload") && i + 1 < argc)
-            only = argv[++i];
-        else if (!strcmp(argv[i], "--precision") && i + 1 < argc)
-            prec = argv[++i];
-        else if (!strcmp(argv[i], "--weights") && i + 1 < argc)
-            weights = argv[++i];
-        else if (!strcmp(argv[i], "--inputs") && i + 1 < argc)
-            inputs = argv[++i];
-        else if (!strcmp(argv[i], "--round") && i + 1 < argc)
-            round = strtol(argv[++i], NULL, 10);
-        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
-            if (cli_parse_range(prog, "--reps", argv[++i], 1, 1000000, &reps))
-                return CLI_ERR_USAGE;
-        } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
-            if (cli_parse_range(prog, "--threads", argv[++i], 1, CLI_MAX_THREADS, &threads))
-                return CLI_ERR_USAGE;
-        } else {
-            fprintf(stderr, "%s model: bad argument '%s'\n", prog, argv[i]);
-            return CLI_ERR_USAGE;
-        }
-    }
+    size_t n_ops = 0;
+    bm_workload = -1;
+    const int pr = cli_parse_args(prog, bench_model_opts, argc, argv, &n_ops, 0);
+    if (pr == CLI_ARGS_OK && n_ops)
+        fprintf(stderr, "%s model: unexpected argument '%s'\n", prog, argv[1]);
+    if (pr != CLI_ARGS_OK || n_ops)
+        return pr == CLI_ARGS_HELP ? CLI_OK : CLI_ERR_USAGE;
+    const char *model = bm_model, *only = bm_workload >= 0 ? bm_workloads[bm_workload] : NULL;
+    const char *prec = cli_precisions[bm_prec], *inputs = bm_inputs, *weights = cli_weight_modes[bm_weights];
+    const long round = (long)bm_round;
+    const size_t reps = bm_reps, threads = bm_threads;
+    const int all_rows = bm_all_rows;
     char err[1024];
     bert_model *m = NULL;
     bert_ctx *ctx = NULL;

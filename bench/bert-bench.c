@@ -22,57 +22,9 @@
 
 #include "bench.h"
 #include "cli.h"
+#include "opts.h"
 
 static const char *prog = "bert-bench";
-
-static void usage(FILE *out)
-{
-    fprintf(out, "NAME\n"
-                 "    bert-bench - libbert benchmarks\n"
-                 "\n"
-                 "SYNOPSIS\n"
-                 "    bert-bench tokenizer [--model DIR] [--reps N] [--batch N] FILE...\n"
-                 "    bert-bench load [--model DIR] [--reps N] [--precision f32|bf16|int8] [--weights packed|mapped]\n"
-                 "    bert-bench model [--model DIR] [--threads N] [--reps N] [--precision f32|bf16|int8]\n"
-                 "                     [--weights packed|mapped] [--workload NAME] [--inputs DIR] [--round N]\n"
-                 "                     [--all-rows]\n"
-                 "    bert-bench make-model DIR [--layers 12] [--hidden 768] [--heads 12] [--intermediate 3072]\n"
-                 "\n"
-                 "DESCRIPTION\n"
-                 "    tokenizer   single-thread WordPiece throughput on FILE (one text per line): one line\n"
-                 "                per call, then --batch lines per call (default 1000), each --reps times\n"
-                 "                (default 5); prints one JSON line per file and mode with the best and\n"
-                 "                median seconds, MB/s and tokens/s of the best run. Compare with\n"
-                 "                ../shared/bench/peer_tokenizers.js run in the same session.\n"
-                 "    load        model load time (config, weights, packing, tokenizer) and peak\n"
-                 "                resident memory, each rep in a fresh child process (default 5 reps); the\n"
-                 "                RSS of a child that loads nothing is reported alongside as the baseline.\n"
-                 "                --precision: the weights packed in that compute type (f32, the\n"
-                 "                default; bf16 or int8 as bert-bench model --precision).\n"
-                 "                --weights mapped: the matmul weights read in place from the file\n"
-                 "                (bert_weights); mapped_mib says how much was.\n"
-                 "    model       encoder latency and throughput on the workloads of issue #8: b1_s128,\n"
-                 "                b8_s128, b32_s64_var (32 sequences of 16..64 tokens padded to 64), b1_s512;\n"
-                 "                median and min ms, sequences/s, real tokens/s, GFLOP/s of the padded batch\n"
-                 "                (default 10 reps after one warm-up run). --inputs DIR reads the peers'\n"
-                 "                identical inputs (../shared/bench/make_inputs.py); --workload runs one;\n"
-                 "                --precision picks the model's compute type, --weights how the weights\n"
-                 "                are held (packed, the default, or mapped). For sequence-level models\n"
-                 "                the runs are cls_only (what the logits need; see bert_run_params),\n"
-                 "                --all-rows computes every row of the last layer too. gflop_per_s counts\n"
-                 "                the full padded batch (as the peers do), real_gflop_per_s what ran;\n"
-                 "                peak_share compares it with the best oneDNN f32/bf16/int8 GEMM rate on\n"
-                 "                the FFN shape, fma_share with the CPU's f32 FMA rate (registers only).\n"
-                 "                bench/compare_peers.sh runs it side by side with ONNX Runtime and\n"
-                 "                PyTorch and prints the ratios.\n"
-                 "    make-model  writes a random bert-base-shaped HF folder (F32, seeded) for the above\n"
-                 "\n"
-                 "OPTIONS\n"
-                 "    --model DIR   tokenizer folder (default: the embedded default model)\n"
-                 "\n"
-                 "EXIT STATUS\n"
-                 "    0 success, 2 bad usage, 3 unreadable input, 4 tokenizer not loadable, 5 failure\n");
-}
 
 typedef struct corpus {
     char *data;       /* all lines, '\n' removed, back to back */
@@ -162,34 +114,30 @@ static long long pass(const bert_tokenizer *tok, bert_batch *b, const corpus *c,
     return tokens;
 }
 
+static const char *tk_model;
+static size_t tk_reps = 5, tk_batch = 1000;
+static const cli_opt tokenizer_opts[] = {
+    {.names = "--model", .kind = CLI_OPT_STRING, .dest = &tk_model, .metavar = "DIR",
+     .help = "tokenizer folder (default: the embedded default model)"},
+    {.names = "--reps", .kind = CLI_OPT_SIZE, .dest = &tk_reps, .metavar = "N", .min = 1, .max = 1000000,
+     .help = "timed passes per mode, %r (default 5)"},
+    {.names = "--batch", .kind = CLI_OPT_SIZE, .dest = &tk_batch, .metavar = "N", .min = 1, .max = 1000000,
+     .help = "lines per call in the batched mode, %r (default 1000)"},
+    CLI_OPT_END,
+};
+
 static int bench_tokenizer(int argc, char **argv)
 {
-    const char *model = NULL;
-    size_t reps = 5, batch = 1000;
-    int first_file = -1;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--model") && i + 1 < argc) {
-            model = argv[++i];
-        } else if ((!strcmp(argv[i], "--reps") || !strcmp(argv[i], "--batch")) && i + 1 < argc) {
-            size_t v;
-            if (cli_parse_size(argv[i + 1], &v) != 0 || v == 0) {
-                fprintf(stderr, "%s: %s: '%s' is not a positive integer\n", prog, argv[i], argv[i + 1]);
-                return CLI_ERR_USAGE;
-            }
-            *(!strcmp(argv[i], "--reps") ? &reps : &batch) = v;
-            i++;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "%s: unknown or incomplete option '%s'\n", prog, argv[i]);
-            return CLI_ERR_USAGE;
-        } else {
-            first_file = i;
-            break;
-        }
+    size_t n_files = 0;
+    const int pr = cli_parse_args(prog, tokenizer_opts, argc, argv, &n_files, 0);
+    char **files = argv + 1;
+    if (pr != CLI_ARGS_OK || n_files == 0) {
+        if (pr == CLI_ARGS_OK)
+            fprintf(stderr, "%s tokenizer: no input file\n", prog);
+        return pr == CLI_ARGS_HELP ? CLI_OK : CLI_ERR_USAGE;
     }
-    if (first_file < 0) {
-        fprintf(stderr, "%s tokenizer: no input file\n", prog);
-        return CLI_ERR_USAGE;
-    }
+    const char *model = tk_model;
+    const size_t reps = tk_reps, batch = tk_batch;
     char err[512];
     bert_tokenizer *tok = NULL;
     if (bert_tokenizer_load(model ? model : cli_default_model(), NULL, &tok, err, sizeof err) != BERT_OK) {
@@ -204,9 +152,9 @@ static int bench_tokenizer(int argc, char **argv)
         rc = CLI_ERR_RUNTIME;
         goto done;
     }
-    for (int f = first_file; f < argc && rc == CLI_OK; f++) {
+    for (size_t f = 0; f < n_files && rc == CLI_OK; f++) {
         corpus c;
-        if ((rc = load_corpus(argv[f], &c)) != CLI_OK)
+        if ((rc = load_corpus(files[f], &c)) != CLI_OK)
             break;
         const size_t modes[2] = {1, batch};
         for (int m = 0; m < 2 && rc == CLI_OK; m++) {
@@ -279,29 +227,32 @@ static int load_once(const char *model, const bert_model_params *mp, int do_load
     return 0;
 }
 
+static const char *ld_model;
+static size_t ld_reps = 5;
+static int ld_prec, ld_weights;
+static const cli_opt load_opts[] = {
+    {.names = "--model", .kind = CLI_OPT_STRING, .dest = &ld_model, .metavar = "DIR",
+     .help = "the checkpoint (default: the embedded default model)"},
+    {.names = "--reps", .kind = CLI_OPT_SIZE, .dest = &ld_reps, .metavar = "N", .min = 1, .max = 10000,
+     .help = "loads, each in a fresh child process, %r (default 5)"},
+    CLI_OPT_PRECISION(&ld_prec),
+    CLI_OPT_WEIGHTS(&ld_weights),
+    CLI_OPT_END,
+};
+
 static int bench_load(int argc, char **argv)
 {
-    const char *model = NULL, *weights = "packed", *prec = "f32";
-    size_t reps = 5;
+    size_t n_ops = 0;
+    const int pr = cli_parse_args(prog, load_opts, argc, argv, &n_ops, 0);
+    if (pr == CLI_ARGS_OK && n_ops)
+        fprintf(stderr, "%s load: unexpected argument '%s'\n", prog, argv[1]);
+    if (pr != CLI_ARGS_OK || n_ops)
+        return pr == CLI_ARGS_HELP ? CLI_OK : CLI_ERR_USAGE;
+    const char *model = ld_model, *weights = cli_weight_modes[ld_weights], *prec = cli_precisions[ld_prec];
+    const size_t reps = ld_reps;
     bert_model_params mp = bert_model_default_params();
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--model") && i + 1 < argc) {
-            model = argv[++i];
-        } else if (!strcmp(argv[i], "--precision") && i + 1 < argc) {
-            prec = argv[++i];
-            if (cli_parse_precision(prog, "--precision", prec, &mp.precision) != 0)
-                return CLI_ERR_USAGE;
-        } else if (!strcmp(argv[i], "--weights") && i + 1 < argc) {
-            weights = argv[++i];
-            if (cli_parse_weights(prog, "--weights", weights, &mp.weights) != 0)
-                return CLI_ERR_USAGE;
-        } else if (!strcmp(argv[i], "--reps") && i + 1 < argc && cli_parse_size(argv[i + 1], &reps) == 0 && reps) {
-            i++;
-        } else {
-            fprintf(stderr, "%s load: unknown or incomplete option '%s'\n", prog, argv[i]);
-            return CLI_ERR_USAGE;
-        }
-    }
+    mp.precision = (bert_precision)ld_prec;
+    mp.weights = (bert_weights)ld_weights;
     if (!model)
         model = cli_default_model();
     double *t = calloc(reps, sizeof *t), base_t;
@@ -350,20 +301,83 @@ static int finish(int rc)
     return rc;
 }
 
+static void usage(FILE *out)
+{
+    fprintf(out, "NAME\n"
+                 "    bert-bench - libbert benchmarks\n"
+                 "\n"
+                 "SYNOPSIS\n"
+                 "    bert-bench tokenizer [--model DIR] [--reps N] [--batch N] FILE...\n"
+                 "    bert-bench load [--model DIR] [--reps N] [--precision f32|bf16|int8] [--weights packed|mapped]\n"
+                 "    bert-bench model [--model DIR] [--threads N] [--reps N] [--precision f32|bf16|int8]\n"
+                 "                     [--weights packed|mapped] [--workload NAME] [--inputs DIR] [--round N]\n"
+                 "                     [--all-rows]\n"
+                 "    bert-bench make-model DIR [--layers 12] [--hidden 768] [--heads 12] [--intermediate 3072]\n"
+                 "\n"
+                 "DESCRIPTION\n"
+                 "    tokenizer   single-thread WordPiece throughput on FILE (one text per line): one line\n"
+                 "                per call, then --batch lines per call (default 1000), each --reps times\n"
+                 "                (default 5); prints one JSON line per file and mode with the best and\n"
+                 "                median seconds, MB/s and tokens/s of the best run. Compare with\n"
+                 "                ../shared/bench/peer_tokenizers.js run in the same session.\n"
+                 "    load        model load time (config, weights, packing, tokenizer) and peak\n"
+                 "                resident memory, each rep in a fresh child process (default 5 reps); the\n"
+                 "                RSS of a child that loads nothing is reported alongside as the baseline.\n"
+                 "                --precision: the weights packed in that compute type (f32, the\n"
+                 "                default; bf16 or int8 as bert-bench model --precision).\n"
+                 "                --weights mapped: the matmul weights read in place from the file\n"
+                 "                (bert_weights); mapped_mib says how much was.\n"
+                 "    model       encoder latency and throughput on the workloads of issue #8: b1_s128,\n"
+                 "                b8_s128, b32_s64_var (32 sequences of 16..64 tokens padded to 64), b1_s512;\n"
+                 "                median and min ms, sequences/s, real tokens/s, GFLOP/s of the padded batch\n"
+                 "                (default 10 reps after one warm-up run). --inputs DIR reads the peers'\n"
+                 "                identical inputs (../shared/bench/make_inputs.py); --workload runs one;\n"
+                 "                --precision picks the model's compute type, --weights how the weights\n"
+                 "                are held (packed, the default, or mapped). For sequence-level models\n"
+                 "                the runs are cls_only (what the logits need; see bert_run_params),\n"
+                 "                --all-rows computes every row of the last layer too. gflop_per_s counts\n"
+                 "                the full padded batch (as the peers do), real_gflop_per_s what ran;\n"
+                 "                peak_share compares it with the best oneDNN f32/bf16/int8 GEMM rate on\n"
+                 "                the FFN shape, fma_share with the CPU's f32 FMA rate (registers only).\n"
+                 "                bench/compare_peers.sh runs it side by side with ONNX Runtime and\n"
+                 "                PyTorch and prints the ratios.\n"
+                 "    make-model  writes a random bert-base-shaped HF folder (F32, seeded) for the above\n"
+                 "\n"
+                 "\n");
+    fputs("OPTIONS of tokenizer\n", out);
+    cli_print_options(out, tokenizer_opts);
+    fputs("\nOPTIONS of load\n", out);
+    cli_print_options(out, load_opts);
+    fputs("\nOPTIONS of model\n", out);
+    cli_print_options(out, bench_model_opts);
+    fputs("\nOPTIONS of make-model\n", out);
+    cli_print_options(out, bench_make_model_opts);
+    fputs("\nEXIT STATUS\n"
+          "    0 success, 2 bad usage, 3 unreadable input, 4 model or tokenizer not loadable, 5 failure\n"
+          "    (out of memory, write errors)\n",
+          out);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         usage(argc < 2 ? stderr : stdout);
         return finish(argc < 2 ? CLI_ERR_USAGE : CLI_OK);
     }
+    for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return finish(CLI_OK);
+        }
+    /* each benchmark parses its own options: argv[0] is its name */
     if (!strcmp(argv[1], "tokenizer"))
-        return finish(bench_tokenizer(argc - 2, argv + 2));
+        return finish(bench_tokenizer(argc - 1, argv + 1));
     if (!strcmp(argv[1], "load"))
-        return finish(bench_load(argc - 2, argv + 2));
+        return finish(bench_load(argc - 1, argv + 1));
     if (!strcmp(argv[1], "model"))
-        return finish(bench_model(argc - 2, argv + 2));
+        return finish(bench_model(argc - 1, argv + 1));
     if (!strcmp(argv[1], "make-model"))
-        return finish(bench_make_model(argc - 2, argv + 2));
+        return finish(bench_make_model(argc - 1, argv + 1));
     fprintf(stderr, "%s: unknown benchmark '%s' (see --help)\n", prog, argv[1]);
     return CLI_ERR_USAGE;
 }

@@ -12,93 +12,10 @@
 #include <bert/bert.h>
 
 #include "cli.h"
+#include "opts.h"
 #include "reader.h"
 
 static const char *prog = "bert-classify";
-
-static void usage(FILE *out)
-{
-    fputs("NAME\n"
-            "    bert-classify - classify, tag, fill masks in or embed the lines of a text file with BERT\n"
-            "\n"
-            "SYNOPSIS\n"
-            "    bert-classify [OPTIONS] [FILE|-]\n"
-            "\n"
-            "DESCRIPTION\n"
-            "    Reads one input per line from FILE (or standard input, '-' or no FILE), runs the model and\n"
-            "    writes one result per line, in input order, streaming: memory does not grow with the file.\n"
-            "    Without --model the embedded default model (mini-sst2, SST-2 sentiment) is used.\n"
-            "\n"
-            "TASKS (--task; default: the head the checkpoint was trained for)\n"
-            "    classify    sequence classification. TSV output: LABEL<TAB>SCORE<TAB>TEXT (probability for\n"
-            "                single-label models, sigmoid for multi-label, the value for regression)\n"
-            "    sentiment   classify, with a model whose labels are negative/positive\n"
-            "    ner         named entities as JSONL: {\"line\", \"entities\": [{\"entity_group\"|\"entity\",\n"
-            "                \"score\", \"word\", \"start\", \"end\"}]}; start/end count characters, as Python does\n"
-            "    fill-mask   top-k tokens and probabilities for each [MASK], as JSONL\n"
-            "    embed       one vector per line (JSONL \"embedding\", or TSV floats)\n"
-            "\n"
-            "INPUT\n"
-            "    --input FMT        text (default: the whole line is the text), tsv, jsonl\n"
-            "    --pair             TSV sentence pairs: text_a<TAB>text_b (same as --input tsv\n"
-            "                       --text-col 1 --pair-col 2)\n"
-            "    --text-col N --pair-col N --label-col N       TSV columns, 1-65535 (no quoting)\n"
-            "    --text-field F --pair-field F --label-field F JSONL fields (default text field: \"text\")\n"
-            "    --header           skip the first line\n"
-            "    --on-invalid P     malformed UTF-8: error (default; names the line and byte), replace\n"
-            "                       (bad bytes become U+FFFD, then dropped), skip (the line, with a warning)\n"
-            "    With a label column/field, the gold labels (names, or ids) are compared with the\n"
-            "    predictions and the accuracy is printed on stderr at the end.\n"
-            "    A line may hold at most 256 MiB (environment: BERT_MAX_LINE_BYTES); a longer one is an\n"
-            "    error naming it.\n"
-            "\n"
-            "OUTPUT\n"
-            "    --format F         tsv (default for classify/embed) or jsonl (every label's score)\n"
-            "    --top-k N          classify: N best labels (TSV: LABEL<TAB>SCORE pairs; all of them when\n"
-            "                       N is more); fill-mask: N predictions per mask (default 5); 1-1000\n"
-            "    --aggregation A    ner: none, simple (default), first, average, max (Hugging Face's)\n"
-            "    --pooling P        embed: cls, mean (default), pooler;  --normalize  L2-normalise\n"
-            "    --line-numbers     start each TSV line with the input line number (JSONL always has it)\n"
-            "    In TSV, a tab, carriage return or backslash inside a text is written \\t, \\r, \\\\.\n"
-            "\n",
-          out);
-    fputs("RUNNING\n"
-          "    --model DIR        a Hugging Face BERT folder (config.json, model.safetensors, vocab.txt).\n"
-          "                       An F32 file's embedding tables (and with --weights mapped its layer\n"
-          "                       weights) are read in place: do not truncate or rewrite the file while\n"
-          "                       a run uses it (the process dies of SIGBUS or reads the new bytes);\n"
-          "                       write a new file and rename it over the old one instead\n"
-          "    --batch-size N     lines per forward pass, 1-4096 (default 32)\n"
-          "    --threads N        compute threads, 1-1024 (default: all)\n"
-          "    --precision P      f32 (default), bf16 or int8: the encoder's matrix products (docs in\n"
-          "                       the README: speed and SST-2 accuracy of each)\n"
-          "    --weights W        packed (default) or mapped: an F32 checkpoint's weights read in place\n"
-          "                       from the file (loads ~7x faster; products ~8% slower on AVX2)\n"
-          "    --max-length N     tokens per input incl. [CLS]/[SEP], 3-1048576 (default: the model's,\n"
-          "                       512; more than the model's positions is an error)\n"
-          "    --truncation S     longest_first (default), only_first, only_second\n"
-          "    --shard I/N        process only data lines I, I+N, I+2N, ... (0 <= I < N), to split a big\n"
-          "                       file across processes or machines; implies --line-numbers so the parts\n"
-          "                       can be merged with: sort -n -k1,1 -s\n"
-          "    -q, --quiet        no progress bar, no warnings;  -v  library logs on stderr\n"
-          "    -h, --help         this text\n"
-          "    A progress bar (lines, rate, ETA) is drawn on stderr when it is a terminal and the input\n"
-          "    is over 1 MB.\n"
-          "\n"
-          "EXIT STATUS\n"
-          "    0 success; 2 bad usage (unknown option or task); 3 bad input (missing or unreadable file,\n"
-          "    a directory, an empty input, malformed UTF-8 or JSON, a missing column, an unknown gold\n"
-          "    label, a line over the maximum: the file and line are named); 4 the model cannot be loaded or does not fit the\n"
-          "    task; 5 other failures (out of memory, write errors)\n"
-          "\n"
-          "EXAMPLES\n"
-          "    bert-classify examples/sample.txt\n"
-          "    bert-classify --pair --format jsonl pairs.tsv\n"
-          "    bert-classify --input tsv --header --text-col 1 --label-col 2 SST-2/dev.tsv\n"
-          "    bert-classify --model conll-ner --task ner --aggregation first news.txt\n"
-          "    parallel --pipe -k -N 1000 bert-classify -q < big.txt > out.tsv\n",
-          out);
-}
 
 typedef struct opts {
     const char *model, *input, *task;
@@ -113,167 +30,189 @@ typedef struct opts {
     bert_pooling pooling;
 } opts;
 
-static int parse_enum(const char *opt, const char *v, const char *const *names, int n, int *out)
+static const char *const input_formats[] = {"text", "tsv", "jsonl", NULL};
+static const char *const invalid_policies[] = {"error", "replace", "skip", NULL};
+static const char *const output_formats[] = {"tsv", "jsonl", NULL};
+static const char *const aggregations[] = {"none", "simple", "first", "average", "max", NULL};
+static const char *const poolings[] = {"cls", "mean", "pooler", NULL};
+static const char *const truncations[] = {"longest_first", "only_first", "only_second", NULL};
+
+/* --pair: the TSV columns of a sentence pair */
+static int set_pair(const char *p, const char *opt, const char *value, void *dest)
 {
-    for (int i = 0; i < n; i++)
-        if (!strcmp(v, names[i])) {
-            *out = i;
-            return 0;
-        }
-    fprintf(stderr, "%s: %s: '%s' is not one of", prog, opt, v);
-    for (int i = 0; i < n; i++)
-        fprintf(stderr, "%s %s", i ? "," : "", names[i]);
-    fputc('\n', stderr);
-    return -1;
+    (void)p, (void)opt, (void)value;
+    reader_opts *rd = dest;
+    rd->format = READER_TSV;
+    rd->text_col = 1;
+    rd->pair_col = 2;
+    return 0;
 }
 
+/* --shard I/N */
+static int set_shard(const char *p, const char *opt, const char *v, void *dest)
+{
+    opts *o = dest;
+    unsigned long long si, sn;
+    char tail;
+    if (sscanf(v, "%llu/%llu%c", &si, &sn, &tail) != 2 || v[0] == '-' || strchr(v, '-') || sn == 0 || si >= sn ||
+        sn > SIZE_MAX) {
+        fprintf(stderr, "%s: %s: '%s' is not I/N with 0 <= I < N\n", p, opt, v);
+        return -1;
+    }
+    o->shard_i = (size_t)si;
+    o->shard_n = (size_t)sn;
+    o->line_numbers = 1;
+    return 0;
+}
+
+/* The option values that are enums in opts, parsed as choice indices. */
+typedef struct choices {
+    int input, aggregation, pooling, truncation, precision, weights;
+} choices;
+
+static void usage(FILE *out, const cli_opt *table);
+
+/* Parses argv into o with the options' table (opts.h), which also writes --help's option lines.
+ * Returns CLI_ARGS_OK, CLI_ARGS_HELP (help printed) or CLI_ARGS_ERROR (message printed). */
 static int parse(int argc, char **argv, opts *o)
 {
     memset(o, 0, sizeof *o);
     o->batch = 32;
-    o->truncation = BERT_TRUNCATION_LONGEST_FIRST;
-    o->aggregation = BERT_AGG_SIMPLE;
-    o->pooling = BERT_POOL_MEAN;
     o->top_k = 1;
     o->rd.text_col = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int e;
-        size_t n;
-#define VALUE                                                                                                          \
-    do {                                                                                                               \
-        if (!v) {                                                                                                      \
-            fprintf(stderr, "%s: option %s needs a value\n", prog, a);                                                \
-            return -1;                                                                                                 \
-        }                                                                                                              \
-        i++;                                                                                                           \
-    } while (0)
-#define SIZE_VALUE(dst, min, max)                                                                                      \
-    do {                                                                                                               \
-        VALUE;                                                                                                         \
-        if (cli_parse_range(prog, a, v, (min), (max), &n) != 0)                                                        \
-            return -1;                                                                                                 \
-        dst = n;                                                                                                       \
-    } while (0)
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            exit(CLI_OK);
-        } else if (!strcmp(a, "--model")) {
-            VALUE;
-            o->model = v;
-        } else if (!strcmp(a, "--task")) {
-            VALUE;
-            o->task = v;
-        } else if (!strcmp(a, "--input")) {
-            VALUE;
-            static const char *const f[] = {"text", "tsv", "jsonl"};
-            if (parse_enum(a, v, f, 3, &e))
-                return -1;
-            o->rd.format = (reader_format)e;
-        } else if (!strcmp(a, "--pair")) {
-            o->rd.format = READER_TSV;
-            o->rd.text_col = 1;
-            o->rd.pair_col = 2;
-        } else if (!strcmp(a, "--text-col")) {
-            SIZE_VALUE(o->rd.text_col, 1, CLI_MAX_COLUMN);
-        } else if (!strcmp(a, "--pair-col")) {
-            SIZE_VALUE(o->rd.pair_col, 1, CLI_MAX_COLUMN);
-        } else if (!strcmp(a, "--label-col")) {
-            SIZE_VALUE(o->rd.label_col, 1, CLI_MAX_COLUMN);
-        } else if (!strcmp(a, "--text-field")) {
-            VALUE;
-            o->rd.text_field = v;
-        } else if (!strcmp(a, "--pair-field")) {
-            VALUE;
-            o->rd.pair_field = v;
-        } else if (!strcmp(a, "--label-field")) {
-            VALUE;
-            o->rd.label_field = v;
-        } else if (!strcmp(a, "--header")) {
-            o->header = 1;
-        } else if (!strcmp(a, "--on-invalid") || !strncmp(a, "--on-invalid=", 13)) {
-            if (a[12] == '=')
-                v = a + 13;
-            else
-                VALUE;
-            static const char *const f[] = {"error", "replace", "skip"};
-            if (parse_enum("--on-invalid", v, f, 3, &o->on_invalid))
-                return -1;
-        } else if (!strcmp(a, "--format")) {
-            VALUE;
-            static const char *const f[] = {"tsv", "jsonl"};
-            if (parse_enum(a, v, f, 2, &o->jsonl_out))
-                return -1;
-            o->format_set = 1;
-        } else if (!strcmp(a, "--top-k")) {
-            SIZE_VALUE(o->top_k, 1, CLI_MAX_TOP_K);
-            o->top_k_set = 1;
-        } else if (!strcmp(a, "--aggregation")) {
-            VALUE;
-            static const char *const f[] = {"none", "simple", "first", "average", "max"};
-            if (parse_enum(a, v, f, 5, &e))
-                return -1;
-            o->aggregation = (bert_aggregation)e;
-        } else if (!strcmp(a, "--pooling")) {
-            VALUE;
-            static const char *const f[] = {"cls", "mean", "pooler"};
-            if (parse_enum(a, v, f, 3, &e))
-                return -1;
-            o->pooling = (bert_pooling)e;
-        } else if (!strcmp(a, "--normalize")) {
-            o->normalize = 1;
-        } else if (!strcmp(a, "--line-numbers")) {
-            o->line_numbers = 1;
-        } else if (!strcmp(a, "--batch-size")) {
-            SIZE_VALUE(o->batch, 1, CLI_MAX_BATCH);
-        } else if (!strcmp(a, "--threads")) {
-            SIZE_VALUE(o->threads, 1, CLI_MAX_THREADS);
-        } else if (!strcmp(a, "--precision")) {
-            VALUE;
-            if (cli_parse_precision(prog, a, v, &o->precision))
-                return -1;
-        } else if (!strcmp(a, "--weights")) {
-            VALUE;
-            if (cli_parse_weights(prog, a, v, &o->weights))
-                return -1;
-        } else if (!strcmp(a, "--max-length")) {
-            SIZE_VALUE(o->max_length, 3, CLI_MAX_LENGTH);
-        } else if (!strcmp(a, "--truncation")) {
-            VALUE;
-            static const char *const f[] = {"longest_first", "only_first", "only_second"};
-            if (parse_enum(a, v, f, 3, &e))
-                return -1;
-            o->truncation = (bert_truncation)(e + 1);
-        } else if (!strcmp(a, "--shard")) {
-            VALUE;
-            unsigned long si, sn;
-            char tail;
-            if (sscanf(v, "%lu/%lu%c", &si, &sn, &tail) != 2 || sn == 0 || si >= sn) {
-                fprintf(stderr, "%s: --shard: '%s' is not I/N with 0 <= I < N\n", prog, v);
-                return -1;
-            }
-            o->shard_i = si;
-            o->shard_n = sn;
-            o->line_numbers = 1;
-        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-            o->quiet = 1;
-        } else if (!strcmp(a, "-v")) {
-            o->verbose = 1;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "%s: unknown option '%s' (see --help)\n", prog, a);
-            return -1;
-        } else if (o->input) {
-            fprintf(stderr, "%s: more than one input file ('%s', '%s')\n", prog, o->input, a);
-            return -1;
-        } else {
-            o->input = a;
-        }
-#undef VALUE
-#undef SIZE_VALUE
-    }
+    choices ch = {-1, BERT_AGG_SIMPLE, BERT_POOL_MEAN, BERT_TRUNCATION_LONGEST_FIRST, BERT_PRECISION_F32,
+                  BERT_WEIGHTS_PACKED};
+    choices *c = &ch;
+    const cli_opt table[] = {
+        {.names = "INPUT", .kind = CLI_OPT_TEXT},
+        {.names = "--input", .kind = CLI_OPT_CHOICE, .dest = &c->input, .metavar = "FMT", .choices = input_formats,
+         .help = "%r (default text: the whole line is the text)"},
+        {.names = "--pair", .kind = CLI_OPT_CUSTOM, .dest = &o->rd, .parse = set_pair,
+         .help = "TSV sentence pairs: text_a<TAB>text_b (same as --input tsv\n--text-col 1 --pair-col 2)"},
+        {.names = "--text-col", .kind = CLI_OPT_SIZE, .dest = &o->rd.text_col, .metavar = "N", .min = 1,
+         .max = CLI_MAX_COLUMN, .help = "TSV column of the text, %r (default 1; no quoting)"},
+        {.names = "--pair-col", .kind = CLI_OPT_SIZE, .dest = &o->rd.pair_col, .metavar = "N", .min = 1,
+         .max = CLI_MAX_COLUMN, .help = "TSV column of the second text, %r"},
+        {.names = "--label-col", .kind = CLI_OPT_SIZE, .dest = &o->rd.label_col, .metavar = "N", .min = 1,
+         .max = CLI_MAX_COLUMN, .help = "TSV column of the gold label, %r"},
+        {.names = "--text-field", .kind = CLI_OPT_STRING, .dest = &o->rd.text_field, .metavar = "F",
+         .help = "JSONL field of the text (default \"text\")"},
+        {.names = "--pair-field", .kind = CLI_OPT_STRING, .dest = &o->rd.pair_field, .metavar = "F",
+         .help = "JSONL field of the second text"},
+        {.names = "--label-field", .kind = CLI_OPT_STRING, .dest = &o->rd.label_field, .metavar = "F",
+         .help = "JSONL field of the gold label"},
+        {.names = "--header", .kind = CLI_OPT_FLAG, .dest = &o->header, .value = 1, .help = "skip the first line"},
+        {.names = "--on-invalid", .kind = CLI_OPT_CHOICE, .dest = &o->on_invalid, .metavar = "P",
+         .choices = invalid_policies,
+         .help = "malformed UTF-8: %r. error (default) names the line\nand byte; replace: bad bytes become "
+                 "U+FFFD; skip: the line,\nwith a warning"},
+        {.names = "    With a label column/field, the gold labels (names, or ids) are compared with the\n"
+                  "    predictions and the accuracy is printed on stderr at the end.\n"
+                  "    A line may hold at most 256 MiB (environment: BERT_MAX_LINE_BYTES); a longer one is an\n"
+                  "    error naming it.\n\n"
+                  "OUTPUT",
+         .kind = CLI_OPT_TEXT},
+        {.names = "--format", .kind = CLI_OPT_CHOICE, .dest = &o->jsonl_out, .metavar = "F", .choices = output_formats,
+         .seen = &o->format_set,
+         .help = "%r: tsv (default for classify/embed) or jsonl (every\nlabel's score; ner and fill-mask's only "
+                 "format)"},
+        {.names = "--top-k", .kind = CLI_OPT_SIZE, .dest = &o->top_k, .metavar = "N", .min = 1, .max = CLI_MAX_TOP_K,
+         .seen = &o->top_k_set,
+         .help = "classify: N best labels (TSV: LABEL<TAB>SCORE pairs; all of\nthem when N is more); fill-mask: N "
+                 "predictions per mask\n(default 5); %r"},
+        {.names = "--aggregation", .kind = CLI_OPT_CHOICE, .dest = &c->aggregation, .metavar = "A",
+         .choices = aggregations, .help = "ner: %r (default simple; Hugging Face's)"},
+        {.names = "--pooling", .kind = CLI_OPT_CHOICE, .dest = &c->pooling, .metavar = "P", .choices = poolings,
+         .help = "embed: %r (default mean)"},
+        {.names = "--normalize", .kind = CLI_OPT_FLAG, .dest = &o->normalize, .value = 1,
+         .help = "embed: L2-normalise the vectors"},
+        {.names = "--line-numbers", .kind = CLI_OPT_FLAG, .dest = &o->line_numbers, .value = 1,
+         .help = "start each TSV line with the input line number (JSONL always\nhas it)"},
+        {.names = "    In TSV, a tab, carriage return or backslash inside a text is written \\t, \\r, \\\\.\n\n"
+                  "RUNNING",
+         .kind = CLI_OPT_TEXT},
+        {.names = "--model", .kind = CLI_OPT_STRING, .dest = &o->model, .metavar = "DIR",
+         .help = "a Hugging Face BERT folder (config.json, model.safetensors,\nvocab.txt). An F32 file's embedding "
+                 "tables (and with --weights\nmapped its layer weights) are read in place: do not truncate\nor "
+                 "rewrite the file while a run uses it (the run stops with\nexit 4 or reads the new bytes); write a "
+                 "new file and rename it\nover the old one instead"},
+        {.names = "--task", .kind = CLI_OPT_STRING, .dest = &o->task, .metavar = "T",
+         .help = "classify, sentiment, ner, fill-mask or embed (see TASKS)"},
+        {.names = "--batch-size", .kind = CLI_OPT_SIZE, .dest = &o->batch, .metavar = "N", .min = 1,
+         .max = CLI_MAX_BATCH, .help = "lines per forward pass, %r (default 32)"},
+        CLI_OPT_THREADS(&o->threads),
+        CLI_OPT_PRECISION(&c->precision),
+        CLI_OPT_WEIGHTS(&c->weights),
+        {.names = "--max-length", .kind = CLI_OPT_SIZE, .dest = &o->max_length, .metavar = "N", .min = 3,
+         .max = CLI_MAX_LENGTH,
+         .help = "tokens per input incl. [CLS]/[SEP], %r (default: the\nmodel's, 512; more than the model's "
+                 "positions is an error)"},
+        {.names = "--truncation", .kind = CLI_OPT_CHOICE, .dest = &c->truncation, .metavar = "S",
+         .choices = truncations, .value = 1, .help = "%r (default longest_first)"},
+        {.names = "--shard", .kind = CLI_OPT_CUSTOM, .dest = o, .metavar = "I/N", .parse = set_shard,
+         .help = "process only data lines I, I+N, I+2N, ... (0 <= I < N), to\nsplit a big file across processes "
+                 "or machines; implies\n--line-numbers so the parts can be merged with: sort -n -k1,1 -s"},
+        {.names = "--quiet|-q", .kind = CLI_OPT_FLAG, .dest = &o->quiet, .value = 1,
+         .help = "no progress bar, no warnings"},
+        CLI_OPT_VERBOSE(&o->verbose),
+        CLI_OPT_END,
+    };
+    const int r = cli_parse_file_args(prog, table, argc, argv, &o->input);
+    if (r == CLI_ARGS_HELP)
+        usage(stdout, table);
     if (!o->input)
         o->input = "-";
-    return 0;
+    if (c->input >= 0) /* an explicit --input wins over --pair's tsv */
+        o->rd.format = (reader_format)c->input;
+    o->aggregation = (bert_aggregation)c->aggregation;
+    o->pooling = (bert_pooling)c->pooling;
+    o->truncation = (bert_truncation)c->truncation;
+    o->precision = (bert_precision)c->precision;
+    o->weights = (bert_weights)c->weights;
+    return r;
+}
+
+static void usage(FILE *out, const cli_opt *table)
+{
+    fputs("NAME\n"
+          "    bert-classify - classify, tag, fill masks in or embed the lines of a text file with BERT\n"
+          "\n"
+          "SYNOPSIS\n"
+          "    bert-classify [OPTIONS] [FILE|-]\n"
+          "\n"
+          "DESCRIPTION\n"
+          "    Reads one input per line from FILE (or standard input, '-' or no FILE), runs the model and\n"
+          "    writes one result per line, in input order, streaming: memory does not grow with the file.\n"
+          "    Without --model the embedded default model (mini-sst2, SST-2 sentiment) is used.\n"
+          "\n"
+          "TASKS (--task; default: the head the checkpoint was trained for)\n"
+          "    classify    sequence classification. TSV output: LABEL<TAB>SCORE<TAB>TEXT (probability for\n"
+          "                single-label models, sigmoid for multi-label, the value for regression)\n"
+          "    sentiment   classify, with a model whose labels are negative/positive\n"
+          "    ner         named entities as JSONL: {\"line\", \"entities\": [{\"entity_group\"|\"entity\",\n"
+          "                \"score\", \"word\", \"start\", \"end\"}]}; start/end count characters, as Python does\n"
+          "    fill-mask   top-k tokens and probabilities for each [MASK], as JSONL\n"
+          "    embed       one vector per line (JSONL \"embedding\", or TSV floats)\n"
+          "\n",
+          out);
+    cli_print_options(out, table);
+    fputs("    A progress bar (lines, rate, ETA) is drawn on stderr when it is a terminal and the input\n"
+          "    is over 1 MB.\n"
+          "\n"
+          "EXIT STATUS\n"
+          "    0 success; 2 bad usage (unknown option or task); 3 bad input (missing or unreadable file,\n"
+          "    a directory, an empty input, malformed UTF-8 or JSON, a missing column, an unknown gold\n"
+          "    label, a line over the maximum: the file and line are named); 4 the model cannot be\n"
+          "    loaded, does not fit the task, or its file changed under the run; 5 other failures (out\n"
+          "    of memory, write errors)\n"
+          "\n"
+          "EXAMPLES\n"
+          "    bert-classify examples/sample.txt\n"
+          "    bert-classify --pair --format jsonl pairs.tsv\n"
+          "    bert-classify --input tsv --header --text-col 1 --label-col 2 SST-2/dev.tsv\n"
+          "    bert-classify --model conll-ner --task ner --aggregation first news.txt\n"
+          "    parallel --pipe -k -N 1000 bert-classify -q < big.txt > out.tsv\n",
+          out);
 }
 
 /* ---- progress bar ---- */
@@ -589,8 +528,9 @@ static void teardown(job *j)
 int main(int argc, char **argv)
 {
     opts o;
-    if (parse(argc, argv, &o) != 0)
-        return CLI_ERR_USAGE;
+    const int pr = parse(argc, argv, &o);
+    if (pr != CLI_ARGS_OK)
+        return pr == CLI_ARGS_HELP ? CLI_OK : CLI_ERR_USAGE;
     if (o.task) {
         const char *const *names = bert_head_names();
         int known = 0;

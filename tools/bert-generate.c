@@ -1,5 +1,6 @@
 /* bert-generate: text generation with a causal BERT (BertLMHeadModel), streaming tokens. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,45 +8,68 @@
 #include <bert/bert.h>
 
 #include "cli.h"
+#include "opts.h"
 
 static const char *prog = "bert-generate";
 
+/* The options, parsed and documented by one table (opts.h); main fills the rest of the params. */
+static const char *model;
+static size_t max_new_tokens, top_k, seed, eos = SIZE_MAX, threads;
+static double temperature, top_p;
+static int sample, sample_implied, show_ids, quiet, verbose, precision, weights;
+
+static const cli_opt options[] = {
+    {.names = "--model", .kind = CLI_OPT_STRING, .dest = &model, .metavar = "DIR",
+     .help = "the checkpoint folder (config.json, model.safetensors, vocab.txt)"},
+    {.names = "--max-new-tokens", .kind = CLI_OPT_SIZE, .dest = &max_new_tokens, .metavar = "N", .min = 1,
+     .max = CLI_MAX_LENGTH,
+     .help = "at most N new tokens, %r (default 20); generation also ends\nwhere the model's positions do (a "
+             "note on stderr says so)"},
+    {.names = "--sample", .kind = CLI_OPT_FLAG, .dest = &sample, .value = 1,
+     .help = "sample instead of greedy search (implied by the next four)"},
+    {.names = "--temperature", .kind = CLI_OPT_REAL, .dest = &temperature, .metavar = "T", .lo = 0, .hi = 1e6,
+     .lo_open = 1, .seen = &sample_implied, .help = "%r (default 1)"},
+    {.names = "--top-k", .kind = CLI_OPT_SIZE, .dest = &top_k, .metavar = "K", .min = 0, .max = INT32_MAX,
+     .seen = &sample_implied, .help = "keep the K most likely tokens, %r (default 50; 0 = all)"},
+    {.names = "--top-p", .kind = CLI_OPT_REAL, .dest = &top_p, .metavar = "P", .lo = 0, .hi = 1, .lo_open = 1,
+     .seen = &sample_implied, .help = "nucleus sampling, P %r (default 1 = off)"},
+    {.names = "--seed", .kind = CLI_OPT_SIZE, .dest = &seed, .metavar = "S", .min = 0, .max = UINT64_MAX,
+     .seen = &sample_implied, .help = "the same seed gives the same text, %r (default 0)"},
+    {.names = "--eos", .kind = CLI_OPT_SIZE, .dest = &eos, .metavar = "ID", .min = 0, .max = INT32_MAX,
+     .help = "stop after this token id, %r and below the vocabulary size\n(default: [SEP])"},
+    {.names = "--ids", .kind = CLI_OPT_FLAG, .dest = &show_ids, .value = 1,
+     .help = "print the token ids after the text"},
+    CLI_OPT_THREADS(&threads),
+    CLI_OPT_PRECISION(&precision),
+    CLI_OPT_WEIGHTS(&weights),
+    {.names = "--quiet|-q", .kind = CLI_OPT_FLAG, .dest = &quiet, .value = 1, .help = "no warnings"},
+    CLI_OPT_VERBOSE(&verbose),
+    CLI_OPT_END,
+};
+
 static void usage(FILE *out)
 {
-    fprintf(out, "NAME\n"
-                 "    bert-generate - generate text with a causal BERT decoder (BertLMHeadModel)\n"
-                 "\n"
-                 "SYNOPSIS\n"
-                 "    bert-generate --model DIR [OPTIONS] [PROMPT...]\n"
-                 "\n"
-                 "DESCRIPTION\n"
-                 "    Tokenizes the prompt ([CLS] + WordPieces, no final [SEP], as transformers' generate\n"
-                 "    is given it), then adds one token at a time using the key/value cache, printing the\n"
-                 "    text as it grows. Without PROMPT words, each line of standard input is a prompt.\n"
-                 "    Decoding is greedy unless a sampling option is given.\n"
-                 "\n"
-                 "OPTIONS\n"
-                 "    --model DIR          the checkpoint folder (config.json, model.safetensors, vocab.txt)\n"
-                 "    --max-new-tokens N   at most N new tokens, 1-1048576 (default 20); generation also ends\n"
-                 "                         where the model's positions do (a note on stderr says so)\n"
-                 "    --sample             sample instead of greedy search (implied by the next four)\n"
-                 "    --temperature T      in (0, 1e6] (default 1)\n"
-                 "    --top-k K            keep the K most likely tokens (default 50; 0 = all; at most 2^31-1)\n"
-                 "    --top-p P            nucleus sampling, P in (0, 1] (default 1 = off)\n"
-                 "    --seed S             the same seed gives the same text (default 0)\n"
-                 "    --eos ID             stop after this token id, below the vocabulary size (default: [SEP])\n"
-                 "    --ids                print the token ids after the text\n"
-                 "    --threads N          compute threads, 1-1024\n"
-                 "    --precision P        f32 (default), bf16 or int8: the layers' matrix products\n"
-                 "                         (bf16 needs an AVX-512 CPU; see bert_precision)\n"
-                 "    --weights W          packed (default) or mapped: F32 weights read in place from\n"
-                 "                         the file (faster load, ~8%% slower products; bert_weights)\n"
-                 "    -q                   no warnings;  -v  library logs;  -h, --help  this text\n"
-                 "\n"
-                 "EXIT STATUS\n"
-                 "    0 success, 2 bad usage or parameters, 3 bad input (empty or malformed prompt, a stdin\n"
-                 "    line over 256 MiB or BERT_MAX_LINE_BYTES), 4 model cannot be loaded or has no LM\n"
-                 "    head, 5 other failures (out of memory, write errors)\n");
+    fputs("NAME\n"
+          "    bert-generate - generate text with a causal BERT decoder (BertLMHeadModel)\n"
+          "\n"
+          "SYNOPSIS\n"
+          "    bert-generate --model DIR [OPTIONS] [PROMPT...]\n"
+          "\n"
+          "DESCRIPTION\n"
+          "    Tokenizes the prompt ([CLS] + WordPieces, no final [SEP], as transformers' generate\n"
+          "    is given it), then adds one token at a time using the key/value cache, printing the\n"
+          "    text as it grows. Without PROMPT words, each line of standard input is a prompt.\n"
+          "    Decoding is greedy unless a sampling option is given. Options come before the prompt.\n"
+          "\n"
+          "OPTIONS\n",
+          out);
+    cli_print_options(out, options);
+    fputs("\n"
+          "EXIT STATUS\n"
+          "    0 success, 2 bad usage or parameters, 3 bad input (empty or malformed prompt, a stdin\n"
+          "    line over 256 MiB or BERT_MAX_LINE_BYTES), 4 model cannot be loaded or has no LM\n"
+          "    head, 5 other failures (out of memory, write errors)\n",
+          out);
 }
 
 typedef struct stream {
@@ -173,74 +197,31 @@ done:
 
 int main(int argc, char **argv)
 {
-    const char *model = NULL;
     bert_generate_params gp = bert_generate_default_params();
-    size_t threads = 0, v;
     bert_model_params mp = bert_model_default_params();
-    int print_ids = 0, quiet = 0, verbose = 0, first_word = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    max_new_tokens = gp.max_new_tokens;
+    top_k = gp.top_k;
+    seed = gp.seed;
+    temperature = gp.temperature;
+    top_p = gp.top_p;
+    size_t n_words = 0;
+    const int pr = cli_parse_args(prog, options, argc, argv, &n_words, CLI_ARGS_STOP_AT_OPERAND);
+    char **words = argv + 1;
+    if (pr != CLI_ARGS_OK) {
+        if (pr == CLI_ARGS_HELP)
             usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(a, "--sample")) {
-            gp.do_sample = 1;
-        } else if (!strcmp(a, "--ids")) {
-            print_ids = 1;
-        } else if (!strcmp(a, "-q")) {
-            quiet = 1;
-        } else if (!strcmp(a, "-v")) {
-            verbose = 1;
-        } else if (a[0] == '-' && a[1] == '-' && !val) {
-            fprintf(stderr, "%s: option %s needs a value (or is unknown; see --help)\n", prog, a);
-            return CLI_ERR_USAGE;
-        } else if (!strcmp(a, "--model")) {
-            model = argv[++i];
-        } else if (!strcmp(a, "--precision")) {
-            if (cli_parse_precision(prog, a, val, &mp.precision))
-                return CLI_ERR_USAGE;
-            i++;
-        } else if (!strcmp(a, "--weights")) {
-            if (cli_parse_weights(prog, a, val, &mp.weights))
-                return CLI_ERR_USAGE;
-            i++;
-        } else if (!strcmp(a, "--temperature") || !strcmp(a, "--top-p")) {
-            const int temp = !strcmp(a, "--temperature");
-            double d;
-            if (cli_parse_real(prog, a, val, 0.0, temp ? 1e6 : 1.0, 1, &d))
-                return CLI_ERR_USAGE;
-            *(temp ? &gp.temperature : &gp.top_p) = (float)d;
-            gp.do_sample = 1;
-            i++;
-        } else if (!strcmp(a, "--max-new-tokens") || !strcmp(a, "--top-k") || !strcmp(a, "--seed") ||
-                   !strcmp(a, "--eos") || !strcmp(a, "--threads")) {
-            const size_t lo = !strcmp(a, "--max-new-tokens") || !strcmp(a, "--threads") ? 1 : 0;
-            const size_t hi = !strcmp(a, "--threads")          ? CLI_MAX_THREADS
-                              : !strcmp(a, "--eos")            ? (size_t)INT32_MAX
-                              : !strcmp(a, "--seed")           ? (size_t)UINT64_MAX
-                              : !strcmp(a, "--max-new-tokens") ? CLI_MAX_LENGTH
-                                                               : (size_t)INT32_MAX;
-            if (cli_parse_range(prog, a, val, lo, hi, &v))
-                return CLI_ERR_USAGE;
-            if (!strcmp(a, "--max-new-tokens"))
-                gp.max_new_tokens = v;
-            else if (!strcmp(a, "--top-k"))
-                gp.top_k = v, gp.do_sample = 1;
-            else if (!strcmp(a, "--seed"))
-                gp.seed = v, gp.do_sample = 1;
-            else if (!strcmp(a, "--eos"))
-                gp.eos_id = (int32_t)v;
-            else
-                threads = v;
-            i++;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "%s: unknown option '%s' (see --help)\n", prog, a);
-            return CLI_ERR_USAGE;
-        } else {
-            first_word = i;
-            break;
-        }
+        return pr == CLI_ARGS_HELP ? CLI_OK : CLI_ERR_USAGE;
     }
+    gp.do_sample = sample || sample_implied;
+    gp.max_new_tokens = max_new_tokens;
+    gp.temperature = (float)temperature;
+    gp.top_p = (float)top_p;
+    gp.top_k = top_k;
+    gp.seed = seed;
+    if (eos != SIZE_MAX)
+        gp.eos_id = (int32_t)eos;
+    mp.precision = (bert_precision)precision;
+    mp.weights = (bert_weights)weights;
     if (!model) {
         fprintf(stderr, "%s: --model DIR is required (a BertLMHeadModel checkpoint)\n", prog);
         return CLI_ERR_USAGE;
@@ -266,21 +247,21 @@ int main(int argc, char **argv)
     if (!tok || (info.arch != BERT_ARCH_CAUSAL_LM && info.arch != BERT_ARCH_MASKED_LM)) {
         fprintf(stderr, "%s: %s: %s has no LM head (or no vocab.txt) to generate with\n", prog, model, info.arch_name);
         rc = CLI_ERR_MODEL;
-    } else if (first_word >= 0) {
+    } else if (n_words > 0) {
         size_t len = 0;
-        for (int i = first_word; i < argc; i++)
-            len += strlen(argv[i]) + 1;
+        for (size_t i = 0; i < n_words; i++)
+            len += strlen(words[i]) + 1;
         char *p = malloc(len + 1);
         if (!p) {
             rc = CLI_ERR_RUNTIME;
         } else {
             p[0] = '\0';
-            for (int i = first_word; i < argc; i++) {
-                strcat(p, argv[i]);
-                if (i + 1 < argc)
+            for (size_t i = 0; i < n_words; i++) {
+                strcat(p, words[i]);
+                if (i + 1 < n_words)
                     strcat(p, " ");
             }
-            rc = generate_one(ctx, tok, p, strlen(p), &gp, print_ids, max_pos);
+            rc = generate_one(ctx, tok, p, strlen(p), &gp, show_ids, max_pos);
             free(p);
         }
     } else {
@@ -290,7 +271,7 @@ int main(int argc, char **argv)
         size_t prompts = 0;
         while (rc == CLI_OK && (r = cli_read_line(stdin, &line, &cap, &len)) == 1) {
             prompts++;
-            rc = generate_one(ctx, tok, line, len, &gp, print_ids, max_pos);
+            rc = generate_one(ctx, tok, line, len, &gp, show_ids, max_pos);
         }
         free(line);
         /* as bert-classify: a read error or an empty input is bad input, not a silent success */

@@ -13,53 +13,76 @@
 
 #include "afile.h"
 #include "cli.h"
+#include "opts.h"
 
 static const char *prog = "bert-glue";
 
+static const char *data, *out_dir, *results, *markdown;
+static size_t batch_size, max_length, threads;
+static int test_split, predictions, quiet, precision, weights;
+static const char *const splits[] = {"dev", "test", NULL};
+
+/* The options, parsed and documented by this one table (opts.h). */
+static const cli_opt options[] = {
+    {.names = "--data", .kind = CLI_OPT_STRING, .dest = &data, .metavar = "DIR",
+     .help = "the folder holding glue/ and superglue/ (as ../shared/data does)"},
+    {.names = "--split", .kind = CLI_OPT_CHOICE, .dest = &test_split, .metavar = "S", .choices = splits,
+     .help = "%r: dev (default) reports metrics, test writes\nleaderboard files"},
+    {.names = "--out", .kind = CLI_OPT_STRING, .dest = &out_dir, .metavar = "DIR",
+     .help = "where leaderboard/submission files go (created; default: .\nfor test)"},
+    {.names = "--results", .kind = CLI_OPT_STRING, .dest = &results, .metavar = "FILE",
+     .help = "write all results as JSON"},
+    {.names = "--predictions", .kind = CLI_OPT_FLAG, .dest = &predictions, .value = 1,
+     .help = "also write OUT/<task>.predictions.jsonl (every example's\nprediction at full precision; with "
+             "--split dev, --out\ndefaults to .)"},
+    {.names = "--markdown", .kind = CLI_OPT_STRING, .dest = &markdown, .metavar = "FILE",
+     .help = "write the Markdown table to FILE instead of standard output"},
+    {.names = "--batch-size", .kind = CLI_OPT_SIZE, .dest = &batch_size, .metavar = "N", .min = 1,
+     .max = CLI_MAX_BATCH, .help = "inputs per forward pass, %r (default 32)"},
+    {.names = "--max-length", .kind = CLI_OPT_SIZE, .dest = &max_length, .metavar = "N", .min = 4,
+     .max = CLI_MAX_LENGTH,
+     .help = "tokens per input, %r (a pair needs 3 special tokens and\none of each text; default 128)"},
+    CLI_OPT_THREADS(&threads),
+    CLI_OPT_PRECISION(&precision),
+    CLI_OPT_WEIGHTS(&weights),
+    {.names = "--quiet|-q", .kind = CLI_OPT_FLAG, .dest = &quiet, .value = 1, .help = "no progress bar"},
+    CLI_OPT_END,
+};
+
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "NAME\n"
-            "    bert-glue - evaluate BERT checkpoints on GLUE and SuperGLUE\n"
-            "\n"
-            "SYNOPSIS\n"
-            "    bert-glue --data DIR [--split dev|test] [--out DIR] [OPTIONS] TASK=MODEL_DIR...\n"
-            "\n"
-            "DESCRIPTION\n"
-            "    Runs each TASK with the model in MODEL_DIR. With --split dev (default) it reports the\n"
-            "    task's official metrics; with --split test it writes the leaderboard file (GLUE:\n"
-            "    index<TAB>prediction TSVs; SuperGLUE: the official JSONL) into --out. At the end it prints\n"
-            "    a Markdown table and, with --results, writes a JSON file of every metric.\n"
-            "\n"
-            "    GLUE tasks:      CoLA SST-2 MRPC STS-B QQP MNLI-m MNLI-mm QNLI RTE WNLI AX (AX: an MNLI\n"
-            "                     model on the diagnostic set)\n"
-            "    SuperGLUE tasks: BoolQ CB COPA MultiRC ReCoRD RTE-SG WiC WSC AX-b AX-g (RTE-SG is\n"
-            "                     SuperGLUE's RTE; COPA needs a BertForMultipleChoice checkpoint)\n"
-            "\n"
-            "OPTIONS\n"
-            "    --data DIR        the folder holding glue/ and superglue/ (as ../shared/data does)\n"
-            "    --split S         dev (metrics) or test (leaderboard files)\n"
-            "    --out DIR         where leaderboard/submission files go (created; default: . for test)\n"
-            "    --results FILE    write all results as JSON\n"
-            "    --predictions     also write OUT/<task>.predictions.jsonl (every example's prediction at\n"
-            "                      full precision; with --split dev, --out defaults to .)\n"
-            "    --markdown FILE   write the Markdown table to FILE instead of standard output\n"
-            "    --batch-size N    1-4096, default 32;  --max-length N  4-1048576 (a pair needs 3 special\n"
-            "                      tokens and one of each text), default 128;  --threads N  1-1024\n"
-            "    --precision P     f32 (default), bf16 or int8 (the encoder's matrix products)\n"
-            "    --weights W       packed (default) or mapped (F32 weights read in place from the file)\n"
-            "    -q                no progress bar;  -h, --help  this text\n"
-            "\n"
-            "EXIT STATUS\n"
-            "    0 success, 2 bad usage, 3 bad data (the file and line are named), 4 a model cannot be\n"
-            "    loaded or does not fit its task (e.g. its labels do not cover the task's), 5 other\n"
-            "    failures: out of memory, or an output that cannot be created (checked before any\n"
-            "    task runs) or written (full disk, /dev/full). Files are written under a temporary\n"
-            "    name and renamed when complete: a failed or killed run leaves the old file or none,\n"
-            "    never a part of one.\n"
-            "\n"
-            "EXAMPLE\n"
-            "    bert-glue --data ../shared/data SST-2=models/mini-sst2 STS-B=path/to/mini-stsb\n");
+    fputs("NAME\n"
+          "    bert-glue - evaluate BERT checkpoints on GLUE and SuperGLUE\n"
+          "\n"
+          "SYNOPSIS\n"
+          "    bert-glue --data DIR [--split dev|test] [--out DIR] [OPTIONS] TASK=MODEL_DIR...\n"
+          "\n"
+          "DESCRIPTION\n"
+          "    Runs each TASK with the model in MODEL_DIR. With --split dev (default) it reports the\n"
+          "    task's official metrics; with --split test it writes the leaderboard file (GLUE:\n"
+          "    index<TAB>prediction TSVs; SuperGLUE: the official JSONL) into --out. At the end it prints\n"
+          "    a Markdown table and, with --results, writes a JSON file of every metric.\n"
+          "\n"
+          "    GLUE tasks:      CoLA SST-2 MRPC STS-B QQP MNLI-m MNLI-mm QNLI RTE WNLI AX (AX: an MNLI\n"
+          "                     model on the diagnostic set)\n"
+          "    SuperGLUE tasks: BoolQ CB COPA MultiRC ReCoRD RTE-SG WiC WSC AX-b AX-g (RTE-SG is\n"
+          "                     SuperGLUE's RTE; COPA needs a BertForMultipleChoice checkpoint)\n"
+          "\n"
+          "OPTIONS\n",
+          out);
+    cli_print_options(out, options);
+    fputs("\n"
+          "EXIT STATUS\n"
+          "    0 success, 2 bad usage, 3 bad data (the file and line are named), 4 a model cannot be\n"
+          "    loaded or does not fit its task (e.g. its labels do not cover the task's), 5 other\n"
+          "    failures: out of memory, or an output that cannot be created (checked before any\n"
+          "    task runs) or written (full disk, /dev/full). Files are written under a temporary\n"
+          "    name and renamed when complete: a failed or killed run leaves the old file or none,\n"
+          "    never a part of one.\n"
+          "\n"
+          "EXAMPLE\n"
+          "    bert-glue --data ../shared/data SST-2=models/mini-sst2 STS-B=path/to/mini-stsb\n",
+          out);
 }
 
 typedef struct bar {
@@ -81,79 +104,35 @@ static void progress(size_t done, size_t total, void *user)
 
 int main(int argc, char **argv)
 {
-    const char *data = NULL, *out_dir = NULL, *results = NULL, *markdown = NULL;
     bert_eval_params ep = bert_eval_default_params();
-    size_t threads = 0;
     bert_model_params mp = bert_model_default_params();
-    int quiet = 0, first = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        size_t n;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    batch_size = ep.batch_size;
+    max_length = ep.max_length;
+    size_t n_runs = 0;
+    const int pr = cli_parse_args(prog, options, argc, argv, &n_runs, 0);
+    char **runs = argv + 1; /* TASK=MODEL_DIR */
+    if (pr != CLI_ARGS_OK || n_runs == 0 || !data) {
+        if (pr == CLI_ARGS_HELP)
             usage(stdout);
-            return CLI_OK;
-        } else if (!strcmp(a, "-q")) {
-            quiet = 1;
-        } else if (!strcmp(a, "--predictions")) {
-            ep.predictions = 1;
-        } else if (a[0] == '-' && !v) {
-            fprintf(stderr, "%s: option %s needs a value (or is unknown; see --help)\n", prog, a);
-            return CLI_ERR_USAGE;
-        } else if (!strcmp(a, "--data")) {
-            data = argv[++i];
-        } else if (!strcmp(a, "--out")) {
-            out_dir = argv[++i];
-        } else if (!strcmp(a, "--results")) {
-            results = argv[++i];
-        } else if (!strcmp(a, "--markdown")) {
-            markdown = argv[++i];
-        } else if (!strcmp(a, "--split")) {
-            if (strcmp(v, "dev") && strcmp(v, "test")) {
-                fprintf(stderr, "%s: --split: '%s' is not dev or test\n", prog, v);
-                return CLI_ERR_USAGE;
-            }
-            ep.test = !strcmp(v, "test");
-            i++;
-        } else if (!strcmp(a, "--precision")) {
-            if (cli_parse_precision(prog, a, v, &mp.precision))
-                return CLI_ERR_USAGE;
-            i++;
-        } else if (!strcmp(a, "--weights")) {
-            if (cli_parse_weights(prog, a, v, &mp.weights))
-                return CLI_ERR_USAGE;
-            i++;
-        } else if (!strcmp(a, "--batch-size") || !strcmp(a, "--max-length") || !strcmp(a, "--threads")) {
-            const int bs = !strcmp(a, "--batch-size"), ml = !strcmp(a, "--max-length");
-            if (cli_parse_range(prog, a, v, ml ? 4 : 1, bs ? CLI_MAX_BATCH : ml ? CLI_MAX_LENGTH : CLI_MAX_THREADS, &n))
-                return CLI_ERR_USAGE;
-            if (!strcmp(a, "--batch-size"))
-                ep.batch_size = n;
-            else if (!strcmp(a, "--max-length"))
-                ep.max_length = n;
-            else
-                threads = n;
-            i++;
-        } else if (a[0] == '-') {
-            fprintf(stderr, "%s: unknown option '%s' (see --help)\n", prog, a);
-            return CLI_ERR_USAGE;
-        } else {
-            first = i;
-            break;
-        }
+        else if (pr == CLI_ARGS_OK)
+            fprintf(stderr, "%s: give --data DIR and at least one TASK=MODEL_DIR (see --help)\n", prog);
+        return pr == CLI_ARGS_HELP ? CLI_OK : CLI_ERR_USAGE;
     }
-    if (first < 0 || !data) {
-        fprintf(stderr, "%s: give --data DIR and at least one TASK=MODEL_DIR (see --help)\n", prog);
-        return CLI_ERR_USAGE;
-    }
+    ep.batch_size = batch_size;
+    ep.max_length = max_length;
+    ep.test = test_split;
+    ep.predictions = predictions;
+    mp.precision = (bert_precision)precision;
+    mp.weights = (bert_weights)weights;
     const char *const *names = bert_eval_task_names();
-    for (int i = first; i < argc; i++) {
-        const char *eq = strchr(argv[i], '=');
+    for (size_t i = 0; i < n_runs; i++) {
+        const char *eq = strchr(runs[i], '=');
         int known = 0;
         for (size_t k = 0; eq && names[k]; k++)
-            known |= strlen(names[k]) == (size_t)(eq - argv[i]) && !strncmp(names[k], argv[i], (size_t)(eq - argv[i]));
+            known |= strlen(names[k]) == (size_t)(eq - runs[i]) && !strncmp(names[k], runs[i], (size_t)(eq - runs[i]));
         if (!eq || !known || !eq[1]) {
-            fprintf(stderr, "%s: '%s' is not TASK=MODEL_DIR with a known task (see --help)\n", prog, argv[i]);
-            return CLI_ERR_USAGE;
+            fprintf(stderr, "%s: '%s' is not TASK=MODEL_DIR with a known task (see --help)\n", prog, runs[i]);
+                return CLI_ERR_USAGE;
         }
     }
     if ((ep.test || ep.predictions) && !out_dir)
@@ -177,20 +156,21 @@ int main(int argc, char **argv)
                             strerror(errno));
                 else
                     fprintf(stderr, "%s: %s\n", prog, why);
-                return CLI_ERR_RUNTIME;
+                        return CLI_ERR_RUNTIME;
             }
         }
     }
     ep.out_dir = out_dir;
-    bert_eval_result *res = calloc((size_t)(argc - first), sizeof *res);
-    if (!res)
+    bert_eval_result *res = calloc(n_runs, sizeof *res);
+    if (!res) {
         return CLI_ERR_RUNTIME;
+    }
     int rc = CLI_OK;
     size_t done = 0;
-    for (int i = first; i < argc && rc == CLI_OK; i++) {
+    for (size_t i = 0; i < n_runs && rc == CLI_OK; i++) {
         char task[32], err[1024];
-        const char *eq = strchr(argv[i], '=');
-        snprintf(task, sizeof task, "%.*s", (int)(eq - argv[i]), argv[i]);
+        const char *eq = strchr(runs[i], '=');
+        snprintf(task, sizeof task, "%.*s", (int)(eq - runs[i]), runs[i]);
         const char *model_dir = eq + 1;
         bert_model *m = NULL;
         bert_ctx *ctx = NULL;

@@ -7,48 +7,9 @@
 #include <bert/bert.h>
 
 #include "cli.h"
+#include "opts.h"
 
 static const char *prog = "bert-tokenize";
-
-static void usage(FILE *out)
-{
-    fprintf(out, "NAME\n"
-                 "    bert-tokenize - BERT WordPiece tokenization, identical to Hugging Face\n"
-                 "\n"
-                 "SYNOPSIS\n"
-                 "    bert-tokenize [OPTIONS] [FILE|-]\n"
-                 "\n"
-                 "DESCRIPTION\n"
-                 "    Reads one text per line from FILE (or standard input) and writes one JSON object per\n"
-                 "    line: {\"line\", \"ids\", \"type_ids\", \"tokens\", \"offsets\"}, offsets being UTF-8 byte\n"
-                 "    ranges into the text each token came from ([0,0] for [CLS]/[SEP]). With --overflow\n"
-                 "    every overflowing window is one more object with a \"window\" number.\n"
-                 "\n"
-                 "OPTIONS\n"
-                 "    --model DIR        Hugging Face folder with vocab.txt and tokenizer_config.json\n"
-                 "                       (default: the embedded default model, models/mini-sst2)\n"
-                 "    --vocab FILE       a vocab.txt alone, with BERT's default settings (see below)\n"
-                 "    --lower, --no-lower            force lower-casing on or off\n"
-                 "    --strip-accents, --no-strip-accents   force accent stripping on or off\n"
-                 "    --no-chinese-chars             do not isolate CJK ideographs\n"
-                 "    --pair             lines are TAB-separated pairs: text_a<TAB>text_b\n"
-                 "    --max-length N     truncate to N tokens including [CLS]/[SEP] (1-1048576)\n"
-                 "    --truncation S     longest_first (default with --max-length), only_first, only_second\n"
-                 "    --stride N         overlap of overflowing windows (with --overflow; 0-1048576)\n"
-                 "    --overflow         also print the overflowing windows\n"
-                 "    --char-offsets     add \"char_offsets\" (Unicode code points, as Python counts)\n"
-                 "    --on-invalid M     malformed UTF-8: error (default: stop, naming the line and byte),\n"
-                 "                       replace (bad bytes become U+FFFD, which is dropped), skip (the line\n"
-                 "                       is left out, with a warning)\n"
-                 "    --batch-size N     lines encoded per call, 1-4096 (default 256)\n"
-                 "    -q, --quiet        no warnings;  -v  library logs on stderr\n"
-                 "    -h, --help         this text\n"
-                 "\n"
-                 "EXIT STATUS\n"
-                 "    0 success, 2 bad usage, 3 bad input (an empty input, or the file, line and byte named;\n"
-                 "    a line over 256 MiB, or BERT_MAX_LINE_BYTES from the environment), 4 tokenizer could\n"
-                 "    not be loaded, 5 other failure (out of memory, write error)\n");
-}
 
 typedef struct opts {
     const char *model, *vocab, *input;
@@ -58,120 +19,106 @@ typedef struct opts {
     size_t batch;
 } opts;
 
+static const char *const truncations[] = {"longest_first", "only_first", "only_second", NULL};
+static const char *const invalid_policies[] = {"error", "replace", "skip", NULL};
+
+static void usage(FILE *out, const cli_opt *table);
+
+/* Parses argv into o with the options' table (opts.h), which also writes --help's option lines.
+ * Returns CLI_ARGS_OK, CLI_ARGS_HELP (help printed) or CLI_ARGS_ERROR (message printed). */
 static int parse(int argc, char **argv, opts *o)
 {
     memset(o, 0, sizeof *o);
     o->lower = o->strip = -1;
     o->enc = bert_encode_default_params();
     o->batch = 256;
-    int trunc_set = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEED_VALUE                                                                                                     \
-    do {                                                                                                               \
-        if (!v) {                                                                                                      \
-            fprintf(stderr, "%s: option %s needs a value\n", prog, a);                                                \
-            return -1;                                                                                                 \
-        }                                                                                                              \
-        i++;                                                                                                           \
-    } while (0)
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            exit(CLI_OK);
-        } else if (!strcmp(a, "--model")) {
-            NEED_VALUE;
-            o->model = v;
-        } else if (!strcmp(a, "--vocab")) {
-            NEED_VALUE;
-            o->vocab = v;
-        } else if (!strcmp(a, "--lower")) {
-            o->lower = 1;
-        } else if (!strcmp(a, "--no-lower")) {
-            o->lower = 0;
-        } else if (!strcmp(a, "--strip-accents")) {
-            o->strip = 1;
-        } else if (!strcmp(a, "--no-strip-accents")) {
-            o->strip = 0;
-        } else if (!strcmp(a, "--no-chinese-chars")) {
-            o->no_cjk = 1;
-        } else if (!strcmp(a, "--pair")) {
-            o->pair = 1;
-        } else if (!strcmp(a, "--overflow")) {
-            o->overflow = 1;
-        } else if (!strcmp(a, "--char-offsets")) {
-            o->char_offsets = 1;
-        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-            o->quiet = 1;
-        } else if (!strcmp(a, "-v")) {
-            o->verbose = 1;
-        } else if (!strcmp(a, "--max-length") || !strcmp(a, "--stride") || !strcmp(a, "--batch-size")) {
-            NEED_VALUE;
-            size_t n;
-            const int st = !strcmp(a, "--stride"), bs = !strcmp(a, "--batch-size");
-            if (cli_parse_range(prog, a, v, st ? 0 : 1, bs ? CLI_MAX_BATCH : CLI_MAX_LENGTH, &n))
-                return -1;
-            if (!strcmp(a, "--max-length"))
-                o->enc.max_length = n;
-            else if (!strcmp(a, "--stride"))
-                o->enc.stride = n;
-            else
-                o->batch = n;
-        } else if (!strcmp(a, "--truncation")) {
-            NEED_VALUE;
-            trunc_set = 1;
-            if (!strcmp(v, "longest_first"))
-                o->enc.truncation = BERT_TRUNCATION_LONGEST_FIRST;
-            else if (!strcmp(v, "only_first"))
-                o->enc.truncation = BERT_TRUNCATION_ONLY_FIRST;
-            else if (!strcmp(v, "only_second"))
-                o->enc.truncation = BERT_TRUNCATION_ONLY_SECOND;
-            else {
-                fprintf(stderr, "%s: --truncation: '%s' is not longest_first, only_first or only_second\n", prog, v);
-                return -1;
-            }
-        } else if (!strcmp(a, "--on-invalid")) {
-            NEED_VALUE;
-            if (!strcmp(v, "error"))
-                o->on_invalid = 0;
-            else if (!strcmp(v, "replace"))
-                o->on_invalid = 1;
-            else if (!strcmp(v, "skip"))
-                o->on_invalid = 2;
-            else {
-                fprintf(stderr, "%s: --on-invalid: '%s' is not error, replace or skip\n", prog, v);
-                return -1;
-            }
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "%s: unknown option '%s' (see --help)\n", prog, a);
-            return -1;
-        } else if (o->input) {
-            fprintf(stderr, "%s: more than one input file ('%s', '%s')\n", prog, o->input, a);
-            return -1;
-        } else {
-            o->input = a;
-        }
-#undef NEED_VALUE
-    }
+    int trunc = BERT_TRUNCATION_LONGEST_FIRST, trunc_given = 0;
+    const cli_opt table[] = {
+        {.names = "--model", .kind = CLI_OPT_STRING, .dest = &o->model, .metavar = "DIR",
+         .help = "Hugging Face folder with vocab.txt and tokenizer_config.json\n(default: the embedded default "
+                 "model, models/mini-sst2)"},
+        {.names = "--vocab", .kind = CLI_OPT_STRING, .dest = &o->vocab, .metavar = "FILE",
+         .help = "a vocab.txt alone, with BERT's default settings"},
+        {.names = "--lower", .kind = CLI_OPT_FLAG, .dest = &o->lower, .value = 1, .help = "force lower-casing on"},
+        {.names = "--no-lower", .kind = CLI_OPT_FLAG, .dest = &o->lower, .value = 0, .help = "force it off"},
+        {.names = "--strip-accents", .kind = CLI_OPT_FLAG, .dest = &o->strip, .value = 1,
+         .help = "force accent stripping on"},
+        {.names = "--no-strip-accents", .kind = CLI_OPT_FLAG, .dest = &o->strip, .value = 0, .help = "force it off"},
+        {.names = "--no-chinese-chars", .kind = CLI_OPT_FLAG, .dest = &o->no_cjk, .value = 1,
+         .help = "do not isolate CJK ideographs"},
+        {.names = "--pair", .kind = CLI_OPT_FLAG, .dest = &o->pair, .value = 1,
+         .help = "lines are TAB-separated pairs: text_a<TAB>text_b"},
+        {.names = "--max-length", .kind = CLI_OPT_SIZE, .dest = &o->enc.max_length, .metavar = "N", .min = 1,
+         .max = CLI_MAX_LENGTH, .help = "truncate to N tokens including [CLS]/[SEP], %r"},
+        {.names = "--truncation", .kind = CLI_OPT_CHOICE, .dest = &trunc, .metavar = "S", .choices = truncations,
+         .value = 1, .seen = &trunc_given, .help = "%r (default longest_first;\nneeds --max-length)"},
+        {.names = "--stride", .kind = CLI_OPT_SIZE, .dest = &o->enc.stride, .metavar = "N", .min = 0,
+         .max = CLI_MAX_LENGTH, .help = "overlap of overflowing windows, %r (with --overflow)"},
+        {.names = "--overflow", .kind = CLI_OPT_FLAG, .dest = &o->overflow, .value = 1,
+         .help = "also print the overflowing windows"},
+        {.names = "--char-offsets", .kind = CLI_OPT_FLAG, .dest = &o->char_offsets, .value = 1,
+         .help = "add \"char_offsets\" (Unicode code points, as Python counts)"},
+        {.names = "--on-invalid", .kind = CLI_OPT_CHOICE, .dest = &o->on_invalid, .metavar = "M",
+         .choices = invalid_policies,
+         .help = "malformed UTF-8: %r. error (default) stops, naming\nthe line and byte; replace: bad bytes "
+                 "become U+FFFD, which\nis dropped; skip: the line is left out, with a warning"},
+        {.names = "--batch-size", .kind = CLI_OPT_SIZE, .dest = &o->batch, .metavar = "N", .min = 1,
+         .max = CLI_MAX_BATCH, .help = "lines encoded per call, %r (default 256)"},
+        {.names = "--quiet|-q", .kind = CLI_OPT_FLAG, .dest = &o->quiet, .value = 1, .help = "no warnings"},
+        CLI_OPT_VERBOSE(&o->verbose),
+        CLI_OPT_END,
+    };
+    const int r = cli_parse_file_args(prog, table, argc, argv, &o->input);
+    if (r == CLI_ARGS_HELP)
+        usage(stdout, table);
+    if (r != CLI_ARGS_OK)
+        return r;
+    if (trunc_given)
+        o->enc.truncation = (bert_truncation)trunc;
     if (o->model && o->vocab) {
         fprintf(stderr, "%s: give --model or --vocab, not both\n", prog);
-        return -1;
+        return CLI_ARGS_ERROR;
     }
-    if (o->enc.max_length && !trunc_set)
+    if (o->enc.max_length && !trunc_given)
         o->enc.truncation = BERT_TRUNCATION_LONGEST_FIRST;
-    if (trunc_set && !o->enc.max_length) {
+    if (trunc_given && !o->enc.max_length) {
         fprintf(stderr, "%s: --truncation needs --max-length\n", prog);
-        return -1;
+        return CLI_ARGS_ERROR;
     }
     if ((o->overflow || o->enc.stride) && !o->enc.max_length) {
         fprintf(stderr, "%s: --overflow and --stride need --max-length\n", prog);
-        return -1;
+        return CLI_ARGS_ERROR;
     }
     o->enc.return_overflowing = o->overflow;
     o->enc.on_invalid_utf8 = o->on_invalid == 1 ? BERT_INVALID_UTF8_REPLACE : BERT_INVALID_UTF8_ERROR;
     if (!o->input)
         o->input = "-";
     return 0;
+}
+
+static void usage(FILE *out, const cli_opt *table)
+{
+    fputs("NAME\n"
+          "    bert-tokenize - BERT WordPiece tokenization, identical to Hugging Face\n"
+          "\n"
+          "SYNOPSIS\n"
+          "    bert-tokenize [OPTIONS] [FILE|-]\n"
+          "\n"
+          "DESCRIPTION\n"
+          "    Reads one text per line from FILE (or standard input) and writes one JSON object per\n"
+          "    line: {\"line\", \"ids\", \"type_ids\", \"tokens\", \"offsets\"}, offsets being UTF-8 byte\n"
+          "    ranges into the text each token came from ([0,0] for [CLS]/[SEP]). With --overflow\n"
+          "    every overflowing window is one more object with a \"window\" number.\n"
+          "\n"
+          "OPTIONS\n",
+          out);
+    cli_print_options(out, table);
+    fputs("\n"
+          "EXIT STATUS\n"
+          "    0 success, 2 bad usage, 3 bad input (an empty input, or the file, line and byte named;\n"
+          "    a line over 256 MiB, or BERT_MAX_LINE_BYTES from the environment), 4 tokenizer could\n"
+          "    not be loaded, 5 other failure (out of memory, write error)\n",
+          out);
 }
 
 /* Buffered input lines of one batch. */
@@ -254,8 +201,9 @@ static int emit(const opts *o, const bert_tokenizer *tok, const bert_batch *b, c
 int main(int argc, char **argv)
 {
     opts o;
-    if (parse(argc, argv, &o) != 0)
-        return CLI_ERR_USAGE;
+    const int pr = parse(argc, argv, &o);
+    if (pr != CLI_ARGS_OK)
+        return pr == CLI_ARGS_HELP ? CLI_OK : CLI_ERR_USAGE;
     if (o.verbose)
         bert_log_set(cli_log_stderr, (void *)prog, BERT_LOG_DEBUG);
     else if (!o.quiet)

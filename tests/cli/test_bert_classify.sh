@@ -123,6 +123,18 @@ for o in "--threads 65536:1 to 1024" "--threads 4294967296:1 to 1024" "--text-co
     check "$opt -> exit 2, the range named" $?
 done
 "$bin" --help | grep -q "compute threads, 1-1024"; check "--help gives the ranges" $?
+# The one option parser (tools/common/opts.c): --opt=value, '--', choices named, no value for a flag
+"$bin" --batch-size=2 --format=tsv "$src/examples/sample.txt" > "$tmp/eq.tsv"; rc=$?
+[ $rc -eq 0 ] && cmp -s "$tmp/eq.tsv" "$tmp/out.tsv"; check "--opt=value: same output" $?
+cp "$src/examples/sample.txt" "$tmp/-dash.txt"
+(cd "$tmp" && "$bin" -- -dash.txt) > "$tmp/dd.tsv"; rc=$?
+[ $rc -eq 0 ] && cmp -s "$tmp/dd.tsv" "$tmp/out.tsv"; check "-- then a file named like an option" $?
+"$bin" --pooling avg "$src/examples/sample.txt" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "pooling: 'avg' is not cls, mean or pooler" "$tmp/err"; check "a bad choice names the choices" $?
+"$bin" --header=1 "$src/examples/sample.txt" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "header takes no value" "$tmp/err"; check "a flag given a value -> exit 2" $?
+"$bin" --batch-size > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "batch-size needs a value" "$tmp/err"; check "a missing value -> exit 2" $?
 echo "a fine film" | "$bin" --top-k 100 > "$tmp/o.out"; rc=$?
 [ $rc -eq 0 ] && [ "$(awk -F'\t' '{print NF}' "$tmp/o.out")" -eq 5 ]; check "--top-k over the labels -> every label" $?
 # --on-invalid replace repairs the line itself (each bad byte becomes U+FFFD), so NER's offsets and

@@ -1,7 +1,7 @@
 /* libFuzzer target: the tools' helpers around the parsers, where bytes from the command line or
  * the input end up: numeric option values against their ranges, --on-invalid replace's UTF-8
  * repair, the lone-surrogate fix of JSONL lines, and JSON string output (which must parse back to
- * the very bytes written). */
+ * the very bytes written), and the table-driven option parser over argv made of the bytes. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,76 @@
 
 #include "cli.h"
 #include "fuzz.h"
+#include "opts.h"
+
+static const char *const fz_choices[] = {"a", "bb", "c-c", NULL};
+
+static int fz_custom(const char *prog, const char *opt, const char *value, void *dest)
+{
+    (void)prog, (void)opt;
+    *(int *)dest += 1;
+    return value && value[0] == 'x' ? -1 : 0;
+}
+
+/* 4. the option parser: the bytes split at NUL and space into argv words, against a table of every
+ * kind; whatever it accepts is inside its range, and the operands are words of argv */
+static void parse_words(const uint8_t *data, size_t size)
+{
+    char *buf = malloc(size + 1), *argv[130];
+    if (!buf)
+        return;
+    memcpy(buf, data, size);
+    buf[size] = '\0';
+    int argc = 0;
+    argv[argc++] = "prog";
+    for (size_t i = 0; i < size && argc < 129;) {
+        while (i < size && (buf[i] == ' ' || buf[i] == '\0'))
+            buf[i++] = '\0';
+        if (i < size)
+            argv[argc++] = buf + i;
+        while (i < size && buf[i] != ' ' && buf[i] != '\0')
+            i++;
+        if (i < size)
+            buf[i++] = '\0';
+    }
+    argv[argc] = NULL;
+    const char *str = NULL;
+    size_t n = 0;
+    double r = 0;
+    int flag = 0, choice = -1, custom = 0, seen = 0;
+    const cli_opt table[] = {
+        {.names = "T", .kind = CLI_OPT_TEXT},
+        {.names = "--s|-s", .kind = CLI_OPT_STRING, .dest = &str, .metavar = "S"},
+        {.names = "--n", .kind = CLI_OPT_SIZE, .dest = &n, .metavar = "N", .min = 2, .max = 4000, .seen = &seen},
+        {.names = "--r", .kind = CLI_OPT_REAL, .dest = &r, .metavar = "R", .lo = -1, .hi = 1, .lo_open = 1},
+        {.names = "--f|-f", .kind = CLI_OPT_FLAG, .dest = &flag, .value = 3},
+        {.names = "--c", .kind = CLI_OPT_CHOICE, .dest = &choice, .metavar = "C", .choices = fz_choices, .value = 5},
+        {.names = "--x", .kind = CLI_OPT_CUSTOM, .dest = &custom, .metavar = "X", .parse = fz_custom},
+        {.names = "--y", .kind = CLI_OPT_CUSTOM, .dest = &custom, .parse = fz_custom},
+        CLI_OPT_END,
+    };
+    char *words[130];
+    memcpy(words, argv, sizeof argv);
+    size_t n_ops = 0;
+    const int rc = cli_parse_args("fuzz", table, argc, argv, &n_ops, size % 2 ? CLI_ARGS_STOP_AT_OPERAND : 0);
+    char **ops = argv + 1;
+    if (rc != CLI_ARGS_OK && rc != CLI_ARGS_HELP && rc != CLI_ARGS_ERROR)
+        abort();
+    if (rc == CLI_ARGS_OK) {
+        if (n_ops >= (size_t)argc || (seen && (n < 2 || n > 4000)) || (!seen && n != 0))
+            abort();
+        if (!(r == 0 || (r > -1 && r <= 1)) || (flag != 0 && flag != 3) || (choice != -1 && (choice < 5 || choice > 7)))
+            abort();
+        for (size_t i = 0; i < n_ops; i++) {
+            int found = 0;
+            for (int k = 1; k < argc; k++)
+                found |= ops[i] == words[k];
+            if (!found)
+                abort();
+        }
+    }
+    free(buf);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -39,6 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (cli_parse_real("fuzz", "--p", s, 0.0, 1.0, 1, &d) == 0 && !(d > 0.0 && d <= 1.0))
         abort();
+    parse_words(data + 2, size - 2);
     fclose(stderr);
     stderr = saved;
     /* 2. the repair: valid UTF-8 out, each bad byte three bytes longer, valid input untouched */
