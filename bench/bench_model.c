@@ -275,6 +275,7 @@ int bench_model(int argc, char **argv)
     const long round = (long)bm_round;
     const size_t reps = bm_reps, threads = bm_threads;
     const int all_rows = bm_all_rows;
+    cli_catch_sigbus(prog);
     char err[1024];
     bert_model *m = NULL;
     bert_ctx *ctx = NULL;

@@ -569,6 +569,7 @@ int main(int argc, char **argv)
     memset(&j, 0, sizeof j);
     j.o = &o;
     j.in_name = in_name;
+    cli_catch_sigbus(prog);
     int rc = setup(&j, &o);
     const bert_task task = j.head ? bert_head_task(j.head) : BERT_TASK_CLASSIFY;
     if (rc == CLI_OK && !o.format_set)

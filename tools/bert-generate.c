@@ -230,6 +230,7 @@ int main(int argc, char **argv)
         bert_log_set(cli_log_stderr, (void *)prog, BERT_LOG_DEBUG);
     else if (!quiet)
         bert_log_set(cli_log_stderr, (void *)prog, BERT_LOG_WARN);
+    cli_catch_sigbus(prog);
     char err[1024];
     bert_model *m = NULL;
     bert_ctx *ctx = NULL;

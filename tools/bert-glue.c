@@ -160,6 +160,7 @@ int main(int argc, char **argv)
             }
         }
     }
+    cli_catch_sigbus(prog);
     ep.out_dir = out_dir;
     bert_eval_result *res = calloc(n_runs, sizeof *res);
     if (!res) {

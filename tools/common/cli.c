@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,30 @@ static int has_vocab(const char *dir)
     char path[4200];
     int n = snprintf(path, sizeof path, "%s/vocab.txt", dir);
     return n > 0 && (size_t)n < sizeof path && access(path, R_OK) == 0;
+}
+
+static const char *sigbus_prog = "libbert";
+
+static void on_sigbus(int sig)
+{
+    (void)sig;
+    /* only async-signal-safe calls here: write and _exit */
+    static const char msg[] = ": the model file was truncated or changed while in use (SIGBUS reading its "
+                              "mapping); replace a model by writing a new file and renaming it over the old one\n";
+    ssize_t w = write(STDERR_FILENO, sigbus_prog, strlen(sigbus_prog));
+    w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+    _exit(CLI_ERR_MODEL);
+}
+
+void cli_catch_sigbus(const char *prog)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigbus_prog = prog;
+    sa.sa_handler = on_sigbus;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, NULL);
 }
 
 const char *cli_default_model(void)

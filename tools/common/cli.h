@@ -40,6 +40,11 @@ void cli_log_stderr(bert_log_level level, const char *msg, void *user);
  * mini-sst2 (an installed tool, wherever the prefix is), else the source tree's models/mini-sst2 (a
  * tool run from the build tree). Returns a static string. */
 const char *cli_default_model(void);
+/* A checkpoint is read in place from its mapping (its F32 embedding tables; every F32 weight with
+ * --weights mapped), so a file truncated under a running tool makes the next read of a lost page
+ * SIGBUS. From this call on, that signal ends the process with a message naming the cause and
+ * CLI_ERR_MODEL instead of the shell's "Bus error" (exit 135). prog must stay valid. */
+void cli_catch_sigbus(const char *prog);
 /* Seconds on the monotonic clock (for rates, ETAs and benchmarks). */
 double cli_now(void);
 /* qsort comparator for doubles, ascending (medians of repeated timings). */
