@@ -20,6 +20,20 @@ size_t cli_max_line(void)
     return (size_t)256 << 20;
 }
 
+#ifdef CLI_TESTING
+size_t cli__alloc_fail_at, cli__alloc_count;
+#endif
+
+/* The line reader's one allocation call, which the tests make fail in turn (CLI_TESTING). */
+static void *line_realloc(void *p, size_t n)
+{
+#ifdef CLI_TESTING
+    if (++cli__alloc_count == cli__alloc_fail_at)
+        return NULL;
+#endif
+    return realloc(p, n);
+}
+
 int cli_read_line(FILE *f, char **buf, size_t *cap, size_t *len)
 {
     const size_t max = cli_max_line();
@@ -35,7 +49,7 @@ int cli_read_line(FILE *f, char **buf, size_t *cap, size_t *len)
             }
             size_t want = *cap < 256 ? 256 : *cap * 2;
             want = want > max + 1 ? max + 1 : want;
-            char *p = realloc(*buf, want);
+            char *p = line_realloc(*buf, want);
             if (!p) {
                 funlockfile(f);
                 return CLI_LINE_NOMEM;
@@ -49,7 +63,7 @@ int cli_read_line(FILE *f, char **buf, size_t *cap, size_t *len)
     if (c == EOF && (ferror(f) || n == 0))
         return ferror(f) ? CLI_LINE_READ_ERROR : CLI_LINE_EOF;
     if (!*buf || *cap == 0) { /* an empty line before any other */
-        char *p = realloc(*buf, 256);
+        char *p = line_realloc(*buf, 256);
         if (!p)
             return CLI_LINE_NOMEM;
         *buf = p;
@@ -90,7 +104,7 @@ int cli_utf8_repair(char **buf, size_t *cap, size_t *len)
         at += bad + 1;
     }
     const size_t out_len = *len + 2 * n_bad;
-    char *out = malloc(out_len + 1);
+    char *out = line_realloc(NULL, out_len + 1);
     if (!out)
         return -1;
     size_t o = 0;

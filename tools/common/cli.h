@@ -19,6 +19,11 @@ enum { CLI_LINE_EOF = 0, CLI_LINE_OK = 1, CLI_LINE_READ_ERROR = -1, CLI_LINE_TOO
  * CLI_LINE_READ_ERROR (errno says why), CLI_LINE_TOO_LONG (over cli_max_line()) or CLI_LINE_NOMEM
  * (the line's buffer could not grow). Never ends early without saying so. */
 int cli_read_line(FILE *f, char **buf, size_t *cap, size_t *len);
+#ifdef CLI_TESTING
+/* Tests: the line reader's allocations are counted in cli__alloc_count, and the one that makes it
+ * equal to cli__alloc_fail_at fails. */
+extern size_t cli__alloc_fail_at, cli__alloc_count;
+#endif
 /* Prints what a failed cli_read_line (r < 0) means, naming the input and the line (lineno: the
  * number of the line being read), and returns the exit code: CLI_ERR_INPUT for a read error or a
  * line over the maximum, CLI_ERR_RUNTIME for out of memory. */
