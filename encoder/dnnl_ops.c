@@ -623,7 +623,12 @@ bert_status bert__matmul_t(bert__dnnl *d, const void *src, dnnl_data_type_t sdt,
             mx = mx > 0.f ? mx : 0.f;
             qscale = mx > mn ? (mx - mn) / 255.f : 1.f;
             zp = (int32_t)lrintf(-mn / qscale);
-            bert__quantize_u8(s, M, (size_t)K, lds, 1.f / qscale, zp, d->cvt, lda);
+            if (bert__quantize_u8(s, M, (size_t)K, lds, 1.f / qscale, zp, d->cvt, lda) != 0) {
+                snprintf(msg, msg_size,
+                         "a NaN or infinity in the activations entering an int8 product (the model's values "
+                         "overflow float)");
+                return BERT_E_NUMERIC;
+            }
             if (lin->qgemm) {
                 note_kernel(d, bert__simd_level() >= BERT__SIMD_AVX2 ? "qgemm:avx2 u8s8" : "qgemm:portable u8s8");
                 bert__qgemm(d->cvt, M, (size_t)K, zp, qscale, lin->packed, (size_t)N, lin->wscale, lin->b, dst, ldd,

@@ -90,9 +90,10 @@ size_t bert__first_nonfinite(const float *p, size_t n);
 /* Smallest and largest value of src (rows x cols, row stride ld). */
 void bert__minmax(const float *restrict src, size_t rows, size_t cols, size_t ld, float *mn, float *mx);
 /* dst = saturate_u8(round(src * inv_scale) + zp), rows x cols with row stride ldd >= cols (ties to
- * even); the ldd - cols bytes past each row are set to 0. */
-void bert__quantize_u8(const float *restrict src, size_t rows, size_t cols, size_t ld, float inv_scale, int32_t zp,
-                       uint8_t *restrict dst, size_t ldd);
+ * even); the ldd - cols bytes past each row are set to 0. Returns the number of rows holding a NaN or
+ * an infinity (their bytes there are 0): an int8 product has no way to carry them. */
+size_t bert__quantize_u8(const float *restrict src, size_t rows, size_t cols, size_t ld, float inv_scale, int32_t zp,
+                         uint8_t *restrict dst, size_t ldd);
 
 /* ---- qgemm.c: u8 x s8 products where oneDNN's best int8 kernels are AVX2's (no VNNI), on
  * 6-bit weights in a layout of their own ---- */

@@ -252,14 +252,22 @@ int bert__simd_cap(int cap)
     return bert__simd_level();
 }
 
-static void quantize_row(const float *restrict s, size_t cols, float inv_scale, int32_t zp, uint8_t *restrict o)
+/* Returns 1 when s holds a NaN or infinity (whose byte is then 0): the caller must not pass the
+ * product of a value that is no number off as a number. */
+static int quantize_row(const float *restrict s, size_t cols, float inv_scale, int32_t zp, uint8_t *restrict o)
 {
     const float z = (float)zp;
+    int bad = 0;
     for (size_t c = 0; c < cols; c++) {
         float v = nearbyintf(s[c] * inv_scale) + z;
+        if (!(fabsf(s[c]) <= FLT_MAX) || v != v) { /* v: a NaN scale from a range that held one */
+            bad = 1;
+            v = 0.f;
+        }
         v = v < 0.f ? 0.f : v > 255.f ? 255.f : v;
         o[c] = (uint8_t)v;
     }
+    return bad;
 }
 
 #if BERT__HAVE_AVX2_CODE
@@ -268,40 +276,49 @@ static void quantize_row(const float *restrict s, size_t cols, float inv_scale, 
  * quantize_row clamped in float and narrowed lane by lane: this took 2% of an int8 bert-base run
  * (b8 x 128, AVX2 EPYC), twice its pass over the range. |s * inv_scale| stays below 2^31: the
  * scale comes from the tensor's own range. */
-BERT__AVX2 static void quantize_row_avx2(const float *restrict s, size_t cols, float inv_scale, int32_t zp,
-                                         uint8_t *restrict o)
+BERT__AVX2 static int quantize_row_avx2(const float *restrict s, size_t cols, float inv_scale, int32_t zp,
+                                        uint8_t *restrict o)
 {
     const __m256 inv = _mm256_set1_ps(inv_scale);
     const __m256i z = _mm256_set1_epi32(zp), order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    /* cvtps gives INT_MIN for a NaN or a value out of int range, which a finite value scaled by
+     * its tensor's own range never is: that lane is the NaN/infinity check, at one compare */
+    const __m256i invalid = _mm256_set1_epi32(INT32_MIN);
+    __m256i bad = _mm256_setzero_si256();
     size_t c = 0;
     for (; c + 32 <= cols; c += 32) {
         __m256i q[4];
-        for (int k = 0; k < 4; k++)
-            q[k] = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(s + c + 8 * k), inv)), z);
+        for (int k = 0; k < 4; k++) {
+            const __m256i i = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(s + c + 8 * k), inv));
+            bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(i, invalid));
+            q[k] = _mm256_add_epi32(i, z);
+        }
         /* per 128-bit lane: packs interleave a and b in groups of 4, packus in groups of 8 */
         const __m256i w = _mm256_packus_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
         _mm256_storeu_si256((__m256i *)(void *)(o + c), _mm256_permutevar8x32_epi32(w, order));
     }
-    quantize_row(s + c, cols - c, inv_scale, zp, o + c);
+    return quantize_row(s + c, cols - c, inv_scale, zp, o + c) | !_mm256_testz_si256(bad, bad);
 }
 #else
 /* never called: bert__simd_level() is BERT__SIMD_PORTABLE off x86 */
-static void quantize_row_avx2(const float *restrict s, size_t cols, float inv_scale, int32_t zp, uint8_t *restrict o)
+static int quantize_row_avx2(const float *restrict s, size_t cols, float inv_scale, int32_t zp, uint8_t *restrict o)
 {
-    quantize_row(s, cols, inv_scale, zp, o);
+    return quantize_row(s, cols, inv_scale, zp, o);
 }
 #endif
 
-void bert__quantize_u8(const float *restrict src, size_t rows, size_t cols, size_t ld, float inv_scale, int32_t zp,
-                       uint8_t *restrict dst, size_t ldd)
+size_t bert__quantize_u8(const float *restrict src, size_t rows, size_t cols, size_t ld, float inv_scale, int32_t zp,
+                         uint8_t *restrict dst, size_t ldd)
 {
     const int avx2 = bert__simd_level() >= BERT__SIMD_AVX2;
-#pragma omp parallel for schedule(static) if (BERT__OMP_PARALLEL && rows * cols >= BERT__PAR_MIN)
+    size_t bad = 0;
+#pragma omp parallel for schedule(static) reduction(+ : bad) if (BERT__OMP_PARALLEL && rows * cols >= BERT__PAR_MIN)
     for (size_t r = 0; r < rows; r++) {
         if (avx2)
-            quantize_row_avx2(src + r * ld, cols, inv_scale, zp, dst + r * ldd);
+            bad += (size_t)quantize_row_avx2(src + r * ld, cols, inv_scale, zp, dst + r * ldd);
         else
-            quantize_row(src + r * ld, cols, inv_scale, zp, dst + r * ldd);
+            bad += (size_t)quantize_row(src + r * ld, cols, inv_scale, zp, dst + r * ldd);
         memset(dst + r * ldd + cols, 0, ldd - cols);
     }
+    return bad;
 }

@@ -474,7 +474,10 @@ static void test_nonfinite_weights_are_refused(void **state)
 }
 
 /* Finite weights that overflow float arithmetic (a LayerNorm shift of 3e38) give an error from the
- * run, BERT_E_NUMERIC, never a NaN score. */
+ * run, BERT_E_NUMERIC, never a NaN score; in every precision. An int8 product cannot carry a NaN
+ * (its source is quantised to bytes), so the quantisation says so, naming it. Before, the NaN was
+ * converted to a byte (undefined behaviour, found by fuzz_weights under UBSan) and the error came
+ * only from the residual path carrying the NaN to the last hidden state. */
 static void test_overflowing_results_are_an_error(void **state)
 {
     (void)state;
@@ -490,23 +493,36 @@ static void test_overflowing_results_are_an_error(void **state)
         size_t n;
     } cases[2] = {{"bert.embeddings.LayerNorm.bias", 0, big, sizeof big},
                   {"bert.embeddings.word_embeddings.weight", 7592 * 32 + 5, &nan, 4}};
+    static const bert_precision precs[3] = {BERT_PRECISION_F32, BERT_PRECISION_INT8, BERT_PRECISION_BF16};
     for (int k = 0; k < 2; k++) {
         const char *dir = folder(k ? "nan-embedding" : "overflow", NULL);
         write_patched(dir, tensor_at(cases[k].tensor, &cols) + cases[k].index * 4, cases[k].bytes, cases[k].n, 0);
-        bert_model *m = NULL;
-        char err[512];
-        if (bert_model_load(dir, NULL, &m, err, sizeof err) != BERT_OK)
-            fail_msg("%s", err);
-        bert_ctx *c = NULL;
-        assert_int_equal(bert_ctx_new(m, NULL, &c, err, sizeof err), BERT_OK);
-        const int32_t ids[6] = {101, 7592, 1010, 2088, 999, 102}, other[3] = {101, 1010, 102};
-        assert_int_equal(bert_ctx_run(c, ids, NULL, NULL, 1, 6, NULL), BERT_E_NUMERIC);
-        assert_non_null(strstr(bert_ctx_errmsg(c), "the last hidden state holds"));
-        assert_null(bert_ctx_logits(c));
-        /* the NaN embedding row is only reached by the token that has it */
-        assert_int_equal(bert_ctx_run(c, other, NULL, NULL, 1, 3, NULL), k ? BERT_OK : BERT_E_NUMERIC);
-        bert_ctx_free(c);
-        bert_model_free(m);
+        for (int p = 0; p < 3; p++) {
+            bert_model *m = NULL;
+            char err[512];
+            bert_model_params mp = bert_model_default_params();
+            mp.precision = precs[p];
+            const bert_status ls = bert_model_load(dir, &mp, &m, err, sizeof err);
+            if (ls == BERT_E_UNSUPPORTED && precs[p] == BERT_PRECISION_BF16)
+                continue; /* no bf16 products on this CPU */
+            if (ls != BERT_OK)
+                fail_msg("%s", err);
+            bert_ctx *c = NULL;
+            assert_int_equal(bert_ctx_new(m, NULL, &c, err, sizeof err), BERT_OK);
+            const int32_t ids[6] = {101, 7592, 1010, 2088, 999, 102}, other[3] = {101, 1010, 102};
+            const bert_status rs = bert_ctx_run(c, ids, NULL, NULL, 1, 6, NULL);
+            if (rs != BERT_E_NUMERIC)
+                fail_msg("case %d, precision %d: %s, not BERT_E_NUMERIC", k, (int)precs[p], bert_status_name(rs));
+            if (precs[p] == BERT_PRECISION_INT8)
+                assert_non_null(strstr(bert_ctx_errmsg(c), "a NaN or infinity in the activations entering an int8"));
+            else
+                assert_non_null(strstr(bert_ctx_errmsg(c), "the last hidden state holds"));
+            assert_null(bert_ctx_logits(c));
+            /* the NaN embedding row is only reached by the token that has it */
+            assert_int_equal(bert_ctx_run(c, other, NULL, NULL, 1, 3, NULL), k ? BERT_OK : BERT_E_NUMERIC);
+            bert_ctx_free(c);
+            bert_model_free(m);
+        }
     }
 }
 
