@@ -112,7 +112,11 @@ void *bert__calloc_big(size_t count, size_t size)
     if (p == MAP_FAILED)
         return NULL;
 #ifdef MADV_HUGEPAGE
-    madvise(p, bytes, MADV_HUGEPAGE); /* advice only: failure leaves ordinary pages */
+    /* advice only (failure leaves ordinary pages), and only where a 2 MiB page can fit: a small
+     * buffer merged into a neighbouring mapping would otherwise make the kernel zero a whole huge
+     * page for it (a small model's load spent a tenth of its time there) */
+    if (bytes >= (size_t)2 << 20)
+        madvise(p, bytes, MADV_HUGEPAGE);
 #endif
     return p;
 }

@@ -7,6 +7,7 @@
 
 #include <dnnl.h>
 
+#include <bert/generate.h>
 #include <bert/model.h>
 
 #include "../common/common.h"
@@ -177,6 +178,15 @@ struct bert_model {
     int uses_mapping;
     bert_tokenizer *tok;
 };
+
+/* ---- generate.c ---- */
+typedef struct bert__cand {
+    double logit;
+    int32_t id;
+} bert__cand;
+/* Draws a token from logits [V] after p's temperature, top-k (ties with the k-th kept, as HF) and
+ * top-p; rng is the generation's state, c [V] scratch. */
+int32_t bert__sample(const float *l, size_t V, const bert_generate_params *p, uint64_t *rng, bert__cand *c);
 
 /* ---- weights.c ---- */
 bert_status bert__weights_load(bert_model *m, const char *dir, char *errbuf, size_t errbuf_size);

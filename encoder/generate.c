@@ -31,14 +31,9 @@ static uint64_t splitmix64(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-typedef struct cand {
-    float logit;
-    int32_t id;
-} cand;
-
 static int by_logit_desc(const void *a, const void *b)
 {
-    const cand *x = a, *y = b;
+    const bert__cand *x = a, *y = b;
     if (x->logit != y->logit)
         return x->logit < y->logit ? 1 : -1;
     return (x->id > y->id) - (x->id < y->id);
@@ -53,11 +48,13 @@ static int32_t argmax(const float *l, size_t V)
     return (int32_t)b;
 }
 
-/* Samples from logits [V] after temperature, top-k and top-p; c is [V] scratch. */
-static int32_t sample(const float *l, size_t V, const bert_generate_params *p, uint64_t *rng, cand *c)
+int32_t bert__sample(const float *l, size_t V, const bert_generate_params *p, uint64_t *rng, bert__cand *c)
 {
+    /* in double: a float logit over a temperature as small as float allows (1e-45) stays finite
+     * (1e48), so a tiny temperature tends to greedy search as it should; in float it overflowed to
+     * infinity, the probabilities became NaN, and the least likely kept token was drawn */
     for (size_t i = 0; i < V; i++) {
-        c[i].logit = l[i] / p->temperature;
+        c[i].logit = (double)l[i] / (double)p->temperature;
         c[i].id = (int32_t)i;
     }
     qsort(c, V, sizeof *c, by_logit_desc);
@@ -132,7 +129,7 @@ bert_status bert_generate(bert_ctx *ctx, const int32_t *prompt, size_t n_prompt,
     }
     const bert_tokenizer *tok = m->tok;
     const int32_t eos = p->eos_id >= 0 ? p->eos_id : (tok ? bert_tokenizer_special_id(tok, BERT_SPECIAL_SEP) : -1);
-    cand *c = NULL;
+    bert__cand *c = NULL;
     if (p->do_sample && !(c = bert__calloc(V, sizeof *c))) {
         snprintf(ctx->errmsg, sizeof ctx->errmsg, "bert_generate: allocating the sampling buffer");
         return BERT_E_NOMEM;
@@ -143,7 +140,7 @@ bert_status bert_generate(bert_ctx *ctx, const int32_t *prompt, size_t n_prompt,
     bert_status st = bert_ctx_prefill(ctx, out, n);
     while (st == BERT_OK && n < n_prompt + p->max_new_tokens) {
         const float *l = bert_ctx_next_logits(ctx);
-        int32_t id = p->do_sample ? sample(l, V, p, &rng, c) : argmax(l, V);
+        int32_t id = p->do_sample ? bert__sample(l, V, p, &rng, c) : argmax(l, V);
         out[n++] = id;
         if (id == eos || (fn && fn(id, user)))
             break;

@@ -167,6 +167,16 @@ static void test_sampling_is_reproducible(void **state)
     gp.do_sample = 0;
     assert_int_equal(bert_generate(ctx, prompt, 3, &gp, b, 32, &nb, NULL, NULL), BERT_OK);
     assert_memory_equal(a, b, na * sizeof(int32_t));
+    /* a temperature near 0 (the smallest float, with every token and the nucleus kept) is greedy
+     * too: the logits over it overflowed float, and the least likely token came out every step */
+    gp.do_sample = 1;
+    gp.top_k = 0;
+    gp.top_p = 1.f;
+    gp.temperature = 1e-45f;
+    assert_int_equal(bert_generate(ctx, prompt, 3, &gp, c, 32, &nc, NULL, NULL), BERT_OK);
+    assert_int_equal(nc, nb);
+    assert_memory_equal(c, b, nb * sizeof(int32_t));
+    gp.temperature = 1.5f;
     /* a streaming callback can stop it */
     int calls = 0;
     assert_int_equal(bert_generate(ctx, prompt, 3, &gp, a, 32, &na, stop_after_3, &calls), BERT_OK);

@@ -20,10 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ds.task = t;
     ds.test = test;
     char err[512] = "";
-    bert_status st = t->superglue
-                         ? bert__superglue_parse(t, (const char *)data + 1, size - 1, "fuzz.jsonl", test, &ds, err,
-                                                 sizeof err)
-                         : bert__glue_parse(t, (const char *)data + 1, size - 1, "fuzz.tsv", test, &ds, err, sizeof err);
+    bert_status st =
+        t->superglue
+            ? bert__superglue_parse(t, (const char *)data + 1, size - 1, "fuzz.jsonl", test, &ds, err, sizeof err)
+            : bert__glue_parse(t, (const char *)data + 1, size - 1, "fuzz.tsv", test, &ds, err, sizeof err);
     if (st == BERT_OK) {
         for (size_t i = 0; i < ds.n_ex; i++)
             if (ds.ex[i].gold >= (int32_t)t->n_labels || ds.ex[i].first + ds.ex[i].n > ds.n_in)
