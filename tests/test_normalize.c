@@ -32,7 +32,14 @@ static void test_control_covers_other_categories_but_not_tab_newline(void **stat
     assert_true(bert__cp_is_control(0x200D)); /* ZWJ, Cf */
     assert_true(bert__cp_is_control(0xAD));   /* soft hyphen, Cf */
     assert_true(bert__cp_is_control(0xE000)); /* private use, Co */
-    assert_true(bert__cp_is_control(0x0378)); /* unassigned, Cn */
+    /* HF's tables, not today's Unicode (tokenizer/hf_unicode.c): an unassigned code point is kept
+     * (the word becomes [UNK]); U+061C (Cf since Unicode 6.3) is removed, U+2066 too */
+    assert_false(bert__cp_is_control(0x0378));
+    assert_false(bert__cp_is_control(0x10FFFF));
+    assert_true(bert__cp_is_control(0xFFFD));
+    assert_true(bert__cp_is_control(0));
+    assert_true(bert__cp_is_control(0x061C));
+    assert_true(bert__cp_is_control(0x2066));
     assert_false(bert__cp_is_control('a'));
     assert_false(bert__cp_is_control(0x4E2D));
 }
@@ -47,6 +54,9 @@ static void test_punctuation_includes_ascii_symbols_and_unicode_p(void **state)
     assert_true(bert__cp_is_punct(0x2014)); /* — Pd */
     assert_true(bert__cp_is_punct(0x3002)); /* 。 Po */
     assert_false(bert__cp_is_punct(0x00A9)); /* © is So, not punctuation */
+    /* where HF's punctuation table and today's Unicode differ */
+    assert_false(bert__cp_is_punct(0x061D)); /* Po since Unicode 14: not in HF's table */
+    assert_true(bert__cp_is_punct(0x166D));  /* So today, Po in HF's table */
     assert_false(bert__cp_is_punct('a'));
     assert_false(bert__cp_is_punct(' '));
 }
@@ -83,6 +93,12 @@ static void test_normalize_strips_accents_then_lowercases(void **state)
     assert_int_equal(out[0], 0x1112);
     assert_int_equal(bert__normalize_cp(0xDF, 1, 1, out), 1); /* ß has no simple lower/upper change */
     assert_int_equal(out[0], 0xDF);
+    /* HF's case mapping is newer than utf8proc's (U+1C89, Unicode 16), its mark table older (U+07FD
+     * is Mn since Unicode 11, and HF keeps it) */
+    assert_int_equal(bert__normalize_cp(0x1C89, 0, 1, out), 1);
+    assert_int_equal(out[0], 0x1C8A);
+    assert_int_equal(bert__normalize_cp(0x07FD, 1, 0, out), 1);
+    assert_int_equal(out[0], 0x07FD);
 }
 
 static void test_utf8_decoder_rejects_what_the_standard_forbids(void **state)

@@ -1,13 +1,15 @@
 /* Per-code-point rules of Hugging Face's BertNormalizer and BertPreTokenizer (tokenizers,
- * normalizers/bert.rs and pre_tokenizers/bert.rs), with Unicode data from utf8proc. */
-#include <utf8proc.h>
-
+ * normalizers/bert.rs and pre_tokenizers/bert.rs). Control, punctuation, case and accents come from
+ * the tables HF's own code answers (hf_unicode.c, generated): HF's crates carry Unicode tables of
+ * their own, and the standard's (utf8proc's) differ from them on hundreds of thousands of code
+ * points (unassigned ones above all, which HF keeps). */
+#include "hf_unicode.h"
 #include "tokenizer_int.h"
 
 int bert__cp_is_whitespace(int32_t c)
 {
-    /* Rust's char::is_whitespace is the Unicode White_Space property; utf8proc has no such flag,
-     * and the list is short and stable. */
+    /* Rust's char::is_whitespace is the Unicode White_Space property: short, stable, and checked
+     * against HF's answers by the table generator. */
     if (c < 0x80)
         return c == ' ' || (c >= 0x09 && c <= 0x0D);
     switch (c) {
@@ -25,26 +27,44 @@ int bert__cp_is_whitespace(int32_t c)
     }
 }
 
+static int in_ranges(const bert__cp_range *r, const uint16_t *page, uint32_t c)
+{
+    size_t lo = page[c >> 8], hi = page[(c >> 8) + 1] + 1; /* a range may run on from an earlier page */
+    if (hi > page[BERT__HF_PAGES])
+        hi = page[BERT__HF_PAGES];
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (c < r[mid].first)
+            hi = mid;
+        else if (c > r[mid].last)
+            lo = mid + 1;
+        else
+            return 1;
+    }
+    return 0;
+}
+
+static const bert__cp_map *find_map(const bert__cp_map *m, const uint16_t *page, uint32_t c)
+{
+    size_t lo = page[c >> 8], hi = page[(c >> 8) + 1];
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (c < m[mid].cp)
+            hi = mid;
+        else if (c > m[mid].cp)
+            lo = mid + 1;
+        else
+            return &m[mid];
+    }
+    return NULL;
+}
+
 int bert__cp_is_control(int32_t c)
 {
-    /* HF counts \t \n \r as whitespace, and every "Other" category (Cc, Cf, Cn, Co, Cs) as control,
-     * so zero-width joiners, soft hyphens, BOMs, private-use and unassigned code points vanish. */
-    if (c == '\t' || c == '\n' || c == '\r')
-        return 0;
-    if (c < 0x20 || c == 0x7F)
-        return 1;
+    /* what clean_text removes: NUL, U+FFFD and HF's control (Cc, Cf, Co; not \t \n \r) */
     if (c < 0x80)
-        return 0;
-    switch (utf8proc_category(c)) {
-    case UTF8PROC_CATEGORY_CC:
-    case UTF8PROC_CATEGORY_CF:
-    case UTF8PROC_CATEGORY_CN:
-    case UTF8PROC_CATEGORY_CO:
-    case UTF8PROC_CATEGORY_CS:
-        return 1;
-    default:
-        return 0;
-    }
+        return c < 0x20 ? c != '\t' && c != '\n' && c != '\r' : c == 0x7F;
+    return in_ranges(bert__hf_removed, bert__hf_removed_page, (uint32_t)c);
 }
 
 int bert__cp_is_punct(int32_t c)
@@ -52,18 +72,7 @@ int bert__cp_is_punct(int32_t c)
     /* ASCII symbols such as $ + < = > ^ ` | ~ are not Unicode punctuation but BERT splits them. */
     if (c < 0x80)
         return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
-    switch (utf8proc_category(c)) {
-    case UTF8PROC_CATEGORY_PC:
-    case UTF8PROC_CATEGORY_PD:
-    case UTF8PROC_CATEGORY_PS:
-    case UTF8PROC_CATEGORY_PE:
-    case UTF8PROC_CATEGORY_PI:
-    case UTF8PROC_CATEGORY_PF:
-    case UTF8PROC_CATEGORY_PO:
-        return 1;
-    default:
-        return 0;
-    }
+    return in_ranges(bert__hf_punct, bert__hf_punct_page, (uint32_t)c);
 }
 
 int bert__cp_is_cjk(int32_t c)
@@ -75,52 +84,47 @@ int bert__cp_is_cjk(int32_t c)
            (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
-static int32_t lower1(int32_t c)
+/* Appends what table m makes of c (c itself when it does not change) to out[*n..]. */
+static void map_cp(const bert__cp_map *m, const uint16_t *page, int32_t c, int32_t *out, size_t *n)
 {
-    if (c < 0x80)
-        return (c >= 'A' && c <= 'Z') ? c + 32 : c;
-    return utf8proc_tolower(c);
+    const bert__cp_map *e = c < 0x80 ? NULL : find_map(m, page, (uint32_t)c);
+    if (!e) {
+        if (m == bert__hf_lower && c >= 'A' && c <= 'Z')
+            c += 32;
+        if (*n < BERT__NORM_MAX)
+            out[(*n)++] = c;
+        return;
+    }
+    for (uint8_t i = 0; i < e->n && *n < BERT__NORM_MAX; i++)
+        out[(*n)++] = (int32_t)e->to[i];
 }
 
 size_t bert__normalize_cp(int32_t c, int strip, int lower, int32_t *out)
 {
+    /* HF strips accents (NFD, then non-spacing marks dropped) before lower-casing. */
+    int32_t mid[BERT__NORM_MAX];
     size_t n = 0;
-    if (strip && c >= 0x80) {
-        /* HF strips accents before lower-casing: NFD, then drop non-spacing marks. */
-        utf8proc_int32_t dec[BERT__NORM_MAX];
-        int last_boundclass = 0;
-        utf8proc_ssize_t k = utf8proc_decompose_char(c, dec, BERT__NORM_MAX, UTF8PROC_DECOMPOSE, &last_boundclass);
-        if (k <= 0 || k > BERT__NORM_MAX) {
-            dec[0] = c;
-            k = 1;
-        }
-        for (utf8proc_ssize_t i = 0; i < k; i++)
-            if (utf8proc_category(dec[i]) != UTF8PROC_CATEGORY_MN)
-                out[n++] = dec[i];
+    if (strip && c >= 0xAC00 && c <= 0xD7A3) {
+        /* a Hangul syllable's canonical decomposition: leading, vowel and (if any) trailing jamo */
+        const int32_t s = c - 0xAC00;
+        mid[n++] = 0x1100 + s / 588;
+        mid[n++] = 0x1161 + (s % 588) / 28;
+        if (s % 28)
+            mid[n++] = 0x11A7 + s % 28;
+    } else if (strip) {
+        map_cp(bert__hf_strip, bert__hf_strip_page, c, mid, &n);
     } else {
-        out[n++] = c;
+        mid[n++] = c;
     }
-    if (lower) {
-        size_t m = 0;
-        int32_t tmp[BERT__NORM_MAX];
-        for (size_t i = 0; i < n; i++) {
-            /* Rust's char::to_lowercase is the full mapping: U+0130 is the one code point whose
-             * lower case is two (i + combining dot above); utf8proc gives the simple mapping. */
-            if (out[i] == 0x130) {
-                tmp[m++] = 'i';
-                if (m < BERT__NORM_MAX)
-                    tmp[m++] = 0x307;
-            } else {
-                tmp[m++] = lower1(out[i]);
-            }
-            if (m >= BERT__NORM_MAX)
-                break;
-        }
-        for (size_t i = 0; i < m; i++)
-            out[i] = tmp[i];
-        n = m;
+    if (!lower) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = mid[i];
+        return n;
     }
-    return n;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        map_cp(bert__hf_lower, bert__hf_lower_page, mid[i], out, &m);
+    return m;
 }
 
 size_t bert__utf8_decode(const unsigned char *s, size_t n, int32_t *cp)
@@ -149,8 +153,8 @@ size_t bert__utf8_decode(const unsigned char *s, size_t n, int32_t *cp)
     }
     if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
         return 0;
-    int32_t v = ((int32_t)(c & 0x07) << 18) | ((int32_t)(s[1] & 0x3F) << 12) | ((int32_t)(s[2] & 0x3F) << 6) |
-                (s[3] & 0x3F);
+    int32_t v =
+        ((int32_t)(c & 0x07) << 18) | ((int32_t)(s[1] & 0x3F) << 12) | ((int32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
     if (v < 0x10000 || v > 0x10FFFF)
         return 0;
     *cp = v;

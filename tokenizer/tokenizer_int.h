@@ -77,8 +77,8 @@ bert_status bert__tokenizer_config_parse(const char *data, size_t len, const cha
 
 /* ---- normalize.c: per-code-point rules of HF's BertNormalizer and BertPreTokenizer ---- */
 int bert__cp_is_whitespace(int32_t c); /* Unicode White_Space (Rust char::is_whitespace) */
-int bert__cp_is_control(int32_t c);    /* Cc/Cf/Cn/Co/Cs except \t \n \r */
-int bert__cp_is_punct(int32_t c);      /* ASCII punctuation or any Unicode P* category */
+int bert__cp_is_control(int32_t c);    /* what clean_text drops: HF's Cc/Cf/Co tables, not \t \n \r */
+int bert__cp_is_punct(int32_t c);      /* ASCII punctuation or HF's P* table */
 int bert__cp_is_cjk(int32_t c);        /* the CJK ideograph blocks of BertNormalizer */
 #define BERT__NORM_MAX 32
 /* NFD + drop Mn (when strip) then full lower-casing (when lower) of one code point; writes up to
