@@ -35,13 +35,13 @@ typedef struct tensor_spec {
 static size_t mm_layers = 12, mm_hidden = 768, mm_heads = 12, mm_inter = 3072;
 
 const cli_opt bench_make_model_opts[] = {
-    {.names = "--layers", .kind = CLI_OPT_SIZE, .dest = &mm_layers, .metavar = "N", .min = 1, .max = 256,
+    {.names = "--layers", CLI_SIZE(&mm_layers), .metavar = "N", .min = 1, .max = 256,
      .help = "encoder layers, %r (default 12)"},
-    {.names = "--hidden", .kind = CLI_OPT_SIZE, .dest = &mm_hidden, .metavar = "N", .min = 1, .max = 65536,
+    {.names = "--hidden", CLI_SIZE(&mm_hidden), .metavar = "N", .min = 1, .max = 65536,
      .help = "hidden size, %r (default 768; divisible by --heads)"},
-    {.names = "--heads", .kind = CLI_OPT_SIZE, .dest = &mm_heads, .metavar = "N", .min = 1, .max = 1024,
+    {.names = "--heads", CLI_SIZE(&mm_heads), .metavar = "N", .min = 1, .max = 1024,
      .help = "attention heads, %r (default 12)"},
-    {.names = "--intermediate", .kind = CLI_OPT_SIZE, .dest = &mm_inter, .metavar = "N", .min = 1, .max = 262144,
+    {.names = "--intermediate", CLI_SIZE(&mm_inter), .metavar = "N", .min = 1, .max = 262144,
      .help = "feed-forward size, %r (default 3072)"},
     CLI_OPT_END,
 };
@@ -243,20 +243,20 @@ static const char *const bm_workloads[] = {"b1_s128", "b8_s128", "b32_s64_var", 
 static int bm_workload;
 
 const cli_opt bench_model_opts[] = {
-    {.names = "--model", .kind = CLI_OPT_STRING, .dest = &bm_model, .metavar = "DIR",
+    {.names = "--model", CLI_STRING(&bm_model), .metavar = "DIR",
      .help = "the checkpoint (default: the embedded default model)"},
     CLI_OPT_THREADS(&bm_threads),
-    {.names = "--reps", .kind = CLI_OPT_SIZE, .dest = &bm_reps, .metavar = "N", .min = 1, .max = 1000000,
+    {.names = "--reps", CLI_SIZE(&bm_reps), .metavar = "N", .min = 1, .max = 1000000,
      .help = "timed runs after the warm-up, %r (default 10)"},
     CLI_OPT_PRECISION(&bm_prec),
     CLI_OPT_WEIGHTS(&bm_weights),
-    {.names = "--workload", .kind = CLI_OPT_CHOICE, .dest = &bm_workload, .metavar = "NAME", .choices = bm_workloads,
+    {.names = "--workload", CLI_CHOICE(&bm_workload), .metavar = "NAME", .choices = bm_workloads,
      .help = "only this one: %r (default: all)"},
-    {.names = "--inputs", .kind = CLI_OPT_STRING, .dest = &bm_inputs, .metavar = "DIR",
+    {.names = "--inputs", CLI_STRING(&bm_inputs), .metavar = "DIR",
      .help = "the peers' inputs (../shared/bench/make_inputs.py)"},
-    {.names = "--round", .kind = CLI_OPT_SIZE, .dest = &bm_round, .metavar = "N", .min = 0, .max = 1000000,
+    {.names = "--round", CLI_SIZE(&bm_round), .metavar = "N", .min = 0, .max = 1000000,
      .help = "a number copied into the JSON (compare_peers.sh's rounds), %r"},
-    {.names = "--all-rows", .kind = CLI_OPT_FLAG, .dest = &bm_all_rows, .value = 1,
+    {.names = "--all-rows", CLI_FLAG(&bm_all_rows), .value = 1,
      .help = "compute every row of the last layer (not only [CLS])"},
     CLI_OPT_END,
 };

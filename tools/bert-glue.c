@@ -24,28 +24,28 @@ static const char *const splits[] = {"dev", "test", NULL};
 
 /* The options, parsed and documented by this one table (opts.h). */
 static const cli_opt options[] = {
-    {.names = "--data", .kind = CLI_OPT_STRING, .dest = &data, .metavar = "DIR",
+    {.names = "--data", CLI_STRING(&data), .metavar = "DIR",
      .help = "the folder holding glue/ and superglue/ (as ../shared/data does)"},
-    {.names = "--split", .kind = CLI_OPT_CHOICE, .dest = &test_split, .metavar = "S", .choices = splits,
+    {.names = "--split", CLI_CHOICE(&test_split), .metavar = "S", .choices = splits,
      .help = "%r: dev (default) reports metrics, test writes\nleaderboard files"},
-    {.names = "--out", .kind = CLI_OPT_STRING, .dest = &out_dir, .metavar = "DIR",
+    {.names = "--out", CLI_STRING(&out_dir), .metavar = "DIR",
      .help = "where leaderboard/submission files go (created; default: .\nfor test)"},
-    {.names = "--results", .kind = CLI_OPT_STRING, .dest = &results, .metavar = "FILE",
+    {.names = "--results", CLI_STRING(&results), .metavar = "FILE",
      .help = "write all results as JSON"},
-    {.names = "--predictions", .kind = CLI_OPT_FLAG, .dest = &predictions, .value = 1,
+    {.names = "--predictions", CLI_FLAG(&predictions), .value = 1,
      .help = "also write OUT/<task>.predictions.jsonl (every example's\nprediction at full precision; with "
              "--split dev, --out\ndefaults to .)"},
-    {.names = "--markdown", .kind = CLI_OPT_STRING, .dest = &markdown, .metavar = "FILE",
+    {.names = "--markdown", CLI_STRING(&markdown), .metavar = "FILE",
      .help = "write the Markdown table to FILE instead of standard output"},
-    {.names = "--batch-size", .kind = CLI_OPT_SIZE, .dest = &batch_size, .metavar = "N", .min = 1,
+    {.names = "--batch-size", CLI_SIZE(&batch_size), .metavar = "N", .min = 1,
      .max = CLI_MAX_BATCH, .help = "inputs per forward pass, %r (default 32)"},
-    {.names = "--max-length", .kind = CLI_OPT_SIZE, .dest = &max_length, .metavar = "N", .min = 4,
+    {.names = "--max-length", CLI_SIZE(&max_length), .metavar = "N", .min = 4,
      .max = CLI_MAX_LENGTH,
      .help = "tokens per input, %r (a pair needs 3 special tokens and\none of each text; default 128)"},
     CLI_OPT_THREADS(&threads),
     CLI_OPT_PRECISION(&precision),
     CLI_OPT_WEIGHTS(&weights),
-    {.names = "--quiet|-q", .kind = CLI_OPT_FLAG, .dest = &quiet, .value = 1, .help = "no progress bar"},
+    {.names = "--quiet|-q", CLI_FLAG(&quiet), .value = 1, .help = "no progress bar"},
     CLI_OPT_END,
 };
 

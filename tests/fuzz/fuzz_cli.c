@@ -52,11 +52,11 @@ static void parse_words(const uint8_t *data, size_t size)
     int flag = 0, choice = -1, custom = 0, seen = 0;
     const cli_opt table[] = {
         {.names = "T", .kind = CLI_OPT_TEXT},
-        {.names = "--s|-s", .kind = CLI_OPT_STRING, .dest = &str, .metavar = "S"},
-        {.names = "--n", .kind = CLI_OPT_SIZE, .dest = &n, .metavar = "N", .min = 2, .max = 4000, .seen = &seen},
-        {.names = "--r", .kind = CLI_OPT_REAL, .dest = &r, .metavar = "R", .lo = -1, .hi = 1, .lo_open = 1},
-        {.names = "--f|-f", .kind = CLI_OPT_FLAG, .dest = &flag, .value = 3},
-        {.names = "--c", .kind = CLI_OPT_CHOICE, .dest = &choice, .metavar = "C", .choices = fz_choices, .value = 5},
+        {.names = "--s|-s", CLI_STRING(&str), .metavar = "S"},
+        {.names = "--n", CLI_SIZE(&n), .metavar = "N", .min = 2, .max = 4000, .seen = &seen},
+        {.names = "--r", CLI_REAL(&r), .metavar = "R", .lo = -1, .hi = 1, .lo_open = 1},
+        {.names = "--f|-f", CLI_FLAG(&flag), .value = 3},
+        {.names = "--c", CLI_CHOICE(&choice), .metavar = "C", .choices = fz_choices, .value = 5},
         {.names = "--x", .kind = CLI_OPT_CUSTOM, .dest = &custom, .metavar = "X", .parse = fz_custom},
         {.names = "--y", .kind = CLI_OPT_CUSTOM, .dest = &custom, .parse = fz_custom},
         CLI_OPT_END,

@@ -36,6 +36,14 @@ typedef struct cli_opt {
     int *seen; /* where set, 1 once the option is given */
 } cli_opt;
 
+/* An option's kind and destination together, the destination's type checked by the compiler (a
+ * size option writing into an int would overwrite its neighbour): {.names = "--n", CLI_SIZE(&n), ...} */
+#define CLI_SIZE(p)   .kind = CLI_OPT_SIZE, .dest = _Generic((p), size_t * : (p))
+#define CLI_REAL(p)   .kind = CLI_OPT_REAL, .dest = _Generic((p), double * : (p))
+#define CLI_FLAG(p)   .kind = CLI_OPT_FLAG, .dest = _Generic((p), int * : (p))
+#define CLI_CHOICE(p) .kind = CLI_OPT_CHOICE, .dest = _Generic((p), int * : (p))
+#define CLI_STRING(p) .kind = CLI_OPT_STRING, .dest = _Generic((p), const char ** : (p))
+
 /* The end of a table (every table ends with it). */
 #define CLI_OPT_END                                                              \
     {                                                                            \

@@ -7,10 +7,10 @@
 #include <jansson.h>
 
 /* Column c (1-based) of a TAB-separated line: GLUE-style files have no quoting. */
-static int column(const char *line, size_t len, int c, const char **out, size_t *out_len)
+static int column(const char *line, size_t len, size_t c, const char **out, size_t *out_len)
 {
     size_t start = 0;
-    for (int k = 1; k < c; k++) {
+    for (size_t k = 1; k < c; k++) {
         const char *tab = memchr(line + start, '\t', len - start);
         if (!tab)
             return -1;
@@ -57,14 +57,14 @@ int reader_parse(const reader_opts *o, const char *line, size_t len, reader_reco
         return 0;
     }
     if (o->format == READER_TSV) {
-        const int cols[3] = {o->text_col, o->pair_col, o->label_col};
+        const size_t cols[3] = {o->text_col, o->pair_col, o->label_col};
         const char **dst[3] = {&rec->a, &rec->b, &rec->label};
         size_t *dst_len[3] = {&rec->a_len, &rec->b_len, &rec->label_len};
         for (int i = 0; i < 3; i++) {
-            if (cols[i] <= 0)
+            if (cols[i] == 0)
                 continue;
             if (column(line, len, cols[i], dst[i], dst_len[i]) != 0) {
-                snprintf(err, err_size, "column %d is missing (the line has %zu)", cols[i], n_columns(line, len));
+                snprintf(err, err_size, "column %zu is missing (the line has %zu)", cols[i], n_columns(line, len));
                 return -1;
             }
         }

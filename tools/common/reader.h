@@ -9,7 +9,7 @@ typedef enum { READER_TEXT = 0, READER_TSV = 1, READER_JSONL = 2 } reader_format
 
 typedef struct reader_opts {
     reader_format format;
-    int text_col, pair_col, label_col;              /* TSV, 1-based; 0 = none */
+    size_t text_col, pair_col, label_col;           /* TSV, 1-based; 0 = none */
     const char *text_field, *pair_field, *label_field; /* JSONL; NULL = none */
 } reader_opts;
 
