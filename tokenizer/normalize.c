@@ -87,10 +87,8 @@ int bert__cp_is_cjk(int32_t c)
 /* Appends what table m makes of c (c itself when it does not change) to out[*n..]. */
 static void map_cp(const bert__cp_map *m, const uint16_t *page, int32_t c, int32_t *out, size_t *n)
 {
-    const bert__cp_map *e = c < 0x80 ? NULL : find_map(m, page, (uint32_t)c);
+    const bert__cp_map *e = find_map(m, page, (uint32_t)c); /* the tables hold ASCII's mappings too */
     if (!e) {
-        if (m == bert__hf_lower && c >= 'A' && c <= 'Z')
-            c += 32;
         if (*n < BERT__NORM_MAX)
             out[(*n)++] = c;
         return;
