@@ -193,6 +193,9 @@ static void usage(FILE *out, const cli_opt *table)
           "                \"score\", \"word\", \"start\", \"end\"}]}; start/end count characters, as Python does\n"
           "    fill-mask   top-k tokens and probabilities for each [MASK], as JSONL\n"
           "    embed       one vector per line (JSONL \"embedding\", or TSV floats)\n"
+          "    In TSV output a backslash, tab, newline, carriage return or NUL inside a text or label is\n"
+          "    written \\\\, \\t, \\n, \\r or \\0, so every result is one line of whole fields. A score that is\n"
+          "    not a finite number is written null (TSV and JSONL alike).\n"
           "\n",
           out);
     cli_print_options(out, table);
@@ -242,20 +245,6 @@ static void progress_draw(progress *p, size_t lines, long long bytes, int final)
 }
 
 /* ---- output helpers ---- */
-static void tsv_text(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\t')
-            fputs("\\t", stdout);
-        else if (s[i] == '\r')
-            fputs("\\r", stdout);
-        else if (s[i] == '\\')
-            fputs("\\\\", stdout);
-        else
-            putchar(s[i]);
-    }
-}
-
 typedef struct job {
     const opts *o;
     const char *in_name;
@@ -304,13 +293,16 @@ static void print_classify(job *j, size_t i)
         printf("{\"line\":%zu,\"label\":", j->lineno[i]);
         const char *best = bert_model_label(j->m, (size_t)bert_result_label(j->res, i));
         cli_json_string(stdout, best, strlen(best));
-        printf(",\"score\":%.6g,\"scores\":{", (double)s[bert_result_label(j->res, i)]);
+        fputs(",\"score\":", stdout);
+        cli_number(stdout, s[bert_result_label(j->res, i)], 6);
+        fputs(",\"scores\":{", stdout);
         for (size_t k = 0; k < nl; k++) {
             const char *l = bert_model_label(j->m, k);
             if (k)
                 putchar(',');
             cli_json_string(stdout, l, strlen(l));
-            printf(":%.6g", (double)s[k]);
+            putchar(':');
+            cli_number(stdout, s[k], 6);
         }
         fputs("},\"text\":", stdout);
         cli_json_string(stdout, t->a, t->a_len);
@@ -318,8 +310,11 @@ static void print_classify(job *j, size_t i)
             fputs(",\"text_pair\":", stdout);
             cli_json_string(stdout, t->b, t->b_len);
         }
-        if (j->gold[i] >= 0)
-            printf(",\"gold\":\"%s\"", bert_model_label(j->m, (size_t)j->gold[i]));
+        if (j->gold[i] >= 0) {
+            const char *g = bert_model_label(j->m, (size_t)j->gold[i]);
+            fputs(",\"gold\":", stdout);
+            cli_json_string(stdout, g, strlen(g));
+        }
         fputs("}\n", stdout);
         return;
     }
@@ -339,12 +334,17 @@ static void print_classify(job *j, size_t i)
     if (bert_model_get_info(j->m).problem == BERT_PROBLEM_REGRESSION)
         order[0] = 0;
     size_t show = o->top_k < k ? o->top_k : k;
-    for (size_t a = 0; a < show; a++)
-        printf("%s\t%.6g\t", bert_model_label(j->m, order[a]), (double)s[order[a]]);
-    tsv_text(t->a, t->a_len);
+    for (size_t a = 0; a < show; a++) {
+        const char *l = bert_model_label(j->m, order[a]);
+        cli_tsv_text(stdout, l, strlen(l));
+        putchar('\t');
+        cli_number(stdout, s[order[a]], 6);
+        putchar('\t');
+    }
+    cli_tsv_text(stdout, t->a, t->a_len);
     if (t->b) {
         putchar('\t');
-        tsv_text(t->b, t->b_len);
+        cli_tsv_text(stdout, t->b, t->b_len);
     }
     putchar('\n');
 }
@@ -357,7 +357,8 @@ static void print_ner(job *j, size_t i)
     for (size_t k = 0; k < n; k++) {
         printf(k ? ",{\"%s\":" : "{\"%s\":", j->o->aggregation == BERT_AGG_NONE ? "entity" : "entity_group");
         cli_json_string(stdout, e[k].label, strlen(e[k].label));
-        printf(",\"score\":%.6g", (double)e[k].score);
+        fputs(",\"score\":", stdout);
+        cli_number(stdout, e[k].score, 6);
         if (e[k].index >= 0)
             printf(",\"index\":%d", (int)e[k].index);
         fputs(",\"word\":", stdout);
@@ -378,7 +379,9 @@ static void print_fill(job *j, size_t i)
             printf("%s{\"position\":%zu,\"predictions\":[", k ? "]}," : "", f[k].position);
         printf("%s{\"token\":", first ? "" : ",");
         cli_json_string(stdout, f[k].token, strlen(f[k].token));
-        printf(",\"token_id\":%d,\"score\":%.6g}", (int)f[k].token_id, (double)f[k].score);
+        printf(",\"token_id\":%d,\"score\":", (int)f[k].token_id);
+        cli_number(stdout, f[k].score, 6);
+        putchar('}');
     }
     fputs(n ? "]}]}\n" : "]}\n", stdout);
 }
@@ -391,8 +394,11 @@ static void print_embed(job *j, size_t i)
         printf("{\"line\":%zu,\"embedding\":[", j->lineno[i]);
     else if (j->o->line_numbers)
         printf("%zu\t", j->lineno[i]);
-    for (size_t k = 0; k < d; k++)
-        printf(k ? (j->o->jsonl_out ? ",%.7g" : "\t%.7g") : "%.7g", (double)v[k]);
+    for (size_t k = 0; k < d; k++) {
+        if (k)
+            putchar(j->o->jsonl_out ? ',' : '\t');
+        cli_number(stdout, v[k], 7);
+    }
     fputs(j->o->jsonl_out ? "]}\n" : "\n", stdout);
 }
 

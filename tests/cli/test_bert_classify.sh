@@ -150,4 +150,11 @@ check "jsonl --on-invalid replace -> 3 rows, U+FFFD in both" $?
 "$bin" --input jsonl --on-invalid skip "$tmp/j.jsonl" > "$tmp/j.out" 2> "$tmp/err"; rc=$?
 [ $rc -eq 0 ] && [ "$(wc -l < "$tmp/j.out")" -eq 1 ] && grep -q "j.jsonl:2: warning: a lone UTF-16 surrogate escape" "$tmp/err"
 check "jsonl --on-invalid skip -> the good line only" $?
+# a JSONL text may hold a newline, tab, carriage return or backslash: TSV output escapes them, so each
+# result stays one row of three fields
+printf '{"text":"a\\tb\\nc\\\\d\\re"}\n{"text":"plain"}\n' > "$tmp/esc.jsonl"
+"$bin" -q --input jsonl "$tmp/esc.jsonl" > "$tmp/esc.out"; rc=$?
+[ $rc -eq 0 ] && [ "$(wc -l < "$tmp/esc.out")" -eq 2 ] && [ "$(awk -F'\t' '{print NF}' "$tmp/esc.out" | sort -u)" = 3 ] \
+    && [ "$(head -1 "$tmp/esc.out" | cut -f3)" = 'a\tb\nc\\d\re' ]
+check "TSV output escapes tab, newline, CR and backslash of a JSONL text" $?
 [ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }

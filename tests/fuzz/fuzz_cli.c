@@ -1,8 +1,11 @@
 /* libFuzzer target: the tools' helpers around the parsers, where bytes from the command line or
  * the input end up: numeric option values against their ranges, --on-invalid replace's UTF-8
  * repair, the lone-surrogate fix of JSONL lines, and JSON string output (which must parse back to
- * the very bytes written), and the table-driven option parser over argv made of the bytes. */
+ * the very bytes written), TSV field output (which must unescape to them and hold no separator),
+ * numbers as JSON (which must parse back near the value, or be null when it is not finite), and the
+ * table-driven option parser over argv made of the bytes. */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +87,86 @@ static void parse_words(const uint8_t *data, size_t size)
     free(buf);
 }
 
+/* 5. a TSV field: no tab, newline, CR or NUL in it, and unescaping gives the bytes back */
+static void tsv_roundtrip(const uint8_t *data, size_t size)
+{
+    char *out = NULL;
+    size_t out_len = 0;
+    FILE *f = open_memstream(&out, &out_len);
+    if (!f)
+        return;
+    cli_tsv_text(f, (const char *)data, size);
+    fclose(f);
+    size_t k = 0;
+    for (size_t i = 0; i < out_len; i++) {
+        char c = out[i];
+        if (c == '\t' || c == '\n' || c == '\r' || c == '\0')
+            abort();
+        if (c == '\\') {
+            if (++i == out_len)
+                abort();
+            switch (out[i]) {
+            case '\\':
+                c = '\\';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            case 'n':
+                c = '\n';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case '0':
+                c = '\0';
+                break;
+            default:
+                abort();
+            }
+        }
+        if (k >= size || (char)data[k++] != c)
+            abort();
+    }
+    if (k != size)
+        abort();
+    free(out);
+}
+
+/* 6. a float from 4 bytes, with 1 to 17 digits: JSON null when not finite, else a JSON number
+ * within half a unit of its last digit (and the reader's rounding to a double) */
+static void number_roundtrip(const uint8_t *data, size_t size)
+{
+    if (size < 5)
+        return;
+    float v;
+    memcpy(&v, data, sizeof v);
+    const int digits = 1 + data[4] % 17;
+    char *out = NULL;
+    size_t out_len = 0;
+    FILE *f = open_memstream(&out, &out_len);
+    if (!f)
+        return;
+    cli_number(f, v, digits);
+    fclose(f);
+    json_error_t je;
+    json_t *j = json_loadb(out, out_len, JSON_DECODE_ANY, &je);
+    if (!j)
+        abort();
+    if (!isfinite(v)) {
+        if (!json_is_null(j))
+            abort();
+    } else {
+        if (!json_is_number(j))
+            abort();
+        const double x = json_number_value(j);
+        if (!(fabs(x - (double)v) <= fabs((double)v) * (0.5 * pow(10.0, 1 - digits) + 0x1p-52)))
+            abort();
+    }
+    json_decref(j);
+    free(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -143,5 +226,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     free(buf);
     free(s);
+    tsv_roundtrip(data, size);
+    number_roundtrip(data, size);
     return 0;
 }

@@ -172,6 +172,39 @@ void cli_json_string(FILE *out, const char *s, size_t n)
     fputc('"', out);
 }
 
+void cli_tsv_text(FILE *out, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (s[i]) {
+        case '\\':
+            fputs("\\\\", out);
+            break;
+        case '\t':
+            fputs("\\t", out);
+            break;
+        case '\n':
+            fputs("\\n", out);
+            break;
+        case '\r':
+            fputs("\\r", out);
+            break;
+        case '\0':
+            fputs("\\0", out);
+            break;
+        default:
+            fputc(s[i], out);
+        }
+    }
+}
+
+void cli_number(FILE *out, float v, int digits)
+{
+    if (isfinite(v))
+        fprintf(out, "%.*g", digits, (double)v);
+    else
+        fputs("null", out);
+}
+
 void cli_log_stderr(bert_log_level level, const char *msg, void *user)
 {
     fprintf(stderr, "%s: %s: %s\n", user ? (const char *)user : "libbert", bert_log_level_name(level), msg);

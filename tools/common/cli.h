@@ -39,6 +39,14 @@ int cli_check_specials(const char *prog, const bert_tokenizer *tok, const char *
 /* Writes s[0..n) as a JSON string (quotes included). Bytes >= 0x80 are copied as they are, so the
  * output is valid JSON when s is valid UTF-8. */
 void cli_json_string(FILE *out, const char *s, size_t n);
+/* Writes s[0..n) as one TSV field: backslash, tab, newline, carriage return and NUL become \\, \t,
+ * \n, \r and \0, so a text (a JSONL input's may hold any of them) never splits a row or a field. */
+void cli_tsv_text(FILE *out, const char *s, size_t n);
+/* Writes v with `digits` significant digits (printf's %g) for a JSON or TSV number; NaN and the
+ * infinities, which JSON has no number for, are written as null. A float, not a double: rounded to
+ * fewer digits, a double near DBL_MAX would print past it (1.7e308 with one digit is 2e+308, which
+ * no JSON reader takes as a number); a float's largest rounds to 3e+38, still a finite double. */
+void cli_number(FILE *out, float v, int digits);
 /* A bert_log_fn that prints "prog: level: msg" to stderr; user is the program name. */
 void cli_log_stderr(bert_log_level level, const char *msg, void *user);
 /* The embedded default model folder: $BERT_MODEL_DIR if set, else <exe dir>/../share/libbert/models/
