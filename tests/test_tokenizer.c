@@ -1,6 +1,7 @@
 /* The tokenizer through its public API, stage by stage (pre-tokenisation, clean text, CJK,
  * special tokens), encoding (pairs, padding, overflow) and bad input. Expected values for the
  * truncation cases were checked on HF tokenizers 0.23 by hand. */
+#define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -319,6 +320,54 @@ static void test_huge_line_linear_and_bounded(void **state)
     free(big);
 }
 
+/* A tokenizer.json that cannot be used names what and where: malformed JSON its line and column, an
+ * unsupported component its JSON path and type, a bad regex Oniguruma's reason. */
+static bert_status load_json_text(const char *text, char *err, size_t n)
+{
+    char path[] = "/tmp/bert_tokjson_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    bert_tokenizer *tok = NULL;
+    bert_status st = bert_tokenizer_load_json(path, &tok, err, n);
+    remove(path);
+    if (st == BERT_OK)
+        bert_tokenizer_free(tok);
+    else
+        assert_null(tok);
+    return st;
+}
+
+static void test_tokenizer_json_refusals(void **state)
+{
+    (void)state;
+    char err[512];
+    const char *model = "\"model\": {\"type\": \"Unigram\", \"unk_id\": 0, \"vocab\": [[\"<unk>\", 0.0], [\"a\", -1.0]]}";
+    char buf[1024];
+    assert_int_equal(load_json_text("{\n  \"model\": {,\n}", err, sizeof err), BERT_E_FORMAT);
+    assert_non_null(strstr(err, "line 2"));
+    snprintf(buf, sizeof buf, "{%s, \"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": "
+             "\"WhitespaceSplit\"}, {\"type\": \"Foo\"}]}}", model);
+    assert_int_equal(load_json_text(buf, err, sizeof err), BERT_E_UNSUPPORTED);
+    assert_non_null(strstr(err, "pre_tokenizer.pretokenizers[1].type \"Foo\" is not supported"));
+    snprintf(buf, sizeof buf, "{%s, \"normalizer\": {\"type\": \"Replace\", \"pattern\": {\"Regex\": \"(a\"}, "
+             "\"content\": \"b\"}}", model);
+    assert_int_equal(load_json_text(buf, err, sizeof err), BERT_E_FORMAT);
+    assert_non_null(strstr(err, "normalizer.pattern: regex /(a/ is refused by Oniguruma"));
+    assert_int_equal(load_json_text("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [\"a b\"]}}",
+                                    err, sizeof err),
+                     BERT_E_FORMAT);
+    assert_non_null(strstr(err, "model.merges[0]"));
+    snprintf(buf, sizeof buf, "{%s, \"post_processor\": {\"type\": \"Nope\"}}", model);
+    assert_int_equal(load_json_text(buf, err, sizeof err), BERT_E_UNSUPPORTED);
+    assert_non_null(strstr(err, "post_processor.type \"Nope\""));
+    snprintf(buf, sizeof buf, "{%s, \"pre_tokenizer\": {\"type\": \"WhitespaceSplit\"}}", model);
+    assert_int_equal(load_json_text(buf, err, sizeof err), BERT_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_null_arguments_are_rejected),
         cmocka_unit_test(test_spans_to_codepoints),
         cmocka_unit_test(test_huge_line_linear_and_bounded),
+        cmocka_unit_test(test_tokenizer_json_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -55,7 +55,7 @@ static int span_array_equal(json_t *arr, const bert_span *v, size_t n)
 }
 
 /* Compares row r of the batch with the fixture object; returns 1 if equal. */
-static int compare_row(const bert_tokenizer *tok, const bert_batch_view *v, size_t r, json_t *row, const bert_text *t,
+static int compare_row(const bert_batch *b, const bert_batch_view *v, size_t r, json_t *row, const bert_text *t,
                        size_t idx)
 {
     const size_t n = v->lengths[r], base = r * v->seq_len;
@@ -72,9 +72,9 @@ static int compare_row(const bert_tokenizer *tok, const bert_batch_view *v, size
     json_t *toks = json_object_get(row, "tokens");
     for (size_t i = 0; i < n; i++) {
         size_t tl = 0;
-        const char *s = bert_tokenizer_id_to_token(tok, v->ids[base + i], &tl);
+        const char *s = bert_batch_token(b, r, i, &tl);
         const char *want = json_string_value(json_array_get(toks, i));
-        if (!s || !want || strlen(want) != tl || memcmp(want, s, tl) != 0) {
+        if (!s || !want || json_string_length(json_array_get(toks, i)) != tl || memcmp(want, s, tl) != 0) {
             report(idx, text, "token %zu is '%.*s', fixture '%s'", i, (int)tl, s ? s : "", want ? want : "?");
             return 0;
         }
@@ -121,6 +121,8 @@ static void text_of(json_t *row, bert_text *t)
     t->b_len = json_is_string(b) ? json_string_length(b) : 0;
 }
 
+static void run_rows(const char *name, bert_tokenizer *tok, size_t min_rows);
+
 static void run_vocab(const char *name, int lower)
 {
     char rel[256];
@@ -130,6 +132,23 @@ static void run_vocab(const char *name, int lower)
     char err[512];
     bert_tokenizer *tok = NULL;
     assert_int_equal(bert_tokenizer_load_vocab(test_shared_path(rel), &cfg, &tok, err, sizeof err), BERT_OK);
+    run_rows(name, tok, 1000);
+}
+
+/* A fixture made by HF from a tokenizer.json, read by bert_tokenizer_load_json. */
+static void run_json(const char *name, const char *json_rel)
+{
+    char err[512];
+    bert_tokenizer *tok = NULL;
+    bert_status st = bert_tokenizer_load_json(test_shared_path(json_rel), &tok, err, sizeof err);
+    if (st != BERT_OK)
+        fail_msg("%s: %s", json_rel, err);
+    run_rows(name, tok, 500);
+}
+
+static void run_rows(const char *name, bert_tokenizer *tok, size_t min_rows)
+{
+    char rel[256], err[512];
     snprintf(rel, sizeof rel, "fixtures/tokenizer/%s.jsonl", name);
     json_t *rows = test_read_jsonl(test_shared_path(rel));
     bert_batch *b = NULL;
@@ -149,13 +168,13 @@ static void run_vocab(const char *name, int lower)
         }
         bert_batch_view v = bert_batch_get(b);
         assert_int_equal(v.n_rows, 1);
-        compare_row(tok, &v, 0, row, &t, i);
+        compare_row(b, &v, 0, row, &t, i);
         compared++;
         pairs += t.b != NULL;
     }
     printf("%s: compared %zu rows (%zu pairs), %zu mismatches\n", name, compared, pairs, mismatches);
     assert_int_equal(compared, json_array_size(rows));
-    assert_true(compared > 1000);
+    assert_true(compared > min_rows);
     assert_int_equal(mismatches, 0);
     bert_batch_free(b);
     json_decref(rows);
@@ -184,6 +203,36 @@ static void test_fixture_chinese(void **state)
 {
     (void)state;
     run_vocab("bert-base-chinese", 0);
+}
+
+static void test_json_roberta_base(void **state)
+{
+    (void)state;
+    run_json("roberta-base", "data/tokenizers/roberta-base/tokenizer.json");
+}
+
+static void test_json_t5_small(void **state)
+{
+    (void)state;
+    run_json("t5-small", "data/tokenizers/t5-small/tokenizer.json");
+}
+
+static void test_json_xlmr(void **state)
+{
+    (void)state;
+    run_json("xlmr-unigram8k", "models/tiny-xlmr-seqcls/tokenizer.json");
+}
+
+static void test_json_debertav3(void **state)
+{
+    (void)state;
+    run_json("debertav3-unigram8k", "models/tiny-debertav3-seqcls/tokenizer.json");
+}
+
+static void test_json_albert(void **state)
+{
+    (void)state;
+    run_json("albert-unigram8k", "models/tiny-albert-seqcls/tokenizer.json");
 }
 
 static bert_truncation strategy_of(const char *s)
@@ -238,7 +287,7 @@ static void test_fixture_truncation(void **state)
             continue;
         }
         bert_batch_view v = bert_batch_get(b);
-        if (!compare_row(tok, &v, 0, row, &t, i))
+        if (!compare_row(b, &v, 0, row, &t, i))
             continue;
         size_t n_ovf = ovf ? json_array_size(ovf) : 0;
         if (v.n_rows != 1 + n_ovf) {
@@ -269,6 +318,11 @@ int main(void)
         cmocka_unit_test(test_fixture_multilingual_cased),
         cmocka_unit_test(test_fixture_chinese),
         cmocka_unit_test(test_fixture_truncation),
+        cmocka_unit_test(test_json_roberta_base),
+        cmocka_unit_test(test_json_t5_small),
+        cmocka_unit_test(test_json_xlmr),
+        cmocka_unit_test(test_json_debertav3),
+        cmocka_unit_test(test_json_albert),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

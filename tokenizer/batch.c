@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pipe.h"
 #include "truncate.h"
 
 struct bert_batch {
@@ -13,7 +14,11 @@ struct bert_batch {
     int32_t *r_ids, *r_type, *r_seq, *r_word;
     uint8_t *r_special;
     bert_span *r_off;
+    size_t *r_txt, *r_txt_len; /* a token's own text in txt, or SIZE_MAX: its vocabulary string */
     size_t r_n, r_cap;
+    char *txt;
+    size_t txt_len, txt_cap;
+    const bert_tokenizer *tok; /* of the last encode */
     size_t *row_start, *row_len, *row_sample;
     size_t n_rows, rows_cap;
 
@@ -28,6 +33,7 @@ struct bert_batch {
     bert__word word;
     size_t word_chars; /* max_input_chars_per_word the word buffer was sized for */
     bert__windows wa, wb;
+    bert__pwork *pw; /* tokenizer.json pipelines' scratch, made on first use */
 };
 
 bert_encode_params bert_encode_default_params(void)
@@ -68,6 +74,9 @@ void bert_batch_free(bert_batch *b)
     bert__free(b->r_word);
     bert__free(b->r_special);
     bert__free(b->r_off);
+    bert__free(b->r_txt);
+    bert__free(b->r_txt_len);
+    bert__free(b->txt);
     bert__free(b->row_start);
     bert__free(b->row_len);
     bert__free(b->row_sample);
@@ -83,6 +92,7 @@ void bert_batch_free(bert_batch *b)
     bert__word_free(&b->word);
     windows_free(&b->wa);
     windows_free(&b->wb);
+    bert__pwork_free(b->pw);
     bert__free(b);
 }
 
@@ -109,13 +119,15 @@ static bert_status reserve_tokens(bert_batch *b, size_t need)
 {
     if (need <= b->r_cap)
         return BERT_OK;
-    size_t c[6] = {b->r_cap, b->r_cap, b->r_cap, b->r_cap, b->r_cap, b->r_cap};
+    size_t c[8] = {b->r_cap, b->r_cap, b->r_cap, b->r_cap, b->r_cap, b->r_cap, b->r_cap, b->r_cap};
     if (bert__grow((void **)&b->r_ids, &c[0], need, sizeof *b->r_ids) ||
         bert__grow((void **)&b->r_type, &c[1], need, sizeof *b->r_type) ||
         bert__grow((void **)&b->r_seq, &c[2], need, sizeof *b->r_seq) ||
         bert__grow((void **)&b->r_word, &c[3], need, sizeof *b->r_word) ||
         bert__grow((void **)&b->r_special, &c[4], need, sizeof *b->r_special) ||
-        bert__grow((void **)&b->r_off, &c[5], need, sizeof *b->r_off))
+        bert__grow((void **)&b->r_off, &c[5], need, sizeof *b->r_off) ||
+        bert__grow((void **)&b->r_txt, &c[6], need, sizeof *b->r_txt) ||
+        bert__grow((void **)&b->r_txt_len, &c[7], need, sizeof *b->r_txt_len))
         return BERT_E_NOMEM;
     b->r_cap = c[0];
     return BERT_OK;
@@ -156,35 +168,73 @@ static void put(bert_batch *b, int32_t id, int32_t type, int32_t seq, int32_t wo
     b->r_word[i] = word;
     b->r_special[i] = special;
     b->r_off[i] = off;
+    b->r_txt[i] = SIZE_MAX;
+    b->r_txt_len[i] = 0;
 }
 
-static void put_range(bert_batch *b, const bert__seq *s, size_t from, size_t to, int32_t seq)
+/* Appends s's tokens [from, to) with their own texts. */
+static bert_status put_seq(bert_batch *b, const bert__seq *s, size_t from, size_t to, int32_t type, int32_t seq)
 {
-    for (size_t i = from; i < to; i++)
-        put(b, s->ids[i], seq, seq, s->words[i], 0, s->offsets[i]);
+    size_t k = 0;
+    while (k < s->n_own && s->own[k].i < from)
+        k++;
+    for (size_t i = from; i < to; i++) {
+        put(b, s->ids[i], type, seq, s->words[i], 0, s->offsets[i]);
+        if (k < s->n_own && s->own[k].i == i) {
+            const size_t len = s->own[k].len;
+            if (b->txt_len + len > b->txt_cap && bert__grow((void **)&b->txt, &b->txt_cap, b->txt_len + len + 1, 1))
+                return BERT_E_NOMEM;
+            memcpy(b->txt + b->txt_len, s->own_txt + s->own[k].off, len);
+            b->r_txt[b->r_n - 1] = b->txt_len;
+            b->r_txt_len[b->r_n - 1] = len;
+            b->txt_len += len;
+            k++;
+        }
+    }
+    return BERT_OK;
 }
 
-/* One row: [CLS] a[wa] [SEP] (b[wb] [SEP]). */
+static size_t template_specials(const bert__template *t)
+{
+    size_t n = 0;
+    for (int i = 0; i < t->n; i++)
+        n += t->item[i].kind == BERT__TPL_SPECIAL;
+    return n;
+}
+
+/* One row: the post-processor's template with a[a0..a1) and b[b0..b1) in it. */
 static bert_status add_row(bert_batch *b, const bert_tokenizer *tok, const bert_encode_params *p, size_t sample,
                            size_t a0, size_t a1, const bert__seq *sb, size_t b0, size_t b1)
 {
     const int specials = p->add_special_tokens;
-    size_t n = (a1 - a0) + (sb ? b1 - b0 : 0) + (specials ? (sb ? 3 : 2) : 0);
+    const bert__template *t = sb ? &tok->tpl_pair : &tok->tpl_single;
+    size_t n = (a1 - a0) + (sb ? b1 - b0 : 0) + template_specials(t);
     if (reserve_tokens(b, b->r_n + n) != BERT_OK || reserve_rows(b, b->n_rows + 1) != BERT_OK)
         return BERT_E_NOMEM;
     const bert_span none = {0, 0};
-    const int32_t cls = tok->special_ids[BERT_SPECIAL_CLS], sep = tok->special_ids[BERT_SPECIAL_SEP];
     b->row_start[b->n_rows] = b->r_n;
     b->row_sample[b->n_rows] = sample;
-    if (specials)
-        put(b, cls, 0, -1, -1, 1, none);
-    put_range(b, &b->sa, a0, a1, 0);
-    if (specials)
-        put(b, sep, 0, -1, -1, 1, none);
-    if (sb) {
-        put_range(b, sb, b0, b1, 1);
-        if (specials)
-            put(b, sep, 1, -1, -1, 1, none);
+    if (!specials) {
+        /* the sequences alone, with the template's type ids */
+        int32_t ta = 0, tb = 1;
+        for (int i = 0; i < t->n; i++)
+            if (t->item[i].kind == BERT__TPL_A)
+                ta = t->item[i].type_id;
+            else if (t->item[i].kind == BERT__TPL_B)
+                tb = t->item[i].type_id;
+        if (put_seq(b, &b->sa, a0, a1, ta, 0) != BERT_OK || (sb && put_seq(b, sb, b0, b1, tb, 1) != BERT_OK))
+            return BERT_E_NOMEM;
+    } else {
+        for (int k = 0; k < t->n; k++) {
+            const int32_t ty = t->item[k].type_id;
+            if (t->item[k].kind == BERT__TPL_SPECIAL)
+                put(b, t->item[k].id, ty, -1, -1, 1, none);
+            else if (t->item[k].kind == BERT__TPL_A) {
+                if (put_seq(b, &b->sa, a0, a1, ty, 0) != BERT_OK)
+                    return BERT_E_NOMEM;
+            } else if (sb && put_seq(b, sb, b0, b1, ty, 1) != BERT_OK)
+                return BERT_E_NOMEM;
+        }
     }
     b->row_len[b->n_rows] = b->r_n - b->row_start[b->n_rows];
     b->n_rows++;
@@ -198,7 +248,22 @@ static bert_status tokenize_one(bert_batch *b, const bert_tokenizer *tok, const 
     size_t bad = 0;
     if (!text && len)
         return fail(b, BERT_E_INVALID_ARG, "input %zu: text %s is NULL with length %zu", i, which, len);
-    bert_status st = bert__tokenize(tok, text ? text : "", len, &o, &b->word, out, &bad);
+    bert_status st;
+    if (tok->pipe) {
+        if (!b->pw && !(b->pw = bert__calloc(1, sizeof *b->pw)))
+            return fail(b, BERT_E_NOMEM, "input %zu: allocating the tokenizer's scratch", i);
+        /* the pipeline reads valid UTF-8: check it first (or repair it into a copy) */
+        if (bert_utf8_check(text ? text : "", len, &bad) != BERT_OK) {
+            if (p->on_invalid_utf8 == BERT_INVALID_UTF8_ERROR)
+                return fail(b, BERT_E_UTF8, "input %zu, text %s: malformed UTF-8 at byte %zu (byte 0x%02X)", i,
+                            which, bad, (unsigned)(unsigned char)text[bad]);
+            return fail(b, BERT_E_UNSUPPORTED, "input %zu, text %s: malformed UTF-8 at byte %zu: replacing it is "
+                        "not supported with a tokenizer.json pipeline yet", i, which, bad);
+        }
+        st = bert__pipe_tokenize(tok, b->pw, text ? text : "", len, out);
+    } else {
+        st = bert__tokenize(tok, text ? text : "", len, &o, &b->word, out, &bad);
+    }
     if (st == BERT_E_UTF8)
         return fail(b, st, "input %zu, text %s: malformed UTF-8 at byte %zu (byte 0x%02X)", i, which, bad,
                     (unsigned)(unsigned char)text[bad]);
@@ -217,7 +282,7 @@ static bert_status encode_one(bert_batch *b, const bert_tokenizer *tok, const be
     if (pair && (st = tokenize_one(b, tok, p, i, "b", t->b, t->b_len, &b->sb)) != BERT_OK)
         return st;
 
-    const size_t n_added = p->add_special_tokens ? (pair ? 3 : 2) : 0;
+    const size_t n_added = p->add_special_tokens ? template_specials(pair ? &tok->tpl_pair : &tok->tpl_single) : 0;
     size_t max_len = 0;
     if (p->truncation != BERT_TRUNCATION_NONE)
         max_len = p->max_length - n_added; /* max_length >= n_added checked by the caller */
@@ -310,12 +375,14 @@ bert_status bert_batch_encode(bert_batch *b, const bert_tokenizer *tok, const be
     b->n_rows = 0;
     b->r_n = 0;
     b->seq_len = 0;
+    b->txt_len = 0;
+    b->tok = tok;
     if (!tok || (!texts && n))
         return fail(b, BERT_E_INVALID_ARG, "bert_batch_encode: NULL tokenizer or texts");
     if ((unsigned)p->truncation > BERT_TRUNCATION_ONLY_SECOND || (unsigned)p->padding > BERT_PADDING_MAX_LENGTH ||
         (unsigned)p->on_invalid_utf8 > BERT_INVALID_UTF8_REPLACE)
         return fail(b, BERT_E_INVALID_ARG, "bert_batch_encode: truncation, padding or on_invalid_utf8 out of range");
-    if (p->add_special_tokens && (tok->special_ids[BERT_SPECIAL_CLS] < 0 || tok->special_ids[BERT_SPECIAL_SEP] < 0))
+    if (!tok->pipe && p->add_special_tokens && (tok->special_ids[BERT_SPECIAL_CLS] < 0 || tok->special_ids[BERT_SPECIAL_SEP] < 0))
         return fail(b, BERT_E_INVALID_ARG, "special tokens '%s'/'%s' are not in the vocabulary",
                     tok->cfg.cls_token, tok->cfg.sep_token);
     if (p->truncation != BERT_TRUNCATION_NONE || p->padding == BERT_PADDING_MAX_LENGTH) {
@@ -329,7 +396,8 @@ bert_status bert_batch_encode(bert_batch *b, const bert_tokenizer *tok, const be
         b->word_chars = tok->cfg.max_input_chars_per_word;
     }
     for (size_t i = 0; i < n; i++) {
-        const size_t n_added = p->add_special_tokens ? (texts[i].b ? 3 : 2) : 0;
+        const size_t n_added =
+            p->add_special_tokens ? template_specials(texts[i].b ? &tok->tpl_pair : &tok->tpl_single) : 0;
         /* HF silently skips truncation here (an unsigned subtraction wraps); we refuse instead. */
         if (p->truncation != BERT_TRUNCATION_NONE && p->max_length < n_added)
             return fail(b, BERT_E_TRUNCATION, "input %zu: max_length %zu is smaller than the %zu special tokens", i,
@@ -359,4 +427,19 @@ bert_batch_view bert_batch_get(const bert_batch *b)
     v.lengths = b->row_len;
     v.sample_index = b->row_sample;
     return v;
+}
+
+const char *bert_batch_token(const bert_batch *b, size_t row, size_t i, size_t *len)
+{
+    if (len)
+        *len = 0;
+    if (!b || !b->tok || row >= b->n_rows || i >= b->row_len[row])
+        return NULL;
+    const size_t r = b->row_start[row] + i;
+    if (b->r_txt[r] != SIZE_MAX) {
+        if (len)
+            *len = b->r_txt_len[r];
+        return b->txt + b->r_txt[r];
+    }
+    return bert_tokenizer_id_to_token(b->tok, b->r_ids[r], len);
 }

@@ -34,8 +34,25 @@ bert_status bert__seq_push(bert__seq *s, int32_t id, bert_span off, int32_t word
     return BERT_OK;
 }
 
+bert_status bert__seq_own(bert__seq *s, const char *text, size_t len)
+{
+    if (s->n_own == s->own_cap && bert__grow((void **)&s->own, &s->own_cap, s->n_own + 1, sizeof *s->own))
+        return BERT_E_NOMEM;
+    if (s->own_len + len > s->own_txt_cap && bert__grow((void **)&s->own_txt, &s->own_txt_cap, s->own_len + len + 1, 1))
+        return BERT_E_NOMEM;
+    memcpy(s->own_txt + s->own_len, text, len);
+    s->own[s->n_own].i = s->n - 1;
+    s->own[s->n_own].off = s->own_len;
+    s->own[s->n_own].len = len;
+    s->n_own++;
+    s->own_len += len;
+    return BERT_OK;
+}
+
 void bert__seq_free(bert__seq *s)
 {
+    bert__free(s->own);
+    bert__free(s->own_txt);
     bert__free(s->ids);
     bert__free(s->offsets);
     bert__free(s->words);
@@ -144,7 +161,7 @@ bert_status bert__tokenize(const bert_tokenizer *tok, const char *text, size_t l
     bert_status st = BERT_OK;
     int32_t norm[BERT__NORM_MAX];
 
-    out->n = 0;
+    out->n = out->n_own = out->own_len = 0;
     w->len = 0;
     w->n_chars = 0;
     size_t i = 0;

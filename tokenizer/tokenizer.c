@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tokenizer_int.h"
+#include "pipe.h"
 
 bert_tokenizer_config bert_tokenizer_default_config(void)
 {
@@ -47,6 +47,7 @@ void bert_tokenizer_free(bert_tokenizer *tok)
     bert__free(tok->tok_hash);
     bert__free(tok->slots);
     bert__free(tok->added);
+    bert__pipe_free(tok->pipe);
     bert__free(tok);
 }
 
@@ -146,6 +147,18 @@ static bert_status build_added(bert_tokenizer *tok, const char *name, char *errb
         tok->n_added++;
     }
     qsort(tok->added, tok->n_added, sizeof *tok->added, added_cmp);
+    /* BertProcessing: [CLS] A [SEP] and [CLS] A [SEP] B [SEP], B's part with type id 1 */
+    const int32_t cls = tok->special_ids[BERT_SPECIAL_CLS], sep = tok->special_ids[BERT_SPECIAL_SEP];
+    bert__template *t = &tok->tpl_single;
+    t->item[0].kind = BERT__TPL_SPECIAL, t->item[0].id = cls, t->item[0].type_id = 0;
+    t->item[1].kind = BERT__TPL_A, t->item[1].id = -1, t->item[1].type_id = 0;
+    t->item[2].kind = BERT__TPL_SPECIAL, t->item[2].id = sep, t->item[2].type_id = 0;
+    t->n = 3;
+    tok->tpl_pair = *t;
+    t = &tok->tpl_pair;
+    t->item[3].kind = BERT__TPL_B, t->item[3].id = -1, t->item[3].type_id = 1;
+    t->item[4].kind = BERT__TPL_SPECIAL, t->item[4].id = sep, t->item[4].type_id = 1;
+    t->n = 5;
     return BERT_OK;
 }
 
@@ -224,6 +237,31 @@ static void apply_overrides(bert_tokenizer_config *c, const bert_tokenizer_confi
     }
 }
 
+bert_status bert_tokenizer_load_json(const char *path, bert_tokenizer **out, char *errbuf, size_t errbuf_size)
+{
+    char *data = NULL;
+    size_t len = 0;
+    if (!out || !path)
+        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG, "bert_tokenizer_load_json: NULL argument");
+    *out = NULL;
+    bert_status st = bert__read_file(path, &data, &len, errbuf, errbuf_size);
+    if (st != BERT_OK)
+        return st;
+    bert_tokenizer *tok = bert__calloc(1, sizeof *tok);
+    bert_tokenizer_config def = bert_tokenizer_default_config();
+    if (!tok)
+        st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "%s: allocating the tokenizer", path);
+    else if ((st = own_config(tok, &def, path, errbuf, errbuf_size)) == BERT_OK)
+        st = bert__tokenizer_json_parse(tok, data, len, path, errbuf, errbuf_size);
+    bert__free(data);
+    if (st != BERT_OK) {
+        bert_tokenizer_free(tok);
+        return st;
+    }
+    *out = tok;
+    return BERT_OK;
+}
+
 bert_status bert_tokenizer_load(const char *dir, const bert_tokenizer_config *overrides, bert_tokenizer **out,
                                 char *errbuf, size_t errbuf_size)
 {
@@ -241,6 +279,21 @@ bert_status bert_tokenizer_load(const char *dir, const bert_tokenizer_config *ov
     if (!vocab_path || !cfg_path) {
         st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "%s: allocating paths", dir);
         goto fail;
+    }
+    /* a WordPiece folder ships vocab.txt; a folder without one is read from its tokenizer.json */
+    FILE *vp = fopen(vocab_path, "rb");
+    if (vp) {
+        fclose(vp);
+    } else {
+        char *json_path = bert__path_join(dir, "tokenizer.json");
+        FILE *jp = json_path ? fopen(json_path, "rb") : NULL;
+        if (jp) {
+            fclose(jp);
+            st = bert_tokenizer_load_json(json_path, out, errbuf, errbuf_size);
+            bert__free(json_path);
+            goto fail;
+        }
+        bert__free(json_path);
     }
     FILE *probe = fopen(cfg_path, "rb");
     if (probe) {

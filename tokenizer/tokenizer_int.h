@@ -19,6 +19,19 @@ typedef struct bert__added {
     int32_t id;
 } bert__added;
 
+/* The post-processor as a template: special ids and the sequences, each with its type id. */
+#define BERT__TEMPLATE_MAX 16
+enum { BERT__TPL_SPECIAL, BERT__TPL_A, BERT__TPL_B };
+typedef struct bert__template {
+    struct {
+        int kind;
+        int32_t id, type_id;
+    } item[BERT__TEMPLATE_MAX];
+    int n;
+} bert__template;
+
+struct bert__pipe;
+
 struct bert_tokenizer {
     bert_tokenizer_config cfg; /* string fields point into `strings` / `never_split` below */
     char *strings;             /* owned copies of the special-token strings */
@@ -43,6 +56,9 @@ struct bert_tokenizer {
     bert__added *added; /* sorted longest first, so the first hit is HF's leftmost-longest */
     size_t n_added;
     uint8_t added_first[256]; /* 1 where a byte can start an added token */
+
+    bert__template tpl_single, tpl_pair; /* what add_special_tokens adds */
+    struct bert__pipe *pipe;             /* a tokenizer.json pipeline; NULL: the WordPiece fast path */
 };
 
 /* ---- vocab.c ---- */
@@ -56,6 +72,9 @@ uint64_t bert__fnv(uint64_t h, const char *s, size_t n);
 /* Parses vocab bytes (copied) into tok; errors name `name` and the line. */
 bert_status bert__vocab_build(bert_tokenizer *tok, const char *data, size_t len, const char *name, char *errbuf,
                               size_t errbuf_size);
+/* The same from n strings by id (NULL: no token has that id). */
+bert_status bert__vocab_build_list(bert_tokenizer *tok, const char *const *strs, const size_t *lens, size_t n,
+                                   const char *name, char *errbuf, size_t errbuf_size);
 /* Id of the token whose bytes are prefix ++ s where h = FNV of prefix ++ s; -1 if absent. */
 int32_t bert__vocab_find(const bert_tokenizer *tok, uint64_t h, const char *prefix, size_t plen, const char *s,
                          size_t n);
@@ -95,7 +114,17 @@ typedef struct bert__seq {
     bert_span *offsets;
     int32_t *words;
     size_t n, cap;
+    /* tokens whose text is not their vocabulary string (HF: an [UNK] piece, an added token's
+     * split), in token order: token own[k].i has text own_txt[own[k].off ..][.. len] */
+    struct bert__own {
+        size_t i, off, len;
+    } * own;
+    size_t n_own, own_cap;
+    char *own_txt;
+    size_t own_len, own_txt_cap;
 } bert__seq;
+/* Gives the last pushed token its own text. */
+bert_status bert__seq_own(bert__seq *s, const char *text, size_t len);
 bert_status bert__seq_reserve(bert__seq *s, size_t need);
 bert_status bert__seq_push(bert__seq *s, int32_t id, bert_span off, int32_t word);
 void bert__seq_free(bert__seq *s);

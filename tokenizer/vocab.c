@@ -2,7 +2,7 @@
  * vocabulary has U+2028 inside tokens, and a trailing '\r' is dropped so CRLF files work. */
 #include <string.h>
 
-#include "tokenizer_int.h"
+#include "pipe.h"
 
 uint64_t bert__fnv(uint64_t h, const char *s, size_t n)
 {
@@ -27,6 +27,32 @@ int32_t bert__vocab_find(const bert_tokenizer *tok, uint64_t h, const char *pref
         }
         i = (i + 1) & tok->slot_mask;
     }
+}
+
+/* Enters token id, stored at tok->vocab[off .. off + tl), into the lookup table. A repeated string
+ * takes over the lookup, as in HF (its Python dict and Rust HashMap keep the last id); the earlier
+ * id still decodes. */
+static void index_token(bert_tokenizer *tok, size_t id, size_t off, size_t tl)
+{
+    const char *t = tok->vocab + off;
+    tok->tok_off[id] = (uint32_t)off;
+    tok->tok_len[id] = (uint32_t)tl;
+    uint64_t h = bert__fnv(BERT__FNV_OFFSET, t, tl);
+    tok->tok_hash[id] = h;
+    if (tl >= 2 && t[0] == '#' && t[1] == '#') {
+        if (tl - 2 > tok->max_cont_bytes)
+            tok->max_cont_bytes = tl - 2;
+    } else if (tl > tok->max_word_bytes) {
+        tok->max_word_bytes = tl;
+    }
+    size_t s = (size_t)h & tok->slot_mask;
+    while (tok->slots[s]) {
+        uint32_t o = tok->slots[s] - 1;
+        if (tok->tok_hash[o] == h && tok->tok_len[o] == tl && memcmp(tok->vocab + tok->tok_off[o], t, tl) == 0)
+            break;
+        s = (s + 1) & tok->slot_mask;
+    }
+    tok->slots[s] = (uint32_t)id + 1;
 }
 
 bert_status bert__vocab_build(bert_tokenizer *tok, const char *data, size_t len, const char *name, char *errbuf,
@@ -79,28 +105,42 @@ bert_status bert__vocab_build(bert_tokenizer *tok, const char *data, size_t len,
             /* no text can produce such a token: a corrupt or mis-encoded (Latin-1) file */
             return bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT,
                                     "%s:%zu: malformed UTF-8 at byte %zu of the token", name, line + 1, bad);
-        tok->tok_off[line] = (uint32_t)start;
-        tok->tok_len[line] = (uint32_t)tl;
-        uint64_t h = bert__fnv(BERT__FNV_OFFSET, data + start, tl);
-        tok->tok_hash[line] = h;
-        if (tl >= 2 && data[start] == '#' && data[start + 1] == '#') {
-            if (tl - 2 > tok->max_cont_bytes)
-                tok->max_cont_bytes = tl - 2;
-        } else if (tl > tok->max_word_bytes) {
-            tok->max_word_bytes = tl;
-        }
-        /* A duplicate line takes over the lookup, as in HF (both its Python dict and its Rust
-         * HashMap keep the last id); the earlier id still decodes. */
-        size_t s = (size_t)h & tok->slot_mask;
-        while (tok->slots[s]) {
-            uint32_t id = tok->slots[s] - 1;
-            if (tok->tok_hash[id] == h && tok->tok_len[id] == tl && memcmp(data + tok->tok_off[id], data + start, tl) == 0)
-                break;
-            s = (s + 1) & tok->slot_mask;
-        }
-        tok->slots[s] = (uint32_t)line + 1;
+        index_token(tok, (size_t)line, start, tl);
         line++;
         start = i + 1;
+    }
+    return BERT_OK;
+}
+
+bert_status bert__vocab_build_list(bert_tokenizer *tok, const char *const *strs, const size_t *lens, size_t n,
+                                   const char *name, char *errbuf, size_t errbuf_size)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += strs[i] ? lens[i] : 0;
+    if (total > UINT32_MAX - 1 || n >= INT32_MAX)
+        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_TOO_LONG, "%s: vocabulary too large", name);
+    tok->vocab = bert__malloc(total + 1);
+    tok->tok_off = bert__calloc(n, sizeof *tok->tok_off);
+    tok->tok_len = bert__calloc(n, sizeof *tok->tok_len);
+    tok->tok_hash = bert__calloc(n, sizeof *tok->tok_hash);
+    size_t slots = 16;
+    while (slots < 2 * n)
+        slots *= 2;
+    tok->slots = bert__calloc(slots, sizeof *tok->slots);
+    if (!tok->vocab || !tok->tok_off || !tok->tok_len || !tok->tok_hash || !tok->slots)
+        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "%s: allocating the table of %zu tokens", name, n);
+    tok->slot_mask = slots - 1;
+    tok->n_tokens = n;
+    tok->vocab_bytes = total;
+    size_t off = 0;
+    for (size_t id = 0; id < n; id++) {
+        if (!strs[id])
+            continue; /* a hole: no string maps to it */
+        const size_t tl = lens[id];
+        memcpy(tok->vocab + off, strs[id], tl);
+        index_token(tok, id, off, tl);
+        off += tl;
     }
     return BERT_OK;
 }
@@ -134,4 +174,20 @@ int32_t bert_tokenizer_special_id(const bert_tokenizer *tok, bert_special which)
     if (!tok || (int)which < 0 || (int)which >= BERT__N_SPECIAL)
         return -1;
     return tok->special_ids[which];
+}
+
+int bert_tokenizer_is_added(const bert_tokenizer *tok, int32_t id)
+{
+    if (!tok || id < 0)
+        return 0;
+    if (tok->pipe) {
+        for (size_t i = 0; i < tok->pipe->n_added; i++)
+            if (tok->pipe->added[i].id == id)
+                return 1;
+        return 0;
+    }
+    for (size_t i = 0; i < tok->n_added; i++)
+        if (tok->added[i].id == id)
+            return 1;
+    return 0;
 }

@@ -72,6 +72,15 @@ BERT_API bert_tokenizer_config bert_tokenizer_default_config(void);
 BERT_API bert_status bert_tokenizer_load(const char *dir, const bert_tokenizer_config *overrides,
                                          bert_tokenizer **out, char *errbuf, size_t errbuf_size);
 
+/* Loads a Hugging Face tokenizer.json (byte-level BPE as RoBERTa's, SentencePiece Unigram as
+ * XLM-R's, ALBERT's, DeBERTa-v3's and T5's): its normalizers, pre-tokenizers, model, added tokens
+ * and post-processor, token for token as HF tokenizers runs them. A component that is not
+ * supported is BERT_E_UNSUPPORTED with its JSON path in the message; malformed JSON names the line
+ * and column. bert_tokenizer_load() uses it for a folder that has no vocab.txt.
+ * Returns BERT_OK, BERT_E_INVALID_ARG, BERT_E_IO, BERT_E_FORMAT, BERT_E_UNSUPPORTED, BERT_E_NOMEM. */
+BERT_API bert_status bert_tokenizer_load_json(const char *path, bert_tokenizer **out, char *errbuf,
+                                              size_t errbuf_size);
+
 /* Loads one vocab.txt with the given settings (NULL: defaults), ignoring any tokenizer_config.json.
  * The file is split on '\n' only (a trailing '\r' is dropped): line i is token id i. */
 BERT_API bert_status bert_tokenizer_load_vocab(const char *vocab_path, const bert_tokenizer_config *config,
@@ -107,6 +116,9 @@ typedef enum bert_special {
 } bert_special;
 /* The id of a special token, or -1 when the vocabulary lacks it. */
 BERT_API int32_t bert_tokenizer_special_id(const bert_tokenizer *tok, bert_special which);
+/* 1 when id is an added token (tokenizer.json's added_tokens; for a vocab.txt tokenizer, the
+ * special tokens and never_split entries), matched whole in the raw text; else 0. */
+BERT_API int bert_tokenizer_is_added(const bert_tokenizer *tok, int32_t id);
 
 /* ------------------------------------------------------------------------------------------------
  * Encoding
@@ -187,6 +199,12 @@ typedef struct bert_batch_view {
 } bert_batch_view;
 
 BERT_API bert_batch_view bert_batch_get(const bert_batch *b);
+
+/* HF's token string of row `row`, position i (before padding): the vocabulary string of its id,
+ * except for an [UNK] of a Unigram model and an added token, whose string is the (normalized) text
+ * they cover, as HF reports it. Not NUL-terminated (*len set); valid until b changes. NULL past
+ * the row's length. */
+BERT_API const char *bert_batch_token(const bert_batch *b, size_t row, size_t i, size_t *len);
 
 /* The message of the last failed call on b; "" after a success. Valid until the next call on b. */
 BERT_API const char *bert_batch_errmsg(const bert_batch *b);

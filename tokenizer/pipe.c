@@ -1,0 +1,262 @@
+/* Running a tokenizer.json pipeline over one text: raw added tokens, normalizers, normalized added
+ * tokens, pre-tokenizers, the model, then the offsets' trimming of a ByteLevel post-processor, in
+ * HF's order. Each stage reads the pieces of one arena and writes the next. */
+#include "pipe.h"
+
+#include <string.h>
+
+bert_status bert__arena_put(bert__arena *a, const char *s, size_t n, bert_span al)
+{
+    if (a->len + n > a->cap) {
+        size_t c1 = a->cap, c2 = a->cap;
+        if (bert__grow((void **)&a->b, &c1, a->len + n, 1) ||
+            bert__grow((void **)&a->al, &c2, a->len + n, sizeof *a->al))
+            return BERT_E_NOMEM;
+        a->cap = c1 < c2 ? c1 : c2;
+    }
+    memcpy(a->b + a->len, s, n);
+    for (size_t i = 0; i < n; i++)
+        a->al[a->len + i] = al;
+    a->len += n;
+    return BERT_OK;
+}
+
+bert_status bert__arena_put_cp(bert__arena *a, int32_t c, bert_span al)
+{
+    char buf[4];
+    size_t k = bert__utf8_encode(c, buf);
+    return bert__arena_put(a, buf, k, al);
+}
+
+/* A new piece from arena byte off to the current end (empty pieces are dropped, as HF drops them). */
+bert_status bert__arena_piece(bert__arena *a, size_t off, size_t shift, int32_t id)
+{
+    if (off == a->len && id < 0)
+        return BERT_OK;
+    if (a->n == a->pc_cap && bert__grow((void **)&a->pc, &a->pc_cap, a->n + 1, sizeof *a->pc))
+        return BERT_E_NOMEM;
+    bert__piece *p = &a->pc[a->n++];
+    p->off = off;
+    p->len = a->len - off;
+    p->shift = shift;
+    p->id = id;
+    return BERT_OK;
+}
+
+static int is_ws(int32_t c)
+{
+    return bert__cp_is_whitespace(c);
+}
+
+/* Start of the whitespace run that ends s[0..n) (HF's space_leftmost_at_end). */
+static size_t ws_run_start(const char *s, size_t n)
+{
+    size_t i = n;
+    while (i > 0) {
+        size_t k = i - 1;
+        while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+            k--;
+        int32_t c = 0;
+        if (!bert__utf8_decode((const unsigned char *)s + k, i - k, &c) || !is_ws(c))
+            break;
+        i = k;
+    }
+    return i;
+}
+
+static size_t ws_run_len(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        int32_t c = 0;
+        size_t k = bert__utf8_decode((const unsigned char *)s + i, n - i, &c);
+        if (!k || !is_ws(c))
+            break;
+        i += k;
+    }
+    return i;
+}
+
+/* Splits the text pieces of `in` around the added tokens [from, to) of p, leftmost-longest, with
+ * lstrip/rstrip taking the neighbouring whitespace into the token (HF's find_matches). */
+static bert_status split_added(const bert__pipe *p, size_t from, size_t to, const bert__arena *in, bert__arena *out)
+{
+    bert_status st;
+    out->len = out->n = 0;
+    for (size_t k = 0; k < in->n; k++) {
+        const bert__piece *pc = &in->pc[k];
+        const char *s = in->b + pc->off;
+        const bert_span *al = in->al + pc->off;
+        const size_t n = pc->len;
+        size_t done = 0; /* bytes of the piece already written */
+        if (pc->id < 0 && from < to) {
+            for (size_t i = 0; i < n;) {
+                const struct bert__added_tok *hit = NULL;
+                for (size_t t = from; t < to; t++) {
+                    const struct bert__added_tok *a = &p->added[t];
+                    if (a->len <= n - i && memcmp(s + i, a->s, a->len) == 0) {
+                        hit = a; /* sorted longest first within each set */
+                        break;
+                    }
+                }
+                if (!hit) {
+                    i++;
+                    while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80)
+                        i++;
+                    continue;
+                }
+                size_t b = i, e = i + hit->len;
+                if (hit->lstrip) {
+                    size_t nb = ws_run_start(s, b);
+                    b = nb > done ? nb : done;
+                }
+                if (hit->rstrip)
+                    e += ws_run_len(s + e, n - e);
+                if (b > done) {
+                    size_t off = out->len;
+                    if ((st = bert__arena_put(out, s + done, 0, al[done])) != BERT_OK)
+                        return st;
+                    for (size_t j = done; j < b; j++)
+                        if ((st = bert__arena_put(out, s + j, 1, al[j])) != BERT_OK)
+                            return st;
+                    if ((st = bert__arena_piece(out, off, done ? al[done].begin : pc->shift, -1)) != BERT_OK)
+                        return st;
+                }
+                size_t off = out->len;
+                for (size_t j = b; j < e; j++)
+                    if ((st = bert__arena_put(out, s + j, 1, al[j])) != BERT_OK)
+                        return st;
+                if ((st = bert__arena_piece(out, off, al[b].begin, hit->id)) != BERT_OK)
+                    return st;
+                done = i = e;
+            }
+        }
+        if (done < n || (pc->id >= 0)) {
+            size_t off = out->len;
+            for (size_t j = done; j < n; j++)
+                if ((st = bert__arena_put(out, s + j, 1, al[j])) != BERT_OK)
+                    return st;
+            if ((st = bert__arena_piece(out, off, done ? al[done].begin : pc->shift, pc->id)) != BERT_OK)
+                return st;
+        }
+    }
+    return BERT_OK;
+}
+
+/* The original text as one piece, each byte aligned to its character. */
+static bert_status load_text(bert__arena *a, const char *text, size_t len)
+{
+    a->len = a->n = 0;
+    bert_status st;
+    for (size_t i = 0; i < len;) {
+        int32_t c = 0;
+        size_t k = bert__utf8_decode((const unsigned char *)text + i, len - i, &c);
+        if (!k)
+            return BERT_E_UTF8; /* the caller checked or repaired the text */
+        bert_span sp = {i, i + k};
+        for (size_t j = 0; j < k; j++)
+            if ((st = bert__arena_put(a, text + i + j, 1, sp)) != BERT_OK)
+                return st;
+        i += k;
+    }
+    return bert__arena_piece(a, 0, 0, -1);
+}
+
+/* ByteLevel's trim_offsets: the leading and trailing spaces of a token's text ('Ġ', or whitespace
+ * in an added token's own text) leave its offsets (HF's process_offsets). */
+static int space_char(int32_t c)
+{
+    return c == 0x120 || bert__cp_is_whitespace(c);
+}
+
+static void trim_one(bert_span *o, const char *t, size_t len, int is_first, int add_prefix_space)
+{
+    size_t lead = 0, trail = 0, i = 0, end = len;
+    int32_t c = 0;
+    while (i < len) {
+        size_t k = bert__utf8_decode((const unsigned char *)t + i, len - i, &c);
+        if (!k || !space_char(c))
+            break;
+        lead++;
+        i += k;
+    }
+    while (end > 0) {
+        size_t k = end - 1;
+        while (k > 0 && ((unsigned char)t[k] & 0xC0) == 0x80)
+            k--;
+        if (!bert__utf8_decode((const unsigned char *)t + k, end - k, &c) || !space_char(c))
+            break;
+        trail++;
+        end = k;
+    }
+    if (lead) {
+        if (is_first && add_prefix_space && lead == 1)
+            lead = 0;
+        o->begin = o->begin + lead < o->end ? o->begin + lead : o->end;
+    }
+    if (trail && o->end >= trail)
+        o->end = o->end - trail > o->begin ? o->end - trail : o->begin;
+}
+
+bert_status bert__pipe_tokenize(const bert_tokenizer *tok, bert__pwork *w, const char *text, size_t len, bert__seq *out)
+{
+    const bert__pipe *p = tok->pipe;
+    bert_status st;
+    out->n = out->n_own = out->own_len = 0;
+    bert__arena *a = &w->a[0], *b = &w->a[1];
+    if ((st = load_text(a, text, len)) != BERT_OK)
+        return st;
+    if (p->n_raw) {
+        if ((st = split_added(p, 0, p->n_raw, a, b)) != BERT_OK)
+            return st;
+        bert__arena *t = a;
+        a = b, b = t;
+    }
+    w->cur = a == &w->a[1];
+    if (p->n_norms && (st = bert__normalize_pieces(p, w)) != BERT_OK)
+        return st;
+    a = &w->a[w->cur], b = &w->a[1 - w->cur];
+    if (p->n_added > p->n_raw) {
+        if ((st = split_added(p, p->n_raw, p->n_added, a, b)) != BERT_OK)
+            return st;
+        w->cur = 1 - w->cur;
+    }
+    if (p->n_pres && (st = bert__pretokenize_pieces(p, w)) != BERT_OK)
+        return st;
+    a = &w->a[w->cur];
+    for (size_t k = 0; k < a->n; k++) {
+        const bert__piece *pc = &a->pc[k];
+        const bert_span *al = a->al + pc->off;
+        if (pc->id >= 0) {
+            bert_span sp = {al[0].begin, al[pc->len - 1].end};
+            if (pc->len == 0)
+                sp.begin = sp.end = pc->shift;
+            if (p->post.trim_offsets)
+                trim_one(&sp, a->b + pc->off, pc->len, out->n == 0 || sp.begin == 0, p->post.add_prefix_space);
+            if ((st = bert__seq_push(out, pc->id, sp, (int32_t)k)) != BERT_OK ||
+                (st = bert__seq_own(out, a->b + pc->off, pc->len)) != BERT_OK)
+                return st;
+            continue;
+        }
+        const size_t first = out->n;
+        switch (p->model.kind) {
+        case BERT__M_BPE:
+            st = bert__bpe(tok, w, a->b + pc->off, pc->len, al, (int32_t)k, out);
+            break;
+        case BERT__M_UNIGRAM:
+            st = bert__unigram(tok, w, a->b + pc->off, pc->len, al, (int32_t)k, out);
+            break;
+        default:
+            st = BERT_E_UNSUPPORTED;
+        }
+        if (st != BERT_OK)
+            return st;
+        for (size_t i = first; p->post.trim_offsets && i < out->n; i++) {
+            size_t tl = 0;
+            const char *t = bert_tokenizer_id_to_token(tok, out->ids[i], &tl);
+            if (t)
+                trim_one(&out->offsets[i], t, tl, i == 0 || out->offsets[i].begin == 0, p->post.add_prefix_space);
+        }
+    }
+    return BERT_OK;
+}
