@@ -3,10 +3,12 @@
 // from a vocab.txt as transformers' BertTokenizerFast builds it, or a tokenizer.json. One line per
 // input: hex code point, mode (0 alone, 1 in a word), ids, then offsets in code points (b-e).
 // Then RANDOM seeded generated strings (random Unicode mixes, whitespace runs, combining marks,
-// special tokens inside words): hex of the UTF-8 bytes, mode 2, ids, offsets.
+// special tokens inside words): hex of the UTF-8 bytes, mode 2, ids, offsets (and, with --json, the
+// hex of what the tokenizer's decoder makes of the ids, special tokens skipped).
 // Usage: node scripts/unicode_sweep.js vocab.txt lower|cased [RANDOM] > hf.tsv
 //        node scripts/unicode_sweep.js --json tokenizer.json [RANDOM] > hf.tsv
-// The npm package `tokenizers` is found in $TOKPEER (default /tmp/tokpeer/node_modules/tokenizers).
+// SWEEP_GENERATED_ONLY=1 leaves the code points out (a quick check; unicode_sweep then reports
+// them missing). The npm package `tokenizers` is found in $TOKPEER (default /tmp/tokpeer/node_modules/tokenizers).
 'use strict';
 const tk = require(process.env.TOKPEER || '/tmp/tokpeer/node_modules/tokenizers');
 
@@ -35,6 +37,9 @@ function rng(seed) {
   };
 }
 
+// The special tokens put inside words: the tokenizer's added tokens, and near misses.
+let specials = ['[UNK]', '[MASK]', '[CLS]', '[SEP]', '[PAD]', '[unk]', '[MASK'];
+
 function randomString(r) {
   const pick = (a) => a[Math.floor(r() * a.length)];
   const scalar = (lo, hi) => {
@@ -44,7 +49,6 @@ function randomString(r) {
     }
   };
   const spaces = [' ', ' ', '\t', '\n', '\r', '\u00a0', '\u2003', '\u3000', '\u200b', '\u0085', '\u000b'];
-  const specials = ['[UNK]', '[MASK]', '[CLS]', '[SEP]', '[PAD]', '[unk]', '[MASK'];
   let s = '';
   const n = 1 + Math.floor(r() * 40);
   for (let i = 0; i < n; i++) {
@@ -57,7 +61,8 @@ function randomString(r) {
     else if (k < 0.68) s += scalar(0x4e00, 0x9fff);                // CJK
     else if (k < 0.71) s += scalar(0xac00, 0xd7a3);                // Hangul
     else if (k < 0.86) s += scalar(0x80, 0xffff);                  // anything in the BMP
-    else if (k < 0.94) s += scalar(0x10000, 0x10ffff);             // anything above
+    else if (k < 0.92) s += scalar(0x10000, 0x10ffff);             // anything above
+    else if (k < 0.94) s += pick(['\u2581', '\u0120', '\u2581\u2581', ' \u2581', "'s", "'ll", '  ']);
     else s += pick(specials);                                      // inside a word
   }
   return s;
@@ -67,10 +72,15 @@ async function main() {
   const args = process.argv.slice(2);
   const nRandom = parseInt(args[2] || '0', 10);
   const tok = await build(args);
+  if (args[0] === '--json') {
+    const added = JSON.parse(require('fs').readFileSync(args[1], 'utf8')).added_tokens || [];
+    const names = added.map((a) => a.content).slice(0, 20);
+    specials = names.concat(names.map((n) => n.slice(0, -1)), names.map((n) => n.toUpperCase()));
+  }
   const cps = [];
   for (let cp = 0; cp <= 0x10ffff; cp++) if (cp < 0xd800 || cp > 0xdfff) cps.push(cp);
   const B = 20000;
-  for (let mode = 0; mode < 2; mode++) {
+  for (let mode = 0; mode < (process.env.SWEEP_GENERATED_ONLY ? 0 : 2); mode++) {
     for (let i = 0; i < cps.length; i += B) {
       const part = cps.slice(i, i + B);
       const texts = part.map((cp) => (mode ? 'a' + String.fromCodePoint(cp) + 'b' : String.fromCodePoint(cp)));
@@ -89,8 +99,11 @@ async function main() {
     const texts = [];
     for (let k = 0; k < 10000 && i + k < nRandom; k++) texts.push(randomString(r));
     const enc = await tok.encodeBatch(texts);
+    // with a tokenizer.json, also what its decoder makes of the ids (special tokens skipped)
+    const dec = args[0] === '--json' ? await tok.decodeBatch(enc.map((e) => e.getIds()), true) : null;
     const out = texts.map((t, k) => Buffer.from(t, 'utf8').toString('hex') + '\t2\t' + enc[k].getIds().join(',') +
-      '\t' + enc[k].getOffsets().map((o) => o[0] + '-' + o[1]).join(',') + '\n');
+      '\t' + enc[k].getOffsets().map((o) => o[0] + '-' + o[1]).join(',') +
+      (dec ? '\t' + Buffer.from(dec[k], 'utf8').toString('hex') : '') + '\n');
     process.stdout.write(out.join(''));
   }
 }

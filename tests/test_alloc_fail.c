@@ -86,6 +86,49 @@ static void test_batch_encode_walk(void **state)
     bert_tokenizer_free(tok);
 }
 
+/* tokenizer.json: loading (vocabulary, merges or scores, components, template) and encoding through
+ * the pipeline (arenas, normalizers, pre-tokenizers, the model, token texts), for a byte-level BPE
+ * and a Unigram tokenizer; then decoding. */
+static void json_walk(const char *rel)
+{
+    char err[512];
+    bert_text t[2] = {{"Hello, world! <mask> caf\xc3\xa9 \xe2\x80\x83 na\xc3\xafve ", 31, "a pair of texts", 15},
+                      {"one more line with a few more words in it than the others", 58, NULL, 0}};
+    long k;
+    for (k = 0; k < MAX_WALK; k++) {
+        bert_tokenizer *tok = NULL;
+        bert_batch *b = NULL;
+        char out[512];
+        size_t len = 0;
+        bert__alloc_fail_after(k);
+        bert_status st = bert_tokenizer_load_json(test_shared_path(rel), &tok, err, sizeof err);
+        if (st == BERT_OK)
+            st = bert_batch_new(&b, err, sizeof err);
+        if (st == BERT_OK)
+            st = bert_batch_encode(b, tok, t, 2, NULL);
+        if (st == BERT_OK) {
+            bert_batch_view v = bert_batch_get(b);
+            st = bert_tokenizer_decode(tok, v.ids, v.lengths[0], 0, out, sizeof out, &len);
+        }
+        bert__alloc_fail_after(-1);
+        bert_batch_free(b);
+        bert_tokenizer_free(tok);
+        if (st == BERT_OK)
+            break;
+        assert_int_equal(st, BERT_E_NOMEM);
+    }
+    printf("%s: %ld allocations failed in turn\n", rel, k);
+    assert_true(k > 5 && k < MAX_WALK);
+}
+
+static void test_tokenizer_json_walk(void **state)
+{
+    (void)state;
+    json_walk("data/tokenizers/roberta-base/tokenizer.json");
+    json_walk("models/tiny-xlmr-seqcls/tokenizer.json");
+    json_walk("models/tiny-albert-seqcls/tokenizer.json");
+}
+
 static void test_model_load_and_run_walk(void **state)
 {
     (void)state;
@@ -183,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_model_load_and_run_walk),
         cmocka_unit_test(test_tokenizer_load_walk),
         cmocka_unit_test(test_batch_encode_walk),
+        cmocka_unit_test(test_tokenizer_json_walk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
  * input ids, token type ids, tokens, byte offsets, code-point offsets and sequence ids; and every
  * row of truncation.jsonl (main window and each overflowing window; error rows -> error status).
  * Each test prints how many rows it compared, and fails if that count is not the file's row count. */
+#define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -229,6 +230,93 @@ static void test_json_debertav3(void **state)
     run_json("debertav3-unigram8k", "models/tiny-debertav3-seqcls/tokenizer.json");
 }
 
+static void test_json_mpnet(void **state)
+{
+    (void)state;
+    run_json("mpnet-base", "models/tiny-mpnet-seqcls/tokenizer.json");
+}
+
+/* The same WordPiece rows through a tokenizer.json: HF's own file for the uncased vocabulary, and
+ * for the other three one written here from vocab.txt with BERT's components (the file HF's
+ * BertWordPieceTokenizer saves), so vocab.txt and tokenizer.json must agree token for token. */
+static void test_json_bert_uncased(void **state)
+{
+    (void)state;
+    run_json("bert-base-uncased", "models/mini-sst2/tokenizer.json");
+}
+
+static void run_generated_json(const char *name, int lower)
+{
+    char rel[256], path[] = "/tmp/bert_fixture_json_XXXXXX";
+    snprintf(rel, sizeof rel, "data/vocab/%s/vocab.txt", name);
+    FILE *v = fopen(test_shared_path(rel), "rb");
+    assert_non_null(v);
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    json_t *vocab = json_object();
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int id = 0;
+    while ((n = getline(&line, &cap, v)) > 0) {
+        size_t len = (size_t)n;
+        if (line[len - 1] == '\n')
+            len--;
+        if (len && line[len - 1] == '\r')
+            len--;
+        json_object_setn_new(vocab, line, len, json_integer(id++));
+    }
+    free(line);
+    fclose(v);
+    const char *sp[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+    json_t *added = json_array();
+    for (int i = 0; i < 5; i++)
+        json_array_append_new(added, json_pack("{s:i,s:s,s:b,s:b,s:b,s:b,s:b}", "id",
+                                               (int)json_integer_value(json_object_get(vocab, sp[i])), "content",
+                                               sp[i], "single_word", 0, "lstrip", 0, "rstrip", 0, "normalized", 0,
+                                               "special", 1));
+    json_t *root = json_pack(
+        "{s:s,s:o,s:{s:s,s:b,s:b,s:n,s:b},s:{s:s},s:{s:s,s:[s,I],s:[s,I]},s:{s:s,s:s,s:b},s:{s:s,s:s,s:s,s:i,s:o}}",
+        "version", "1.0", "added_tokens", added, "normalizer", "type", "BertNormalizer", "clean_text", 1,
+        "handle_chinese_chars", 1, "strip_accents", "lowercase", lower, "pre_tokenizer", "type", "BertPreTokenizer",
+        "post_processor", "type", "BertProcessing", "sep", "[SEP]",
+        (json_int_t)json_integer_value(json_object_get(vocab, "[SEP]")), "cls", "[CLS]",
+        (json_int_t)json_integer_value(json_object_get(vocab, "[CLS]")), "decoder", "type", "WordPiece", "prefix",
+        "##", "cleanup", 1, "model", "type", "WordPiece", "unk_token", "[UNK]", "continuing_subword_prefix", "##",
+        "max_input_chars_per_word", 100, "vocab", vocab);
+    assert_non_null(root);
+    assert_int_equal(json_dumpf(root, f, 0), 0);
+    fclose(f);
+    json_decref(root);
+    char err[512];
+    bert_tokenizer *tok = NULL;
+    bert_status st = bert_tokenizer_load_json(path, &tok, err, sizeof err);
+    remove(path);
+    if (st != BERT_OK)
+        fail_msg("%s: %s", name, err);
+    run_rows(name, tok, 1000);
+}
+
+static void test_json_bert_cased(void **state)
+{
+    (void)state;
+    run_generated_json("bert-base-cased", 0);
+}
+
+static void test_json_bert_multilingual(void **state)
+{
+    (void)state;
+    run_generated_json("bert-base-multilingual-cased", 0);
+}
+
+static void test_json_bert_chinese(void **state)
+{
+    (void)state;
+    run_generated_json("bert-base-chinese", 0);
+}
+
 static void test_json_albert(void **state)
 {
     (void)state;
@@ -323,6 +411,11 @@ int main(void)
         cmocka_unit_test(test_json_xlmr),
         cmocka_unit_test(test_json_debertav3),
         cmocka_unit_test(test_json_albert),
+        cmocka_unit_test(test_json_mpnet),
+        cmocka_unit_test(test_json_bert_uncased),
+        cmocka_unit_test(test_json_bert_cased),
+        cmocka_unit_test(test_json_bert_multilingual),
+        cmocka_unit_test(test_json_bert_chinese),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,7 @@
  * tokenizes the same strings and counts the rows that differ, printing the first ones with their
  * text. Exit 0 only when every row is identical (ids and offsets) and every code point was there
  * in both modes.
- * Usage: unicode_sweep HF_TSV (--vocab VOCAB lower|cased | --dir MODEL_DIR) */
+ * Usage: unicode_sweep HF_TSV (--vocab VOCAB lower|cased | --dir MODEL_DIR | --json TOKENIZER_JSON) */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +39,7 @@ static size_t encode_utf8(uint32_t c, char *o)
 int main(int argc, char **argv)
 {
     if (argc != 4 && argc != 5) {
-        fprintf(stderr, "usage: unicode_sweep HF_TSV (--vocab VOCAB lower|cased | --dir MODEL_DIR)\n");
+        fprintf(stderr, "usage: unicode_sweep HF_TSV (--vocab VOCAB lower|cased | --dir MODEL_DIR | --json FILE)\n");
         return 2;
     }
     char err[512];
@@ -49,6 +49,8 @@ int main(int argc, char **argv)
         bert_tokenizer_config cfg = bert_tokenizer_default_config();
         cfg.do_lower_case = !strcmp(argv[4], "lower");
         st = bert_tokenizer_load_vocab(argv[3], &cfg, &tok, err, sizeof err);
+    } else if (!strcmp(argv[2], "--json")) {
+        st = bert_tokenizer_load_json(argv[3], &tok, err, sizeof err);
     } else {
         st = bert_tokenizer_load(argv[3], NULL, &tok, err, sizeof err);
     }
@@ -65,7 +67,7 @@ int main(int argc, char **argv)
     while ((n = getline(&line, &cap, f)) > 0) {
         line[strcspn(line, "\n")] = '\0';
         char *cp_s = strtok(line, "\t"), *mode_s = strtok(NULL, "\t"), *ids_s = strtok(NULL, "\t"),
-             *offs_s = strtok(NULL, "\t");
+             *offs_s = strtok(NULL, "\t"), *dec_s = strtok(NULL, "\t");
         if (!cp_s || !mode_s || !ids_s || !offs_s) {
             fprintf(stderr, "unicode_sweep: %s: malformed row %zu\n", argv[1], rows + 1);
             return 2;
@@ -111,8 +113,23 @@ int main(int argc, char **argv)
                 w +=
                     (size_t)snprintf(got + w, sizeof got - w, i ? ",%zu-%zu" : "%zu-%zu", chars[i].begin, chars[i].end);
         }
+        if (dec_s && mode_s[0] == '2' && w < sizeof got - 16) {
+            /* the decoder: HF's text of the ids, special tokens skipped, as hex */
+            const bert_batch_view v = bert_batch_get(b);
+            char dtext[16384];
+            size_t dl = 0;
+            w += (size_t)snprintf(got + w, sizeof got - w, "\t");
+            if (v.n_rows && bert_tokenizer_decode(tok, v.ids, v.lengths[0], 1, dtext, sizeof dtext, &dl) == BERT_OK)
+                for (size_t i = 0; i < dl && w < sizeof got - 4; i++)
+                    w += (size_t)snprintf(got + w, sizeof got - w, "%02x", (unsigned char)dtext[i]);
+            else
+                w += (size_t)snprintf(got + w, sizeof got - w, "decode-error");
+        }
         char want[65536];
-        snprintf(want, sizeof want, "%s\t%s", ids_s, offs_s);
+        if (dec_s && mode_s[0] == '2')
+            snprintf(want, sizeof want, "%s\t%s\t%s", ids_s, offs_s, dec_s);
+        else
+            snprintf(want, sizeof want, "%s\t%s", ids_s, offs_s);
         if (strcmp(got, want) != 0 && diffs++ < 20)
             printf("%s (%s): HF %s | libbert %s\n", cp_s,
                    mode_s[0] == '2'   ? "generated, hex UTF-8"

@@ -1,12 +1,11 @@
 /* Ids to text: tokenizers' WordPiece decoder (prefix "##", cleanup on), token by token. */
 #include <string.h>
 
-#include "tokenizer_int.h"
+#include "pipe.h"
 
 #include <bert/generate.h>
 
-/* The decoder's cleanup, applied to each token string as it does (in its order). */
-static size_t cleanup(char *s, size_t n)
+size_t bert__wordpiece_cleanup(char *s, size_t n)
 {
     static const char *const from[] = {" .", " ?", " !", " ,", " ' ", " n't", " 'm", " do not", " 's", " 've", " 're"};
     static const char *const to[] = {".", "?", "!", ",", "'", "n't", "'m", " don't", "'s", "'ve", "'re"};
@@ -41,6 +40,23 @@ bert_status bert_tokenizer_decode(const bert_tokenizer *tok, const int32_t *ids,
 {
     if (!tok || (!ids && n) || (!out && cap) || !len)
         return BERT_E_INVALID_ARG;
+    if (tok->pipe) {
+        char *s = NULL;
+        size_t sl = 0;
+        bert_status st = bert__pipe_decode(tok, ids, n, skip_special, &s, &sl);
+        if (st != BERT_OK)
+            return st;
+        *len = sl;
+        if (sl >= cap) {
+            if (cap)
+                out[0] = '\0';
+            bert__free(s);
+            return BERT_E_BUFFER_TOO_SMALL;
+        }
+        memcpy(out, s, sl + 1);
+        bert__free(s);
+        return BERT_OK;
+    }
     size_t k = 0, emitted = 0;
     char piece[1024];
     for (size_t i = 0; i < n; i++) {
@@ -61,7 +77,7 @@ bert_status bert_tokenizer_decode(const bert_tokenizer *tok, const int32_t *ids,
         if (tl > sizeof piece - pl)
             tl = sizeof piece - pl;
         memcpy(piece + pl, t, tl);
-        pl = cleanup(piece, pl + tl);
+        pl = bert__wordpiece_cleanup(piece, pl + tl);
         if (k + pl < cap)
             memcpy(out + k, piece, pl);
         k += pl;

@@ -210,27 +210,43 @@ static bert_status base64_decode(const char *in, size_t n, unsigned char **out, 
     return BERT_OK;
 }
 
+typedef bert_status (*add_fn)(ld *l, json_t *o, const char *path);
+
+/* A component's type, checked present; a "Sequence" has each of its `key` entries added in turn
+ * (*done set), named by their JSON paths. */
+static bert_status type_or_sequence(ld *l, json_t *o, const char *path, const char *key, add_fn add,
+                                    const char **type, int *done)
+{
+    *done = 0;
+    *type = str_of(o, "type");
+    if (!*type)
+        return bad(l, BERT_E_FORMAT, "%s.type: missing", path);
+    if (strcmp(*type, "Sequence") != 0)
+        return BERT_OK;
+    *done = 1;
+    json_t *list = json_object_get(o, key);
+    if (!json_is_array(list))
+        return bad(l, BERT_E_FORMAT, "%s.%s: an array expected", path, key);
+    size_t i;
+    json_t *x;
+    json_array_foreach(list, i, x)
+    {
+        char sub[160];
+        snprintf(sub, sizeof sub, "%s.%s[%zu]", path, key, i);
+        bert_status st = add(l, x, sub);
+        if (st != BERT_OK)
+            return st;
+    }
+    return BERT_OK;
+}
+
 static bert_status add_norm(ld *l, json_t *o, const char *path)
 {
-    const char *type = str_of(o, "type");
-    if (!type)
-        return bad(l, BERT_E_FORMAT, "%s.type: missing", path);
-    if (strcmp(type, "Sequence") == 0) {
-        json_t *list = json_object_get(o, "normalizers");
-        if (!json_is_array(list))
-            return bad(l, BERT_E_FORMAT, "%s.normalizers: an array expected", path);
-        size_t i;
-        json_t *x;
-        json_array_foreach(list, i, x)
-        {
-            char sub[160];
-            snprintf(sub, sizeof sub, "%s.normalizers[%zu]", path, i);
-            bert_status st = add_norm(l, x, sub);
-            if (st != BERT_OK)
-                return st;
-        }
-        return BERT_OK;
-    }
+    const char *type;
+    int done;
+    bert_status sq = type_or_sequence(l, o, path, "normalizers", add_norm, &type, &done);
+    if (sq != BERT_OK || done)
+        return sq;
     bert__pipe *p = l->p;
     bert__norm *nn = bert__reallocarray(p->norms, p->n_norms + 1, sizeof *nn);
     if (!nn)
@@ -303,25 +319,11 @@ static const char gpt2_pattern[] = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+|
 
 static bert_status add_pre(ld *l, json_t *o, const char *path)
 {
-    const char *type = str_of(o, "type");
-    if (!type)
-        return bad(l, BERT_E_FORMAT, "%s.type: missing", path);
-    if (strcmp(type, "Sequence") == 0) {
-        json_t *list = json_object_get(o, "pretokenizers");
-        if (!json_is_array(list))
-            return bad(l, BERT_E_FORMAT, "%s.pretokenizers: an array expected", path);
-        size_t i;
-        json_t *x;
-        json_array_foreach(list, i, x)
-        {
-            char sub[160];
-            snprintf(sub, sizeof sub, "%s.pretokenizers[%zu]", path, i);
-            bert_status st = add_pre(l, x, sub);
-            if (st != BERT_OK)
-                return st;
-        }
-        return BERT_OK;
-    }
+    const char *type;
+    int done;
+    bert_status sq = type_or_sequence(l, o, path, "pretokenizers", add_pre, &type, &done);
+    if (sq != BERT_OK || done)
+        return sq;
     bert__pipe *p = l->p;
     bert__pre *nn = bert__reallocarray(p->pres, p->n_pres + 1, sizeof *nn);
     if (!nn)
@@ -519,6 +521,22 @@ static bert_status load_model(ld *l, json_t *model, json_t *added)
                 m->max_piece_bytes = pl;
         }
         m->unk_score = lo - 10.0;
+    } else if (strcmp(type, "WordPiece") == 0) {
+        m->kind = BERT__M_WORDPIECE;
+        if ((st = build_vocab(l, model, added, 0)) != BERT_OK)
+            return st;
+        const char *prefix = str_of(model, "continuing_subword_prefix");
+        if (prefix && strcmp(prefix, "##") != 0)
+            return bad(l, BERT_E_UNSUPPORTED, "model.continuing_subword_prefix \"%.20s\": only \"##\" is supported",
+                       prefix);
+        json_t *mx = json_object_get(model, "max_input_chars_per_word");
+        if (mx && (!json_is_integer(mx) || json_integer_value(mx) < 1 || json_integer_value(mx) > 1000000))
+            return bad(l, BERT_E_FORMAT, "model.max_input_chars_per_word: an integer from 1 to 1000000 expected");
+        m->max_chars_per_word = mx ? (size_t)json_integer_value(mx) : 100;
+        l->tok->cfg.max_input_chars_per_word = m->max_chars_per_word;
+        const char *unk = str_of(model, "unk_token");
+        if (!unk || (m->unk_id = bert_tokenizer_token_to_id(l->tok, unk, strlen(unk))) < 0)
+            return bad(l, BERT_E_FORMAT, "model.unk_token \"%.40s\" is not in the vocabulary", unk ? unk : "");
     } else {
         return bad(l, BERT_E_UNSUPPORTED, "model.type \"%.40s\" is not supported here yet", type);
     }
@@ -566,6 +584,7 @@ static bert_status load_added(ld *l, json_t *added)
             t->lstrip = bool_of(a, "lstrip", 0);
             t->rstrip = bool_of(a, "rstrip", 0);
             t->single_word = bool_of(a, "single_word", 0);
+            t->special = bool_of(a, "special", 0);
             if (t->single_word)
                 return bad(l, BERT_E_UNSUPPORTED, "added_tokens[%zu].single_word is not supported yet", i);
             p->n_added++;
@@ -697,6 +716,77 @@ static bert_status load_post(ld *l, json_t *o, const char *path)
     return bad(l, BERT_E_UNSUPPORTED, "%s.type \"%.60s\" is not supported", path, type);
 }
 
+static bert_status add_decoder(ld *l, json_t *o, const char *path)
+{
+    const char *type;
+    int done;
+    bert_status sq = type_or_sequence(l, o, path, "decoders", add_decoder, &type, &done);
+    if (sq != BERT_OK || done)
+        return sq;
+    bert__pipe *p = l->p;
+    bert__decoder *nn = bert__reallocarray(p->decoders, p->n_decoders + 1, sizeof *nn);
+    if (!nn)
+        return bad(l, BERT_E_NOMEM, "allocating decoders");
+    p->decoders = nn;
+    bert__decoder *d = &nn[p->n_decoders];
+    memset(d, 0, sizeof *d);
+    p->n_decoders++;
+    const char *str = NULL;
+    if (strcmp(type, "ByteLevel") == 0) {
+        d->kind = BERT__D_BYTELEVEL;
+    } else if (strcmp(type, "Metaspace") == 0) {
+        d->kind = BERT__D_METASPACE;
+        if (!first_cp(str_of(o, "replacement"), &d->replacement))
+            return bad(l, BERT_E_FORMAT, "%s.replacement: one character expected", path);
+        const char *ps = str_of(o, "prepend_scheme");
+        d->prepend = ps ? (strcmp(ps, "never") == 0   ? BERT__PREPEND_NEVER
+                           : strcmp(ps, "first") == 0 ? BERT__PREPEND_FIRST
+                                                      : BERT__PREPEND_ALWAYS)
+                        : (bool_of(o, "add_prefix_space", 1) ? BERT__PREPEND_ALWAYS : BERT__PREPEND_NEVER);
+    } else if (strcmp(type, "WordPiece") == 0) {
+        d->kind = BERT__D_WORDPIECE;
+        str = str_of(o, "prefix");
+        if (!str)
+            str = "##";
+        d->cleanup = bool_of(o, "cleanup", 1);
+    } else if (strcmp(type, "BPEDecoder") == 0) {
+        d->kind = BERT__D_BPE;
+        str = str_of(o, "suffix");
+        if (!str)
+            str = "</w>";
+    } else if (strcmp(type, "ByteFallback") == 0) {
+        d->kind = BERT__D_BYTE_FALLBACK;
+    } else if (strcmp(type, "Fuse") == 0) {
+        d->kind = BERT__D_FUSE;
+    } else if (strcmp(type, "Strip") == 0) {
+        d->kind = BERT__D_STRIP;
+        json_t *st = json_object_get(o, "start"), *sp = json_object_get(o, "stop");
+        if (!first_cp(str_of(o, "content"), &d->replacement) || !json_is_integer(st) || !json_is_integer(sp) ||
+            json_integer_value(st) < 0 || json_integer_value(sp) < 0)
+            return bad(l, BERT_E_FORMAT, "%s: \"content\" (one character), \"start\" and \"stop\" expected", path);
+        d->start = (size_t)json_integer_value(st);
+        d->stop = (size_t)json_integer_value(sp);
+    } else if (strcmp(type, "Replace") == 0) {
+        d->kind = BERT__D_REPLACE;
+        str = str_of(o, "content");
+        if (!str)
+            return bad(l, BERT_E_FORMAT, "%s.content: a string expected", path);
+        bert_status st = pattern_of(l, o, path, &d->pat);
+        if (st != BERT_OK)
+            return st;
+    } else {
+        p->n_decoders--;
+        return bad(l, BERT_E_UNSUPPORTED, "%s.type \"%.60s\" is not supported", path, type);
+    }
+    if (str) {
+        d->str = bert__strndup(str, strlen(str));
+        d->str_len = strlen(str);
+        if (!d->str)
+            return bad(l, BERT_E_NOMEM, "allocating %s", path);
+    }
+    return BERT_OK;
+}
+
 static int32_t first_present(const bert_tokenizer *tok, const char *const *names)
 {
     for (; *names; names++) {
@@ -705,6 +795,42 @@ static int32_t first_present(const bert_tokenizer *tok, const char *const *names
             return id;
     }
     return -1;
+}
+
+/* A tokenizer.json that is BERT's pipeline exactly (BertNormalizer, BertPreTokenizer, WordPiece
+ * with "##", added tokens matched whole on the raw text) runs on the WordPiece fast path, which
+ * streams and is faster; the fixtures check both paths give the same tokens. */
+static bert_status to_fast_path(ld *l)
+{
+    bert_tokenizer *tok = l->tok;
+    bert__pipe *p = l->p;
+    if (p->n_norms != 1 || p->norms[0].kind != BERT__N_BERT || p->n_pres != 1 || p->pres[0].kind != BERT__P_BERT ||
+        p->model.kind != BERT__M_WORDPIECE || p->n_raw != p->n_added)
+        return BERT_OK;
+    for (size_t i = 0; i < p->n_added; i++)
+        if (p->added[i].lstrip || p->added[i].rstrip || p->added[i].single_word)
+            return BERT_OK;
+    for (size_t i = 0; i < p->n_decoders; i++)
+        if (p->decoders[i].kind != BERT__D_WORDPIECE || !p->decoders[i].cleanup || p->decoders[i].str_len != 2)
+            return BERT_OK;
+    const bert__norm *nm = &p->norms[0];
+    tok->cfg.do_lower_case = nm->lowercase;
+    tok->cfg.strip_accents = nm->strip_accents;
+    tok->cfg.tokenize_chinese_chars = nm->chinese;
+    tok->cfg.clean_text = nm->clean_text;
+    tok->added = bert__calloc(p->n_added + 1, sizeof *tok->added);
+    if (!tok->added)
+        return bad(l, BERT_E_NOMEM, "allocating added tokens");
+    for (size_t i = 0; i < p->n_added; i++) { /* already longest first */
+        tok->added[i].s = p->added[i].s;
+        tok->added[i].len = p->added[i].len;
+        tok->added[i].id = p->added[i].id;
+        tok->added_first[(unsigned char)p->added[i].s[0]] = 1;
+    }
+    tok->n_added = p->n_added;
+    tok->plain = p;
+    tok->pipe = NULL;
+    return BERT_OK;
 }
 
 bert_status bert__tokenizer_json_parse(bert_tokenizer *tok, const char *data, size_t len, const char *name,
@@ -743,6 +869,9 @@ bert_status bert__tokenizer_json_parse(bert_tokenizer *tok, const char *data, si
         goto done;
     if ((st = load_post(&l, json_object_get(root, "post_processor"), "post_processor")) != BERT_OK)
         goto done;
+    json_t *dec = json_object_get(root, "decoder");
+    if (dec && !json_is_null(dec) && (st = add_decoder(&l, dec, "decoder")) != BERT_OK)
+        goto done;
     /* the special ids the library's heads and batches ask for, by the names the families use */
     static const char *const unk[] = {"<unk>", "[UNK]", NULL}, *const sep[] = {"</s>", "[SEP]", NULL},
                              *const pad[] = {"<pad>", "[PAD]", NULL}, *const cls[] = {"<s>", "[CLS]", NULL},
@@ -753,6 +882,8 @@ bert_status bert__tokenizer_json_parse(bert_tokenizer *tok, const char *data, si
     tok->special_ids[BERT_SPECIAL_PAD] = first_present(tok, pad);
     tok->special_ids[BERT_SPECIAL_CLS] = first_present(tok, cls);
     tok->special_ids[BERT_SPECIAL_MASK] = first_present(tok, mask);
+    if ((st = to_fast_path(&l)) != BERT_OK)
+        goto done;
     json_t *padding = json_object_get(root, "padding");
     if (json_is_integer(json_object_get(padding, "pad_id")))
         tok->special_ids[BERT_SPECIAL_PAD] = (int32_t)json_integer_value(json_object_get(padding, "pad_id"));
@@ -775,6 +906,11 @@ void bert__pipe_free(bert__pipe *p)
     for (size_t i = 0; i < p->n_pres; i++)
         bert__pattern_free(&p->pres[i].pat);
     bert__free(p->pres);
+    for (size_t i = 0; i < p->n_decoders; i++) {
+        bert__pattern_free(&p->decoders[i].pat);
+        bert__free(p->decoders[i].str);
+    }
+    bert__free(p->decoders);
     bert__free(p->model.prefix);
     bert__free(p->model.suffix);
     bert__free(p->model.merges);
@@ -808,5 +944,6 @@ void bert__pwork_free(bert__pwork *w)
     bert__free(w->best_id);
     bert__free(w->cps);
     bert__free(w->ev);
+    bert__word_free(&w->word);
     bert__free(w);
 }

@@ -169,7 +169,27 @@ static int space_char(int32_t c)
     return c == 0x120 || bert__cp_is_whitespace(c);
 }
 
-static void trim_one(bert_span *o, const char *t, size_t len, int is_first, int add_prefix_space)
+/* Moves byte offset o by k characters of text (forward, or back when back), staying in [lo, hi]. */
+static size_t move_chars(const char *text, size_t o, size_t k, int back, size_t lo, size_t hi)
+{
+    while (k--) {
+        if (back ? o <= lo : o >= hi)
+            break;
+        if (back)
+            do
+                o--;
+            while (o > lo && ((unsigned char)text[o] & 0xC0) == 0x80);
+        else
+            do
+                o++;
+            while (o < hi && ((unsigned char)text[o] & 0xC0) == 0x80);
+    }
+    return o;
+}
+
+/* HF trims in character offsets (its bindings convert them before post-processing), so the
+ * counts of leading and trailing space characters move the offsets by characters of the text. */
+static void trim_one(bert_span *o, const char *t, size_t len, int is_first, int add_prefix_space, const char *text)
 {
     size_t lead = 0, trail = 0, i = 0, end = len;
     int32_t c = 0;
@@ -192,10 +212,46 @@ static void trim_one(bert_span *o, const char *t, size_t len, int is_first, int 
     if (lead) {
         if (is_first && add_prefix_space && lead == 1)
             lead = 0;
-        o->begin = o->begin + lead < o->end ? o->begin + lead : o->end;
+        o->begin = move_chars(text, o->begin, lead, 0, o->begin, o->end);
     }
-    if (trail && o->end >= trail)
-        o->end = o->end - trail > o->begin ? o->end - trail : o->begin;
+    if (trail) {
+        /* HF: only when end >= trail (in characters from the text's start) */
+        size_t from_start = 0;
+        for (size_t j = 0; j < o->end && from_start < trail; j++)
+            from_start += ((unsigned char)text[j] & 0xC0) != 0x80;
+        if (from_start >= trail)
+            o->end = move_chars(text, o->end, trail, 1, o->begin, o->end);
+    }
+}
+
+/* WordPiece on a piece: the fast path's own greedy matcher, fed the piece as a word. */
+static bert_status wordpiece(const bert_tokenizer *tok, bert__pwork *w, const char *s, size_t n, const bert_span *al,
+                             int32_t word, bert__seq *out)
+{
+    const size_t max_chars = tok->pipe->model.max_chars_per_word;
+    bert_status st;
+    if (!w->word.bytes && (st = bert__word_init(&w->word, max_chars)) != BERT_OK)
+        return st;
+    bert__word *wd = &w->word;
+    wd->len = wd->n_chars = 0;
+    wd->span.begin = al[0].begin;
+    wd->span.end = al[n - 1].end;
+    for (size_t i = 0; i < n;) {
+        int32_t c = 0;
+        size_t k = bert__utf8_decode((const unsigned char *)s + i, n - i, &c);
+        if (!k)
+            k = 1;
+        if (wd->n_chars++ < max_chars) {
+            memcpy(wd->bytes + wd->len, s + i, k);
+            for (size_t j = 0; j < k; j++) {
+                wd->orig_b[wd->len + j] = al[i + j].begin;
+                wd->orig_e[wd->len + j] = al[i + j].end;
+            }
+            wd->len += k;
+        }
+        i += k;
+    }
+    return bert__wordpiece(tok, wd, word, out);
 }
 
 bert_status bert__pipe_tokenize(const bert_tokenizer *tok, bert__pwork *w, const char *text, size_t len, bert__seq *out)
@@ -232,7 +288,7 @@ bert_status bert__pipe_tokenize(const bert_tokenizer *tok, bert__pwork *w, const
             if (pc->len == 0)
                 sp.begin = sp.end = pc->shift;
             if (p->post.trim_offsets)
-                trim_one(&sp, a->b + pc->off, pc->len, out->n == 0 || sp.begin == 0, p->post.add_prefix_space);
+                trim_one(&sp, a->b + pc->off, pc->len, out->n == 0 || sp.begin == 0, p->post.add_prefix_space, text);
             if ((st = bert__seq_push(out, pc->id, sp, (int32_t)k)) != BERT_OK ||
                 (st = bert__seq_own(out, a->b + pc->off, pc->len)) != BERT_OK)
                 return st;
@@ -246,6 +302,9 @@ bert_status bert__pipe_tokenize(const bert_tokenizer *tok, bert__pwork *w, const
         case BERT__M_UNIGRAM:
             st = bert__unigram(tok, w, a->b + pc->off, pc->len, al, (int32_t)k, out);
             break;
+        case BERT__M_WORDPIECE:
+            st = wordpiece(tok, w, a->b + pc->off, pc->len, al, (int32_t)k, out);
+            break;
         default:
             st = BERT_E_UNSUPPORTED;
         }
@@ -255,7 +314,7 @@ bert_status bert__pipe_tokenize(const bert_tokenizer *tok, bert__pwork *w, const
             size_t tl = 0;
             const char *t = bert_tokenizer_id_to_token(tok, out->ids[i], &tl);
             if (t)
-                trim_one(&out->offsets[i], t, tl, i == 0 || out->offsets[i].begin == 0, p->post.add_prefix_space);
+                trim_one(&out->offsets[i], t, tl, i == 0 || out->offsets[i].begin == 0, p->post.add_prefix_space, text);
         }
     }
     return BERT_OK;

@@ -116,6 +116,28 @@ typedef struct bert__post {
     int trim_offsets, add_prefix_space;
 } bert__post;
 
+typedef enum bert__decoder_kind {
+    BERT__D_BYTELEVEL,
+    BERT__D_METASPACE,
+    BERT__D_WORDPIECE,
+    BERT__D_BPE,
+    BERT__D_BYTE_FALLBACK,
+    BERT__D_FUSE,
+    BERT__D_STRIP,
+    BERT__D_REPLACE
+} bert__decoder_kind;
+
+typedef struct bert__decoder {
+    bert__decoder_kind kind;
+    int32_t replacement;   /* Metaspace's character; Strip's content */
+    bert__prepend prepend; /* Metaspace */
+    char *str;             /* WordPiece's prefix, BPEDecoder's suffix, Replace's content (owned) */
+    size_t str_len;
+    int cleanup;        /* WordPiece */
+    size_t start, stop; /* Strip */
+    bert__pattern pat;  /* Replace */
+} bert__decoder;
+
 typedef struct bert__pipe {
     bert__norm *norms;
     size_t n_norms;
@@ -123,12 +145,14 @@ typedef struct bert__pipe {
     size_t n_pres;
     bert__model model;
     bert__post post;
+    bert__decoder *decoders;
+    size_t n_decoders;
     /* added tokens: [0, n_raw) matched on the raw text, [n_raw, n) after normalization */
     struct bert__added_tok {
         char *s;
         size_t len;
         int32_t id;
-        int lstrip, rstrip, single_word;
+        int lstrip, rstrip, single_word, special;
     } * added;
     size_t n_added, n_raw;
 } bert__pipe;
@@ -163,6 +187,7 @@ typedef struct bert__pwork {
     size_t cps_cap;
     size_t *ev; /* pre-tokenizers: (begin, end, is_match) triples */
     size_t ev_cap;
+    bert__word word; /* WordPiece's word */
 } bert__pwork;
 
 void bert__pipe_free(bert__pipe *p);
@@ -172,6 +197,11 @@ void bert__pwork_free(bert__pwork *w);
  * plain BERT, which the WordPiece fast path then runs). name names the file in messages. */
 bert_status bert__tokenizer_json_parse(bert_tokenizer *tok, const char *data, size_t len, const char *name,
                                        char *errbuf, size_t errbuf_size);
+
+/* Ids back to text with the pipeline's decoders (HF's decode); *out is NUL-terminated, bert__free
+ * it. BERT_E_INVALID_ARG for an id out of range. */
+bert_status bert__pipe_decode(const bert_tokenizer *tok, const int32_t *ids, size_t n, int skip_special, char **out,
+                              size_t *out_len);
 
 /* Tokenizes text[0..len) with tok->pipe into out (cleared first). */
 bert_status bert__pipe_tokenize(const bert_tokenizer *tok, bert__pwork *w, const char *text, size_t len,
@@ -185,6 +215,36 @@ bert_status bert__arena_piece(bert__arena *a, size_t off, size_t shift, int32_t 
 /* ---- normalizers and pre-tokenizers (pipe_norm.c, pipe_pretok.c): in -> out ---- */
 bert_status bert__normalize_pieces(const bert__pipe *p, bert__pwork *w);
 bert_status bert__pretokenize_pieces(const bert__pipe *p, bert__pwork *w);
+/* One normalizer over a whole string into *out (NUL-terminated, bert__free it): for tests. */
+bert_status bert__normalize_string(const bert__norm *nm, const char *s, size_t n, char **out, size_t *out_len);
+
+/* ---- where HF's own Unicode tables differ from utf8proc's (generated into hf_nf.c) ---- */
+enum { BERT__FIX_NFD, BERT__FIX_NFKD, BERT__FIX_NFC, BERT__FIX_NFKC, BERT__FIX_STRIP, BERT__FIX_JOINS, BERT__FIX_CCC };
+typedef struct bert__nf_fix {
+    uint8_t kind; /* BERT__FIX_* */
+    uint32_t cp;
+    uint8_t n; /* NFx: length of `to`; STRIP: 1 kept, 0 removed; JOINS: 1 joins a grapheme; CCC: the
+                * combining class as HF's NFD knows it: 0, 1, or 2 (above 1) */
+    uint32_t to[4];
+} bert__nf_fix;
+extern const bert__nf_fix bert__hf_nf_fixes[]; /* sorted by (kind, cp) */
+extern const size_t bert__hf_nf_n_fixes;
+const bert__nf_fix *bert__nf_fix_of(int kind, int32_t cp);
+/* The canonical combining class HF's NFD reorders c by. */
+int bert__hf_ccc(int32_t c);
+#ifdef BERT_TESTING
+extern int bert__hf_nf_off; /* 1: utf8proc's answers alone (for the table's generator) */
+#endif
+
+/* the character classes of GPT-2's pre-tokenization pattern as HF's Oniguruma has them (sorted
+ * ranges, generated into hf_nf.c): 0 letter (\p{L}), 1 number (\p{N}), 2 space (\s) */
+#include "hf_unicode.h"
+extern const bert__cp_range bert__hf_gpt2_letter[], bert__hf_gpt2_number[], bert__hf_gpt2_space[];
+extern const size_t bert__hf_gpt2_letter_n, bert__hf_gpt2_number_n, bert__hf_gpt2_space_n;
+int bert__gpt2_class(int32_t c, int which);
+/* The pieces of s[0..n) under GPT-2's pattern, hand-written with those classes: the end of the
+ * piece that starts at i. */
+size_t bert__gpt2_next(const char *s, size_t n, size_t i);
 
 /* ---- patterns (pattern.c) ---- */
 bert_status bert__pattern_compile(bert__pattern *pat, const char *s, size_t n, int regex, char *err, size_t err_size);

@@ -2,15 +2,60 @@
  * HF's NormalizedString::transform input (0: replaces the next original character, +1: inserted,
  * -N: replaces the next character and removes N more), and one function applies such a list with
  * HF's alignment rules, so every normalizer's offsets are HF's by construction. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <utf8proc.h>
 
 #include "pipe.h"
 
-typedef struct tr {
-    int32_t c, change;
-} tr;
+#ifdef BERT_TESTING
+int bert__hf_nf_off;
+#endif
+
+const bert__nf_fix *bert__nf_fix_of(int kind, int32_t cp)
+{
+#ifdef BERT_TESTING
+    if (bert__hf_nf_off)
+        return NULL;
+#endif
+    size_t lo = 0, hi = bert__hf_nf_n_fixes;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const bert__nf_fix *f = &bert__hf_nf_fixes[mid];
+        if (f->kind < kind || (f->kind == kind && f->cp < (uint32_t)cp))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < bert__hf_nf_n_fixes && bert__hf_nf_fixes[lo].kind == kind && bert__hf_nf_fixes[lo].cp == (uint32_t)cp)
+        return &bert__hf_nf_fixes[lo];
+    return NULL;
+}
+
+int bert__hf_ccc(int32_t c)
+{
+    const int u = utf8proc_get_property(c)->combining_class;
+    const bert__nf_fix *f = bert__nf_fix_of(BERT__FIX_CCC, c);
+    if (!f)
+        return u;
+    return f->n == 0 ? 0 : u ? u : f->n == 1 ? 1 : 230;
+}
+
+/* utf8proc's grapheme rule, with the characters HF's tables join (or not) differently */
+static int grapheme_break(int32_t prev, int32_t c, utf8proc_int32_t *state)
+{
+    const bert__nf_fix *f = bert__nf_fix_of(BERT__FIX_JOINS, c);
+    if (f) {
+        /* the table says how c joins a preceding letter (GB9); nothing joins a control (GB4) */
+        const int bc = utf8proc_get_property(prev)->boundclass;
+        *state = 0;
+        if (bc == UTF8PROC_BOUNDCLASS_CONTROL || bc == UTF8PROC_BOUNDCLASS_CR || bc == UTF8PROC_BOUNDCLASS_LF)
+            return 1;
+        return !f->n;
+    }
+    return utf8proc_grapheme_break_stateful(prev, c, state);
+}
 
 static bert_status tr_push(bert__pwork *w, size_t *n, int32_t c, int32_t change)
 {
@@ -22,6 +67,15 @@ static bert_status tr_push(bert__pwork *w, size_t *n, int32_t c, int32_t change)
     return BERT_OK;
 }
 
+/* The last pair also removes r more original characters: a replacing pair's change goes down by r;
+ * an inserted one (+1) becomes 1 + r, "inserted, then r removed", which is what HF's separate
+ * passes (decompose, then filter) compose to (the alignment stays the inserted one's). */
+static void remove_after_last(bert__pwork *w, size_t n, size_t r)
+{
+    int32_t *ch = &w->cps[2 * (n - 1) + 1];
+    *ch = *ch >= 1 ? *ch + (int32_t)r : *ch - (int32_t)r;
+}
+
 /* Decodes the character at s[i..n) (the arena holds valid UTF-8). */
 static size_t next_cp(const char *s, size_t n, size_t i, int32_t *c)
 {
@@ -31,18 +85,28 @@ static size_t next_cp(const char *s, size_t n, size_t i, int32_t *c)
 
 /* Applies the n pairs in w->cps to piece pc of `in`, appending the result as a piece of `out`
  * (HF's transform_range over the whole piece). */
-static bert_status apply(bert__pwork *w, size_t n_tr, const bert__arena *in, const bert__piece *pc, bert__arena *out)
+static bert_status apply(bert__pwork *w, size_t n_tr, size_t lead, const bert__arena *in, const bert__piece *pc,
+                         bert__arena *out)
 {
     const char *s = in->b + pc->off;
     const bert_span *al = in->al + pc->off;
     const size_t len = pc->len;
     size_t idx = 0, off = out->len;
     bert_status st;
+    int32_t skip;
+    /* HF's initial_offset: characters removed at the start (an inserted character right after them
+     * still aligns with the last of them) */
+    for (size_t r = 0; r < lead && idx < len; r++)
+        idx += next_cp(s, len, idx, &skip);
     for (size_t t = 0; t < n_tr; t++) {
         const int32_t c = w->cps[2 * t], ch = w->cps[2 * t + 1];
         bert_span a;
         if (ch > 0) {
+            /* inserted: the alignment of the byte before; 1 + r: then r characters removed */
             a = idx < 1 ? (bert_span){pc->shift, pc->shift} : al[idx - 1 < len ? idx - 1 : len - 1];
+            int32_t dummy;
+            for (int32_t r = 1; r < ch && idx < len; r++)
+                idx += next_cp(s, len, idx, &dummy);
         } else {
             a = len ? al[idx < len ? idx : len - 1] : (bert_span){pc->shift, pc->shift};
             int32_t dummy;
@@ -80,7 +144,7 @@ static bert_status push_mapped(bert__pwork *w, size_t *n, const int32_t *m, size
     bert_status st;
     if (k == 0) {
         if (*n)
-            w->cps[2 * (*n - 1) + 1] -= 1;
+            remove_after_last(w, *n, 1);
         else
             (*removed_lead)++;
         return BERT_OK;
@@ -128,7 +192,7 @@ static bert_status precompiled(const bert__norm *nm, bert__pwork *w, const char 
         state = 0;
         while (g < len) {
             size_t k = next_cp(s, len, g, &c);
-            if (utf8proc_grapheme_break_stateful(prev, c, &state))
+            if (grapheme_break(prev, c, &state))
                 break;
             prev = c;
             g += k;
@@ -159,18 +223,31 @@ static bert_status precompiled(const bert__norm *nm, bert__pwork *w, const char 
     return BERT_OK;
 }
 
-/* HF's transform with an initial_offset: `lead` characters removed at the start. */
-static bert_status apply_lead(bert__pwork *w, size_t n_tr, size_t lead, const bert__arena *in, const bert__piece *pc,
-                              bert__arena *out)
+static bert_status compose_run(bert__pwork *w, size_t *n_tr, const char *s, size_t len, int opt)
 {
-    bert__piece p2 = *pc;
     int32_t c;
-    for (size_t r = 0; r < lead && p2.len; r++) {
-        size_t k = next_cp(in->b + p2.off, p2.len, 0, &c);
-        p2.off += k;
-        p2.len -= k;
+    bert_status st;
+    utf8proc_uint8_t *outp = NULL;
+    utf8proc_ssize_t r =
+        utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &outp, (utf8proc_option_t)opt);
+    if (r < 0)
+        return BERT_E_NOMEM;
+    size_t n_in = 0;
+    for (size_t i = 0; i < len; i += next_cp(s, len, i, &c))
+        n_in++;
+    size_t n_out = 0;
+    for (utf8proc_ssize_t i = 0; i < r;) {
+        i += (utf8proc_ssize_t)next_cp((const char *)outp, (size_t)r, (size_t)i, &c);
+        if ((st = tr_push(w, n_tr, c, n_out < n_in ? 0 : 1)) != BERT_OK) {
+            free(outp);
+            return st;
+        }
+        n_out++;
     }
-    return apply(w, n_tr, in, &p2, out);
+    if (n_out < n_in && *n_tr)
+        remove_after_last(w, *n_tr, n_in - n_out);
+    free(outp);
+    return BERT_OK;
 }
 
 /* NFD/NFKD/NFC/NFKC of a whole piece, with utf8proc: each output character is attributed to the
@@ -194,7 +271,11 @@ static bert_status unicode_nf(const bert__norm *nm, bert__pwork *w, const char *
             i += next_cp(s, len, i, &c);
             utf8proc_int32_t d[32];
             int last = 0;
-            utf8proc_ssize_t k = utf8proc_decompose_char(c, d, 32, (utf8proc_option_t)opt, &last);
+            const bert__nf_fix *fx = bert__nf_fix_of(opt & UTF8PROC_COMPAT ? BERT__FIX_NFKD : BERT__FIX_NFD, c);
+            utf8proc_ssize_t k =
+                fx ? (utf8proc_ssize_t)fx->n : utf8proc_decompose_char(c, d, 32, (utf8proc_option_t)opt, &last);
+            for (utf8proc_ssize_t j = 0; fx && j < k; j++)
+                d[j] = (utf8proc_int32_t)fx->to[j];
             if (k < 0 || k > 32) {
                 d[0] = c;
                 k = 1;
@@ -206,12 +287,12 @@ static bert_status unicode_nf(const bert__norm *nm, bert__pwork *w, const char *
         /* stable insertion sort by combining class inside runs of non-starters */
         for (size_t i = start + 1; i < *n_tr; i++) {
             int32_t pc_ = w->cps[2 * i], pch = w->cps[2 * i + 1];
-            int cc = utf8proc_get_property(pc_)->combining_class;
+            int cc = bert__hf_ccc(pc_);
             if (!cc)
                 continue;
             size_t j = i;
             while (j > start) {
-                int pcc = utf8proc_get_property(w->cps[2 * (j - 1)])->combining_class;
+                int pcc = bert__hf_ccc(w->cps[2 * (j - 1)]);
                 if (!pcc || pcc <= cc)
                     break;
                 w->cps[2 * j] = w->cps[2 * (j - 1)];
@@ -223,31 +304,136 @@ static bert_status unicode_nf(const bert__norm *nm, bert__pwork *w, const char *
         }
         return BERT_OK;
     }
-    /* composition: utf8proc on the whole piece, then each output character matched to the run of
-     * input characters it stands for by decomposing both sides */
-    utf8proc_uint8_t *outp = NULL;
-    utf8proc_ssize_t r =
-        utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &outp, (utf8proc_option_t)opt);
-    if (r < 0)
-        return BERT_E_NOMEM;
-    /* simple attribution: output characters replace input characters one for one; extra input
-     * characters are removed with the last, extra output characters inserted */
-    size_t n_in = 0;
-    for (size_t i = 0; i < len; i += next_cp(s, len, i, &c))
-        n_in++;
-    size_t n_out = 0;
-    for (utf8proc_ssize_t i = 0; i < r;) {
-        i += (utf8proc_ssize_t)next_cp((const char *)outp, (size_t)r, (size_t)i, &c);
-        if ((st = tr_push(w, n_tr, c, n_out < n_in ? 0 : 1)) != BERT_OK) {
-            free(outp);
-            return st;
+    /* composition: utf8proc on each run between characters HF's tables map otherwise (those take
+     * their fixed mapping); inside a run, output characters replace input characters one for one,
+     * extra input characters are removed with the last, extra output characters inserted */
+    const int fkind = opt & UTF8PROC_COMPAT ? BERT__FIX_NFKC : BERT__FIX_NFC;
+    size_t run = 0;
+    for (size_t i = 0; i <= len;) {
+        const bert__nf_fix *fx = NULL;
+        size_t k = 0;
+        if (i < len) {
+            k = next_cp(s, len, i, &c);
+            fx = bert__nf_fix_of(fkind, c);
+            if (!fx) {
+                i += k;
+                continue;
+            }
         }
-        n_out++;
+        if (i > run && (st = compose_run(w, n_tr, s + run, i - run, opt)) != BERT_OK)
+            return st;
+        if (!fx)
+            break;
+        for (size_t j = 0; j < fx->n; j++)
+            if ((st = tr_push(w, n_tr, (int32_t)fx->to[j], j ? 1 : 0)) != BERT_OK)
+                return st;
+        if (fx->n == 0) {
+            if (*n_tr)
+                remove_after_last(w, *n_tr, 1);
+        }
+        i += k;
+        run = i;
     }
-    if (n_out < n_in && *n_tr)
-        w->cps[2 * (*n_tr - 1) + 1] -= (int32_t)(n_in - n_out);
-    free(outp);
     return BERT_OK;
+}
+
+/* HF's NFD of one character (utf8proc's, with HF's own table's differences) into d[32]. */
+static size_t hf_nfd(int32_t c, int32_t *d)
+{
+    const bert__nf_fix *fx = bert__nf_fix_of(BERT__FIX_NFD, c);
+    if (fx) {
+        for (size_t j = 0; j < fx->n; j++)
+            d[j] = (int32_t)fx->to[j];
+        return fx->n;
+    }
+    int last = 0;
+    utf8proc_ssize_t k = utf8proc_decompose_char(c, (utf8proc_int32_t *)d, 32, UTF8PROC_DECOMPOSE, &last);
+    if (k < 1 || k > 32) {
+        d[0] = c;
+        k = 1;
+    }
+    return (size_t)k;
+}
+
+/* Stable sort by HF's combining class inside each run of non-starters of pairs [from, n). */
+static void reorder_marks(bert__pwork *w, size_t from, size_t n)
+{
+    for (size_t i = from + 1; i < n; i++) {
+        int32_t c = w->cps[2 * i], ch = w->cps[2 * i + 1];
+        int cc = bert__hf_ccc(c);
+        if (!cc)
+            continue;
+        size_t j = i;
+        while (j > from) {
+            int pcc = bert__hf_ccc(w->cps[2 * (j - 1)]);
+            if (!pcc || pcc <= cc)
+                break;
+            w->cps[2 * j] = w->cps[2 * (j - 1)];
+            w->cps[2 * j + 1] = w->cps[2 * (j - 1) + 1];
+            j--;
+        }
+        w->cps[2 * j] = c;
+        w->cps[2 * j + 1] = ch;
+    }
+}
+
+/* BertNormalizer with accent stripping, as HF's passes over the whole string: clean text, CJK
+ * padding, NFD (with canonical reordering of combining marks, alignments staying with the
+ * positions), non-spacing marks dropped, lower-casing. */
+static bert_status bert_strip(const bert__norm *nm, bert__pwork *w, const char *s, size_t len, size_t *n_out,
+                              size_t *lead)
+{
+    bert_status st = BERT_OK;
+    size_t n = 0;
+    int32_t c, d[32], m[BERT__NORM_MAX];
+    for (size_t i = 0; i < len && st == BERT_OK;) {
+        i += next_cp(s, len, i, &c);
+        if (nm->clean_text) {
+            if (c == 0 || c == 0xFFFD || bert__cp_is_control(c)) {
+                if (n)
+                    remove_after_last(w, n, 1);
+                else
+                    (*lead)++;
+                continue;
+            }
+            if (bert__cp_is_whitespace(c))
+                c = ' ';
+        }
+        const int cjk = nm->chinese && bert__cp_is_cjk(c);
+        if (cjk)
+            st = tr_push(w, &n, ' ', 0);
+        size_t k = hf_nfd(c, d);
+        for (size_t j = 0; j < k && st == BERT_OK; j++)
+            st = tr_push(w, &n, d[j], cjk || j ? 1 : 0);
+        if (cjk && st == BERT_OK)
+            st = tr_push(w, &n, ' ', 1);
+    }
+    if (st != BERT_OK)
+        return st;
+    reorder_marks(w, 0, n);
+    int32_t *tmp = bert__malloc((2 * n + 1) * sizeof *tmp);
+    if (!tmp)
+        return BERT_E_NOMEM;
+    memcpy(tmp, w->cps, 2 * n * sizeof *tmp);
+    size_t out = 0;
+    for (size_t t = 0; t < n && st == BERT_OK; t++) {
+        const int32_t ch = tmp[2 * t + 1];
+        c = tmp[2 * t];
+        if (bert__normalize_cp(c, 1, 0, m) == 0) { /* a non-spacing mark: gone, and what it took */
+            const size_t took = ch <= 0 ? (size_t)(1 - ch) : (size_t)(ch - 1);
+            if (out)
+                remove_after_last(w, out, took);
+            else
+                *lead += took;
+            continue;
+        }
+        size_t k = nm->lowercase ? bert__normalize_cp(c, 0, 1, m) : (m[0] = c, 1);
+        for (size_t j = 0; j < k && st == BERT_OK; j++)
+            st = tr_push(w, &out, m[j], j ? 1 : ch);
+    }
+    bert__free(tmp);
+    *n_out = out;
+    return st;
 }
 
 static bert_status one_piece(const bert__norm *nm, bert__pwork *w, const bert__arena *in, const bert__piece *pc,
@@ -271,6 +457,10 @@ static bert_status one_piece(const bert__norm *nm, bert__pwork *w, const bert__a
         break;
     case BERT__N_BERT: {
         const int strip = nm->strip_accents < 0 ? nm->lowercase : nm->strip_accents;
+        if (strip) {
+            st = bert_strip(nm, w, s, len, &n, &lead);
+            break;
+        }
         for (size_t i = 0; i < len && st == BERT_OK;) {
             i += next_cp(s, len, i, &c);
             if (nm->clean_text) {
@@ -282,7 +472,13 @@ static bert_status one_piece(const bert__norm *nm, bert__pwork *w, const bert__a
                     c = ' ';
             }
             if (nm->chinese && bert__cp_is_cjk(c)) {
-                if ((st = tr_push(w, &n, ' ', 0)) == BERT_OK && (st = tr_push(w, &n, c, 1)) == BERT_OK)
+                /* padded with spaces, then (as HF's later passes do to the whole string) its
+                 * accent stripping and lower-casing: a compatibility ideograph decomposes */
+                size_t k = bert__normalize_cp(c, strip, nm->lowercase, m);
+                st = tr_push(w, &n, ' ', 0);
+                for (size_t j = 0; j < k && st == BERT_OK; j++)
+                    st = tr_push(w, &n, m[j], 1);
+                if (st == BERT_OK)
                     st = tr_push(w, &n, ' ', 1);
                 continue;
             }
@@ -295,8 +491,10 @@ static bert_status one_piece(const bert__norm *nm, bert__pwork *w, const bert__a
         for (size_t i = 0; i < len && st == BERT_OK;) {
             i += next_cp(s, len, i, &c);
             const utf8proc_property_t *p = utf8proc_get_property(c);
-            const int mark = p->category == UTF8PROC_CATEGORY_MN || p->category == UTF8PROC_CATEGORY_MC ||
-                             p->category == UTF8PROC_CATEGORY_ME;
+            const bert__nf_fix *fx = bert__nf_fix_of(BERT__FIX_STRIP, c);
+            const int mark = fx ? !fx->n
+                                : p->category == UTF8PROC_CATEGORY_MN || p->category == UTF8PROC_CATEGORY_MC ||
+                                      p->category == UTF8PROC_CATEGORY_ME;
             m[0] = c;
             st = push_mapped(w, &n, m, mark ? 0 : 1, &lead);
         }
@@ -332,7 +530,7 @@ static bert_status one_piece(const bert__norm *nm, bert__pwork *w, const bert__a
             st = tr_push(w, &n, c, 0);
         }
         if (n && ne)
-            w->cps[2 * (n - 1) + 1] -= (int32_t)ne;
+            remove_after_last(w, n, ne);
         break;
     }
     case BERT__N_PREPEND:
@@ -365,7 +563,7 @@ static bert_status one_piece(const bert__norm *nm, bert__pwork *w, const bert__a
             /* HF: transform_range(match, content as +1 chars, initial_offset = removed) */
             if (nm->content_len == 0) {
                 if (n)
-                    w->cps[2 * (n - 1) + 1] -= (int32_t)removed;
+                    remove_after_last(w, n, removed);
                 else
                     lead += removed;
             } else {
@@ -373,7 +571,7 @@ static bert_status one_piece(const bert__norm *nm, bert__pwork *w, const bert__a
                  * that as replacing the match's last character and removing the ones before */
                 if (removed > 1) {
                     if (n)
-                        w->cps[2 * (n - 1) + 1] -= (int32_t)(removed - 1);
+                        remove_after_last(w, n, removed - 1);
                     else
                         lead += removed - 1;
                 }
@@ -394,7 +592,7 @@ static bert_status one_piece(const bert__norm *nm, bert__pwork *w, const bert__a
     }
     if (st != BERT_OK)
         return st;
-    return apply_lead(w, n, lead, in, pc, out);
+    return apply(w, n, lead, in, pc, out);
 }
 
 bert_status bert__normalize_pieces(const bert__pipe *p, bert__pwork *w)
@@ -412,4 +610,31 @@ bert_status bert__normalize_pieces(const bert__pipe *p, bert__pwork *w)
         w->cur = 1 - w->cur;
     }
     return BERT_OK;
+}
+
+bert_status bert__normalize_string(const bert__norm *nm, const char *s, size_t n, char **out, size_t *out_len)
+{
+    bert__pwork *w = bert__calloc(1, sizeof *w);
+    bert_status st = w ? BERT_OK : BERT_E_NOMEM;
+    bert__arena *a = w ? &w->a[0] : NULL, *b = w ? &w->a[1] : NULL;
+    for (size_t i = 0; st == BERT_OK && i < n;) {
+        int32_t c;
+        size_t k = next_cp(s, n, i, &c);
+        st = bert__arena_put(a, s + i, k, (bert_span){i, i + k});
+        i += k;
+    }
+    if (st == BERT_OK && (st = bert__arena_piece(a, 0, 0, -1)) == BERT_OK && a->n)
+        st = one_piece(nm, w, a, &a->pc[0], b);
+    if (st == BERT_OK) {
+        *out = bert__malloc(b->len + 1);
+        if (!*out)
+            st = BERT_E_NOMEM;
+        else {
+            memcpy(*out, b->b, b->len);
+            (*out)[b->len] = '\0';
+            *out_len = b->len;
+        }
+    }
+    bert__pwork_free(w);
+    return st;
 }

@@ -288,9 +288,13 @@ static bert_status one_pre(const bert__pre *pt, bert__pwork *w, const bert__aren
                 return st;
             const bert__piece whole = tmp->pc[tmp->n - 1];
             if (pt->use_regex) {
-                if ((st = find_pattern(w, tmp->b + whole.off, whole.len, &pt->pat, &n)) != BERT_OK)
+                for (size_t i = 0; i < whole.len && st == BERT_OK;) {
+                    size_t e = bert__gpt2_next(tmp->b + whole.off, whole.len, i);
+                    st = ev_push(w, &n, i, e, 0);
+                    i = e;
+                }
+                if (st != BERT_OK)
                     return st;
-                n = behave(w, n, BERT__SPLIT_ISOLATED, 0);
             } else if ((st = ev_push(w, &n, 0, whole.len, 0)) != BERT_OK)
                 return st;
             tmp2->len = tmp2->n = 0;

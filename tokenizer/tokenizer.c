@@ -48,6 +48,7 @@ void bert_tokenizer_free(bert_tokenizer *tok)
     bert__free(tok->slots);
     bert__free(tok->added);
     bert__pipe_free(tok->pipe);
+    bert__pipe_free(tok->plain);
     bert__free(tok);
 }
 
@@ -280,17 +281,34 @@ bert_status bert_tokenizer_load(const char *dir, const bert_tokenizer_config *ov
         st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "%s: allocating paths", dir);
         goto fail;
     }
-    /* a WordPiece folder ships vocab.txt; a folder without one is read from its tokenizer.json */
+    /* tokenizer.json says how HF tokenizes; vocab.txt (+ tokenizer_config.json) is the fallback,
+     * and the only source that overrides (do_lower_case, ...) apply to */
     FILE *vp = fopen(vocab_path, "rb");
-    if (vp) {
+    if (vp)
         fclose(vp);
-    } else {
+    if (!vp || !overrides) {
         char *json_path = bert__path_join(dir, "tokenizer.json");
-        FILE *jp = json_path ? fopen(json_path, "rb") : NULL;
+        if (!json_path) {
+            st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "%s: allocating paths", dir);
+            goto fail;
+        }
+        FILE *jp = fopen(json_path, "rb");
         if (jp) {
             fclose(jp);
             st = bert_tokenizer_load_json(json_path, out, errbuf, errbuf_size);
             bert__free(json_path);
+            /* the model's length limit lives in tokenizer_config.json */
+            FILE *cp = st == BERT_OK ? fopen(cfg_path, "rb") : NULL;
+            if (cp) {
+                fclose(cp);
+                bert_tokenizer_config c2 = bert_tokenizer_default_config();
+                if ((st = bert__tokenizer_config_read(cfg_path, &c2, &owned, errbuf, errbuf_size)) == BERT_OK)
+                    (*out)->cfg.model_max_length = c2.model_max_length;
+                else {
+                    bert_tokenizer_free(*out);
+                    *out = NULL;
+                }
+            }
             goto fail;
         }
         bert__free(json_path);

@@ -59,6 +59,8 @@ struct bert_tokenizer {
 
     bert__template tpl_single, tpl_pair; /* what add_special_tokens adds */
     struct bert__pipe *pipe;             /* a tokenizer.json pipeline; NULL: the WordPiece fast path */
+    struct bert__pipe *plain;            /* a plain BERT tokenizer.json run by the fast path: owns the
+                                          * strings `added` points to */
 };
 
 /* ---- vocab.c ---- */
@@ -143,6 +145,10 @@ typedef struct bert__word {
 /* Appends the WordPiece tokens of w to out (one [UNK] for a word over the character limit or with
  * an unmatched piece). */
 bert_status bert__wordpiece(const bert_tokenizer *tok, const bert__word *w, int32_t word_id, bert__seq *out);
+
+/* ---- decode.c: the WordPiece decoder's cleanup (" ." -> ".", " n't" -> "n't", ...), in HF's order, in
+ * place; returns the new length (never longer) ---- */
+size_t bert__wordpiece_cleanup(char *s, size_t n);
 
 /* ---- pretokenize.c: the streaming pass text -> words -> tokens ---- */
 typedef struct bert__tokenize_opts {

@@ -191,3 +191,8 @@ int bert_tokenizer_is_added(const bert_tokenizer *tok, int32_t id)
             return 1;
     return 0;
 }
+
+bert_tokenizer_source bert_tokenizer_get_source(const bert_tokenizer *tok)
+{
+    return tok && (tok->pipe || tok->plain) ? BERT_TOKENIZER_JSON : BERT_TOKENIZER_VOCAB_TXT;
+}

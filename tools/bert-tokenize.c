@@ -1,4 +1,5 @@
-/* bert-tokenize: WordPiece-tokenizes a text file, one JSON object per line of input. */
+/* bert-tokenize: tokenizes a text file (WordPiece from vocab.txt, or any supported tokenizer.json),
+ * one JSON object per line of input; or, with --decode, turns id lists back into text. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +13,8 @@
 static const char *prog = "bert-tokenize";
 
 typedef struct opts {
-    const char *model, *vocab, *input;
-    int lower, strip, no_cjk, pair, overflow, char_offsets, quiet, verbose;
+    const char *model, *vocab, *json, *input;
+    int lower, strip, no_cjk, pair, overflow, char_offsets, quiet, verbose, decode, skip_special;
     bert_encode_params enc;
     int on_invalid; /* 0 error, 1 replace, 2 skip */
     size_t batch;
@@ -39,6 +40,12 @@ static int parse(int argc, char **argv, opts *o)
                  "model, models/mini-sst2)"},
         {.names = "--vocab", CLI_STRING(&o->vocab), .metavar = "FILE",
          .help = "a vocab.txt alone, with BERT's default settings"},
+        {.names = "--tokenizer", CLI_STRING(&o->json), .metavar = "FILE",
+         .help = "a Hugging Face tokenizer.json alone (BPE, Unigram, ...)"},
+        {.names = "--decode", CLI_FLAG(&o->decode), .value = 1,
+         .help = "lines are token ids ([1, 2, 3] or 1 2 3): print the text\nthe tokenizer's decoder makes of them"},
+        {.names = "--skip-special", CLI_FLAG(&o->skip_special), .value = 1,
+         .help = "with --decode, leave special tokens out"},
         {.names = "--lower", CLI_FLAG(&o->lower), .value = 1, .help = "force lower-casing on"},
         {.names = "--no-lower", CLI_FLAG(&o->lower), .value = 0, .help = "force it off"},
         {.names = "--strip-accents", CLI_FLAG(&o->strip), .value = 1,
@@ -75,8 +82,17 @@ static int parse(int argc, char **argv, opts *o)
         return r;
     if (trunc_given)
         o->enc.truncation = (bert_truncation)trunc;
-    if (o->model && o->vocab) {
-        fprintf(stderr, "%s: give --model or --vocab, not both\n", prog);
+    if (!!o->model + !!o->vocab + !!o->json > 1) {
+        fprintf(stderr, "%s: give one of --model, --vocab and --tokenizer\n", prog);
+        return CLI_ARGS_ERROR;
+    }
+    if (o->json && (o->lower >= 0 || o->strip >= 0 || o->no_cjk)) {
+        fprintf(stderr, "%s: --lower, --strip-accents and --no-chinese-chars are for WordPiece vocabularies; a "
+                "tokenizer.json says its own normalization\n", prog);
+        return CLI_ARGS_ERROR;
+    }
+    if (o->skip_special && !o->decode) {
+        fprintf(stderr, "%s: --skip-special goes with --decode\n", prog);
         return CLI_ARGS_ERROR;
     }
     if (o->enc.max_length && !trunc_given)
@@ -99,7 +115,7 @@ static int parse(int argc, char **argv, opts *o)
 static void usage(FILE *out, const cli_opt *table)
 {
     fputs("NAME\n"
-          "    bert-tokenize - BERT WordPiece tokenization, identical to Hugging Face\n"
+          "    bert-tokenize - tokenization identical to Hugging Face's (WordPiece, tokenizer.json)\n"
           "\n"
           "SYNOPSIS\n"
           "    bert-tokenize [OPTIONS] [FILE|-]\n"
@@ -108,7 +124,8 @@ static void usage(FILE *out, const cli_opt *table)
           "    Reads one text per line from FILE (or standard input) and writes one JSON object per\n"
           "    line: {\"line\", \"ids\", \"type_ids\", \"tokens\", \"offsets\"}, offsets being UTF-8 byte\n"
           "    ranges into the text each token came from ([0,0] for [CLS]/[SEP]). With --overflow\n"
-          "    every overflowing window is one more object with a \"window\" number.\n"
+          "    every overflowing window is one more object with a \"window\" number. Tokens are HF's token\n"
+          "    strings. With --decode each line is a list of ids and the output {\"line\", \"text\"}.\n"
           "\n"
           "OPTIONS\n",
           out);
@@ -147,6 +164,7 @@ static void print_spans(FILE *out, const char *key, const bert_span *v, size_t n
 static int emit(const opts *o, const bert_tokenizer *tok, const bert_batch *b, const bert_text *texts,
                 const lines *ls)
 {
+    (void)tok; /* token strings come from the batch (HF's, [UNK] pieces and added tokens included) */
     bert_batch_view v = bert_batch_get(b);
     size_t prev = (size_t)-1, window = 0;
     bert_span *cps = NULL;
@@ -163,7 +181,7 @@ static int emit(const opts *o, const bert_tokenizer *tok, const bert_batch *b, c
         fputs(",\"tokens\":[", stdout);
         for (size_t i = 0; i < n; i++) {
             size_t tl = 0;
-            const char *t = bert_tokenizer_id_to_token(tok, v.ids[base + i], &tl);
+            const char *t = bert_batch_token(b, r, i, &tl);
             if (i)
                 putchar(',');
             cli_json_string(stdout, t ? t : "", tl);
@@ -198,6 +216,102 @@ static int emit(const opts *o, const bert_tokenizer *tok, const bert_batch *b, c
     return CLI_OK;
 }
 
+/* --decode: each line a list of ids ("[1, 2, 3]", "1 2 3" or "1,2,3") -> {"line", "text"}. */
+static int decode_lines(const opts *o, const bert_tokenizer *tok, FILE *in, const char *in_name)
+{
+    char *line = NULL, *text = NULL;
+    size_t cap = 0, len = 0, lineno = 0, tcap = 256;
+    int32_t *ids = NULL;
+    size_t ids_cap = 0;
+    int rc = CLI_OK;
+    text = malloc(tcap);
+    if (!text) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        return CLI_ERR_RUNTIME;
+    }
+    for (;;) {
+        int r = cli_read_line(in, &line, &cap, &len);
+        if (r < 0) {
+            rc = cli_line_error(prog, in_name, lineno + 1, r);
+            break;
+        }
+        if (r == 0)
+            break;
+        lineno++;
+        size_t n = 0;
+        for (size_t i = 0; i < len && rc == CLI_OK;) {
+            const char c = line[i];
+            if (c == ' ' || c == '\t' || c == ',' || c == '[' || c == ']' || c == '\r') {
+                i++;
+                continue;
+            }
+            if (c < '0' || c > '9') {
+                fprintf(stderr, "%s: %s:%zu: byte %zu: '%c' is not part of a list of token ids\n", prog, in_name,
+                        lineno, i + 1, c >= 0x20 && c < 0x7F ? c : '?');
+                rc = CLI_ERR_INPUT;
+                break;
+            }
+            unsigned long long v = 0;
+            size_t b0 = i;
+            while (i < len && line[i] >= '0' && line[i] <= '9' && v <= INT32_MAX)
+                v = v * 10 + (unsigned long long)(line[i++] - '0');
+            if (v > INT32_MAX || (size_t)v >= bert_tokenizer_vocab_size(tok)) {
+                fprintf(stderr, "%s: %s:%zu: byte %zu: id %.*s is not in the vocabulary (%zu ids)\n", prog, in_name,
+                        lineno, b0 + 1, (int)(i - b0 > 24 ? 24 : i - b0), line + b0, bert_tokenizer_vocab_size(tok));
+                rc = CLI_ERR_INPUT;
+                break;
+            }
+            if (n == ids_cap) {
+                size_t nc = ids_cap ? 2 * ids_cap : 64;
+                int32_t *t = realloc(ids, nc * sizeof *ids);
+                if (!t) {
+                    fprintf(stderr, "%s: out of memory\n", prog);
+                    rc = CLI_ERR_RUNTIME;
+                    break;
+                }
+                ids = t;
+                ids_cap = nc;
+            }
+            ids[n++] = (int32_t)v;
+        }
+        if (rc != CLI_OK)
+            break;
+        size_t out_len = 0;
+        bert_status st = bert_tokenizer_decode(tok, ids, n, o->skip_special, text, tcap, &out_len);
+        if (st == BERT_E_BUFFER_TOO_SMALL) {
+            char *t = realloc(text, out_len + 1);
+            if (!t) {
+                fprintf(stderr, "%s: out of memory\n", prog);
+                rc = CLI_ERR_RUNTIME;
+                break;
+            }
+            text = t;
+            tcap = out_len + 1;
+            st = bert_tokenizer_decode(tok, ids, n, o->skip_special, text, tcap, &out_len);
+        }
+        if (st != BERT_OK) {
+            fprintf(stderr, "%s: %s:%zu: %s\n", prog, in_name, lineno, bert_status_str(st));
+            rc = st == BERT_E_NOMEM ? CLI_ERR_RUNTIME : CLI_ERR_INPUT;
+            break;
+        }
+        printf("{\"line\":%zu,\"text\":", lineno);
+        cli_json_string(stdout, text, out_len);
+        fputs("}\n", stdout);
+    }
+    if (rc == CLI_OK && lineno == 0) {
+        fprintf(stderr, "%s: %s: empty input: no lines to decode\n", prog, in_name);
+        rc = CLI_ERR_INPUT;
+    }
+    if (rc == CLI_OK && (fflush(stdout) != 0 || ferror(stdout))) {
+        fprintf(stderr, "%s: standard output: write error: %s\n", prog, strerror(errno ? errno : EIO));
+        rc = CLI_ERR_RUNTIME;
+    }
+    free(line);
+    free(text);
+    free(ids);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     opts o;
@@ -222,13 +336,15 @@ int main(int argc, char **argv)
             ov.tokenize_chinese_chars = 0;
     }
     bert_tokenizer *tok = NULL;
-    bert_status st = o.vocab ? bert_tokenizer_load_vocab(o.vocab, ovp, &tok, err, sizeof err)
-                             : bert_tokenizer_load(o.model ? o.model : cli_default_model(), ovp, &tok, err, sizeof err);
+    bert_status st = o.json    ? bert_tokenizer_load_json(o.json, &tok, err, sizeof err)
+                     : o.vocab ? bert_tokenizer_load_vocab(o.vocab, ovp, &tok, err, sizeof err)
+                               : bert_tokenizer_load(o.model ? o.model : cli_default_model(), ovp, &tok, err, sizeof err);
     if (st != BERT_OK) {
         fprintf(stderr, "%s: %s\n", prog, err);
         return CLI_ERR_MODEL;
     }
-    if (cli_check_specials(prog, tok, o.vocab ? o.vocab : o.model ? o.model : cli_default_model()) != CLI_OK) {
+    if (cli_check_specials(prog, tok, o.json ? o.json : o.vocab ? o.vocab : o.model ? o.model : cli_default_model()) !=
+        CLI_OK) {
         bert_tokenizer_free(tok);
         return CLI_ERR_MODEL;
     }
@@ -240,6 +356,13 @@ int main(int argc, char **argv)
         return CLI_ERR_INPUT;
     }
 
+    if (o.decode) {
+        int drc = decode_lines(&o, tok, in, in_name);
+        if (in != stdin)
+            fclose(in);
+        bert_tokenizer_free(tok);
+        return drc;
+    }
     int rc = CLI_OK;
     bert_batch *b = NULL;
     lines ls = {0};

@@ -116,6 +116,12 @@ typedef enum bert_special {
 } bert_special;
 /* The id of a special token, or -1 when the vocabulary lacks it. */
 BERT_API int32_t bert_tokenizer_special_id(const bert_tokenizer *tok, bert_special which);
+/* Where the tokenizer's rules come from: a vocab.txt (BERT's WordPiece, [CLS] A [SEP] B [SEP]) or a
+ * tokenizer.json pipeline (its own special tokens: bert_tokenizer_special_id may be -1 for those a
+ * family does not have, such as T5's [CLS]). */
+typedef enum bert_tokenizer_source { BERT_TOKENIZER_VOCAB_TXT = 0, BERT_TOKENIZER_JSON = 1 } bert_tokenizer_source;
+BERT_API bert_tokenizer_source bert_tokenizer_get_source(const bert_tokenizer *tok);
+
 /* 1 when id is an added token (tokenizer.json's added_tokens; for a vocab.txt tokenizer, the
  * special tokens and never_split entries), matched whole in the raw text; else 0. */
 BERT_API int bert_tokenizer_is_added(const bert_tokenizer *tok, int32_t id);

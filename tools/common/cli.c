@@ -130,6 +130,8 @@ int cli_utf8_repair(char **buf, size_t *cap, size_t *len)
 
 int cli_check_specials(const char *prog, const bert_tokenizer *tok, const char *source)
 {
+    if (bert_tokenizer_get_source(tok) == BERT_TOKENIZER_JSON)
+        return CLI_OK; /* its template's special tokens were checked when it was loaded */
     const bert_tokenizer_config c = bert_tokenizer_get_config(tok);
     const char *missing = bert_tokenizer_special_id(tok, BERT_SPECIAL_CLS) < 0   ? c.cls_token
                           : bert_tokenizer_special_id(tok, BERT_SPECIAL_SEP) < 0 ? c.sep_token
