@@ -223,6 +223,28 @@ static bert_status precompiled(const bert__norm *nm, bert__pwork *w, const char 
     return BERT_OK;
 }
 
+/* Stable sort by HF's combining class inside each run of non-starters of pairs [from, n). */
+static void reorder_marks(bert__pwork *w, size_t from, size_t n)
+{
+    for (size_t i = from + 1; i < n; i++) {
+        int32_t c = w->cps[2 * i], ch = w->cps[2 * i + 1];
+        int cc = bert__hf_ccc(c);
+        if (!cc)
+            continue;
+        size_t j = i;
+        while (j > from) {
+            int pcc = bert__hf_ccc(w->cps[2 * (j - 1)]);
+            if (!pcc || pcc <= cc)
+                break;
+            w->cps[2 * j] = w->cps[2 * (j - 1)];
+            w->cps[2 * j + 1] = w->cps[2 * (j - 1) + 1];
+            j--;
+        }
+        w->cps[2 * j] = c;
+        w->cps[2 * j + 1] = ch;
+    }
+}
+
 static bert_status compose_run(bert__pwork *w, size_t *n_tr, const char *s, size_t len, int opt)
 {
     int32_t c;
@@ -284,24 +306,7 @@ static bert_status unicode_nf(const bert__norm *nm, bert__pwork *w, const char *
                 if ((st = tr_push(w, n_tr, d[j], j ? 1 : 0)) != BERT_OK)
                     return st;
         }
-        /* stable insertion sort by combining class inside runs of non-starters */
-        for (size_t i = start + 1; i < *n_tr; i++) {
-            int32_t pc_ = w->cps[2 * i], pch = w->cps[2 * i + 1];
-            int cc = bert__hf_ccc(pc_);
-            if (!cc)
-                continue;
-            size_t j = i;
-            while (j > start) {
-                int pcc = bert__hf_ccc(w->cps[2 * (j - 1)]);
-                if (!pcc || pcc <= cc)
-                    break;
-                w->cps[2 * j] = w->cps[2 * (j - 1)];
-                w->cps[2 * j + 1] = w->cps[2 * (j - 1) + 1];
-                j--;
-            }
-            w->cps[2 * j] = pc_;
-            w->cps[2 * j + 1] = pch;
-        }
+        reorder_marks(w, start, *n_tr);
         return BERT_OK;
     }
     /* composition: utf8proc on each run between characters HF's tables map otherwise (those take
@@ -353,28 +358,6 @@ static size_t hf_nfd(int32_t c, int32_t *d)
         k = 1;
     }
     return (size_t)k;
-}
-
-/* Stable sort by HF's combining class inside each run of non-starters of pairs [from, n). */
-static void reorder_marks(bert__pwork *w, size_t from, size_t n)
-{
-    for (size_t i = from + 1; i < n; i++) {
-        int32_t c = w->cps[2 * i], ch = w->cps[2 * i + 1];
-        int cc = bert__hf_ccc(c);
-        if (!cc)
-            continue;
-        size_t j = i;
-        while (j > from) {
-            int pcc = bert__hf_ccc(w->cps[2 * (j - 1)]);
-            if (!pcc || pcc <= cc)
-                break;
-            w->cps[2 * j] = w->cps[2 * (j - 1)];
-            w->cps[2 * j + 1] = w->cps[2 * (j - 1) + 1];
-            j--;
-        }
-        w->cps[2 * j] = c;
-        w->cps[2 * j + 1] = ch;
-    }
 }
 
 /* BertNormalizer with accent stripping, as HF's passes over the whole string: clean text, CJK
