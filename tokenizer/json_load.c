@@ -214,8 +214,8 @@ typedef bert_status (*add_fn)(ld *l, json_t *o, const char *path);
 
 /* A component's type, checked present; a "Sequence" has each of its `key` entries added in turn
  * (*done set), named by their JSON paths. */
-static bert_status type_or_sequence(ld *l, json_t *o, const char *path, const char *key, add_fn add,
-                                    const char **type, int *done)
+static bert_status type_or_sequence(ld *l, json_t *o, const char *path, const char *key, add_fn add, const char **type,
+                                    int *done)
 {
     *done = 0;
     *type = str_of(o, "type");
@@ -314,6 +314,9 @@ static bert_status add_norm(ld *l, json_t *o, const char *path)
     return bad(l, BERT_E_UNSUPPORTED, "%s.type \"%.60s\" is not supported", path, type);
 }
 
+/* HF's Whitespace pre-tokenizer keeps what this matches */
+static const char ws_pattern[] = "\\w+|[^\\w\\s]+";
+
 /* GPT-2's pre-tokenization pattern, as HF's ByteLevel uses it */
 static const char gpt2_pattern[] = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
@@ -342,7 +345,7 @@ static bert_status add_pre(ld *l, json_t *o, const char *path)
         pt->kind = BERT__P_WHITESPACE;
         pt->behavior = BERT__SPLIT_REMOVED;
         pt->invert = 1;
-        if ((st = bert__pattern_compile(&pt->pat, "\\w+|[^\\w\\s]+", 14, 1, msg, sizeof msg)) != BERT_OK)
+        if ((st = bert__pattern_compile(&pt->pat, ws_pattern, strlen(ws_pattern), 1, msg, sizeof msg)) != BERT_OK)
             return bad(l, st, "%s: %s", path, msg);
     } else if (strcmp(type, "Punctuation") == 0) {
         pt->kind = BERT__P_PUNCTUATION;

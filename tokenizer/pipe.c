@@ -7,6 +7,8 @@
 
 bert_status bert__arena_put(bert__arena *a, const char *s, size_t n, bert_span al)
 {
+    if (n == 0)
+        return BERT_OK;
     if (a->len + n > a->cap) {
         size_t c1 = a->cap, c2 = a->cap;
         if (bert__grow((void **)&a->b, &c1, a->len + n, 1) ||
@@ -114,8 +116,6 @@ static bert_status split_added(const bert__pipe *p, size_t from, size_t to, cons
                     e += ws_run_len(s + e, n - e);
                 if (b > done) {
                     size_t off = out->len;
-                    if ((st = bert__arena_put(out, s + done, 0, al[done])) != BERT_OK)
-                        return st;
                     for (size_t j = done; j < b; j++)
                         if ((st = bert__arena_put(out, s + j, 1, al[j])) != BERT_OK)
                             return st;

@@ -397,7 +397,8 @@ static bert_status bert_strip(const bert__norm *nm, bert__pwork *w, const char *
     int32_t *tmp = bert__malloc((2 * n + 1) * sizeof *tmp);
     if (!tmp)
         return BERT_E_NOMEM;
-    memcpy(tmp, w->cps, 2 * n * sizeof *tmp);
+    if (n)
+        memcpy(tmp, w->cps, 2 * n * sizeof *tmp);
     size_t out = 0;
     for (size_t t = 0; t < n && st == BERT_OK; t++) {
         const int32_t ch = tmp[2 * t + 1];
@@ -613,7 +614,8 @@ bert_status bert__normalize_string(const bert__norm *nm, const char *s, size_t n
         if (!*out)
             st = BERT_E_NOMEM;
         else {
-            memcpy(*out, b->b, b->len);
+            if (b->len)
+                memcpy(*out, b->b, b->len);
             (*out)[b->len] = '\0';
             *out_len = b->len;
         }

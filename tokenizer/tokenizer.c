@@ -238,6 +238,29 @@ static void apply_overrides(bert_tokenizer_config *c, const bert_tokenizer_confi
     }
 }
 
+bert_status bert_tokenizer_new_from_json(const char *json, size_t len, const char *name, bert_tokenizer **out,
+                                         char *errbuf, size_t errbuf_size)
+{
+    if (!out || (!json && len))
+        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG, "bert_tokenizer_new_from_json: NULL argument");
+    *out = NULL;
+    if (!name)
+        name = "tokenizer.json";
+    bert_status st;
+    bert_tokenizer *tok = bert__calloc(1, sizeof *tok);
+    bert_tokenizer_config def = bert_tokenizer_default_config();
+    if (!tok)
+        st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "%s: allocating the tokenizer", name);
+    else if ((st = own_config(tok, &def, name, errbuf, errbuf_size)) == BERT_OK)
+        st = bert__tokenizer_json_parse(tok, json ? json : "", len, name, errbuf, errbuf_size);
+    if (st != BERT_OK) {
+        bert_tokenizer_free(tok);
+        return st;
+    }
+    *out = tok;
+    return BERT_OK;
+}
+
 bert_status bert_tokenizer_load_json(const char *path, bert_tokenizer **out, char *errbuf, size_t errbuf_size)
 {
     char *data = NULL;
@@ -246,21 +269,10 @@ bert_status bert_tokenizer_load_json(const char *path, bert_tokenizer **out, cha
         return bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG, "bert_tokenizer_load_json: NULL argument");
     *out = NULL;
     bert_status st = bert__read_file(path, &data, &len, errbuf, errbuf_size);
-    if (st != BERT_OK)
-        return st;
-    bert_tokenizer *tok = bert__calloc(1, sizeof *tok);
-    bert_tokenizer_config def = bert_tokenizer_default_config();
-    if (!tok)
-        st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "%s: allocating the tokenizer", path);
-    else if ((st = own_config(tok, &def, path, errbuf, errbuf_size)) == BERT_OK)
-        st = bert__tokenizer_json_parse(tok, data, len, path, errbuf, errbuf_size);
+    if (st == BERT_OK)
+        st = bert_tokenizer_new_from_json(data, len, path, out, errbuf, errbuf_size);
     bert__free(data);
-    if (st != BERT_OK) {
-        bert_tokenizer_free(tok);
-        return st;
-    }
-    *out = tok;
-    return BERT_OK;
+    return st;
 }
 
 bert_status bert_tokenizer_load(const char *dir, const bert_tokenizer_config *overrides, bert_tokenizer **out,

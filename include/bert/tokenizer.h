@@ -81,6 +81,10 @@ BERT_API bert_status bert_tokenizer_load(const char *dir, const bert_tokenizer_c
 BERT_API bert_status bert_tokenizer_load_json(const char *path, bert_tokenizer **out, char *errbuf,
                                               size_t errbuf_size);
 
+/* The same from tokenizer.json bytes held in memory (copied as needed); name is used in messages. */
+BERT_API bert_status bert_tokenizer_new_from_json(const char *json, size_t len, const char *name, bert_tokenizer **out,
+                                                  char *errbuf, size_t errbuf_size);
+
 /* Loads one vocab.txt with the given settings (NULL: defaults), ignoring any tokenizer_config.json.
  * The file is split on '\n' only (a trailing '\r' is dropped): line i is token id i. */
 BERT_API bert_status bert_tokenizer_load_vocab(const char *vocab_path, const bert_tokenizer_config *config,
