@@ -28,31 +28,42 @@ static const bert__merge *merge_of(const bert__model *m, int32_t l, int32_t r)
 
 static bert_status grow(bert__pwork *w, size_t need)
 {
-    if (need <= w->scratch_cap)
+    if (need <= w->scratch_cap && w->from)
         return BERT_OK;
-    size_t c1 = w->scratch_cap, c2 = c1, c3 = c1;
+    size_t c1 = w->scratch_cap, c2 = c1, c3 = c1, c4 = c1, c5 = c1, c6 = c1;
     if (bert__grow((void **)&w->sym_id, &c1, need, sizeof *w->sym_id) ||
         bert__grow((void **)&w->sym_off, &c2, need, sizeof *w->sym_off) ||
-        bert__grow((void **)&w->sym_len, &c3, need, sizeof *w->sym_len))
+        bert__grow((void **)&w->sym_len, &c3, need, sizeof *w->sym_len) ||
+        bert__grow((void **)&w->best, &c4, need, sizeof *w->best) ||
+        bert__grow((void **)&w->from, &c5, need, sizeof *w->from) ||
+        bert__grow((void **)&w->best_id, &c6, need, sizeof *w->best_id))
         return BERT_E_NOMEM;
-    w->scratch_cap = c1 < c2 ? (c1 < c3 ? c1 : c3) : (c2 < c3 ? c2 : c3);
+    size_t c = c1;
+    c = c2 < c ? c2 : c, c = c3 < c ? c3 : c, c = c4 < c ? c4 : c, c = c5 < c ? c5 : c, c = c6 < c ? c6 : c;
+    w->scratch_cap = c;
     return BERT_OK;
 }
 
-bert_status bert__bpe(const bert_tokenizer *tok, bert__pwork *w, const char *s, size_t n, const bert_span *al,
-                      int32_t word, bert__seq *out)
+static bert_status emit(const bert__pwork *w, size_t ns, size_t n, const bert_span *al, int32_t word, bert__seq *out)
+{
+    bert_status st;
+    if ((st = bert__seq_reserve(out, out->n + ns)) != BERT_OK)
+        return st;
+    for (size_t j = 0; j < ns; j++) {
+        size_t b = w->sym_off[j], e = b + w->sym_len[j];
+        if (e > n)
+            e = n;
+        if ((st = bert__seq_push(out, w->sym_id[j], (bert_span){al[b].begin, al[e - 1].end}, word)) != BERT_OK)
+            return st;
+    }
+    return BERT_OK;
+}
+
+/* The word's symbols after every merge, into w->sym_* (their count in *ns_out). */
+static bert_status merge_word(const bert_tokenizer *tok, bert__pwork *w, const char *s, size_t n, size_t *ns_out)
 {
     const bert__model *m = &tok->pipe->model;
     bert_status st;
-    if (n == 0)
-        return BERT_OK;
-    if (m->ignore_merges) {
-        int32_t id = find(tok, "", 0, s, n);
-        if (id >= 0)
-            return bert__seq_push(out, id, (bert_span){al[0].begin, al[n - 1].end}, word);
-    }
-    if ((st = grow(w, n + 1)) != BERT_OK)
-        return st;
     size_t ns = 0;
     int32_t unk_pending = -1;
     size_t unk_off = 0, unk_len = 0;
@@ -121,36 +132,64 @@ bert_status bert__bpe(const bert_tokenizer *tok, bert__pwork *w, const char *s, 
     }
     if (unk_pending >= 0)
         w->sym_id[ns] = unk_pending, w->sym_off[ns] = unk_off, w->sym_len[ns] = unk_len, ns++;
-    /* merges: the lowest rank first, the leftmost of equal ranks */
+    /* merges: the lowest rank first, the leftmost of equal ranks; each adjacent pair's merge is
+     * looked up once, and again only where a merge changed a neighbour */
+    uint32_t *rank = (uint32_t *)w->best_id; /* scratch: rank of pair (j, j+1), UINT32_MAX: none */
+    int32_t *mid = (int32_t *)w->from;       /* scratch: the merged id */
+    for (size_t j = 0; j + 1 < ns; j++) {
+        const bert__merge *e = merge_of(m, w->sym_id[j], w->sym_id[j + 1]);
+        rank[j] = e ? e->rank : UINT32_MAX;
+        mid[j] = e ? e->id : -1;
+    }
     while (ns > 1) {
         uint32_t best = UINT32_MAX;
         size_t at = 0;
-        int32_t nid = -1;
-        for (size_t j = 0; j + 1 < ns; j++) {
-            const bert__merge *e = merge_of(m, w->sym_id[j], w->sym_id[j + 1]);
-            if (e && e->rank < best) {
-                best = e->rank;
+        for (size_t j = 0; j + 1 < ns; j++)
+            if (rank[j] < best) {
+                best = rank[j];
                 at = j;
-                nid = e->id;
             }
-        }
-        if (nid < 0)
+        if (best == UINT32_MAX)
             break;
-        w->sym_id[at] = nid;
+        w->sym_id[at] = mid[at];
         w->sym_len[at] += w->sym_len[at + 1];
-        memmove(w->sym_id + at + 1, w->sym_id + at + 2, (ns - at - 2) * sizeof *w->sym_id);
-        memmove(w->sym_off + at + 1, w->sym_off + at + 2, (ns - at - 2) * sizeof *w->sym_off);
-        memmove(w->sym_len + at + 1, w->sym_len + at + 2, (ns - at - 2) * sizeof *w->sym_len);
+        const size_t tail = ns - at - 2;
+        memmove(w->sym_id + at + 1, w->sym_id + at + 2, tail * sizeof *w->sym_id);
+        memmove(w->sym_off + at + 1, w->sym_off + at + 2, tail * sizeof *w->sym_off);
+        memmove(w->sym_len + at + 1, w->sym_len + at + 2, tail * sizeof *w->sym_len);
+        memmove(rank + at + 1, rank + at + 2, (tail ? tail - 1 : 0) * sizeof *rank);
+        memmove(mid + at + 1, mid + at + 2, (tail ? tail - 1 : 0) * sizeof *mid);
         ns--;
+        for (size_t j = at ? at - 1 : 0; j <= at && j + 1 < ns; j++) {
+            const bert__merge *e = merge_of(m, w->sym_id[j], w->sym_id[j + 1]);
+            rank[j] = e ? e->rank : UINT32_MAX;
+            mid[j] = e ? e->id : -1;
+        }
     }
-    if ((st = bert__seq_reserve(out, out->n + ns)) != BERT_OK)
-        return st;
-    for (size_t j = 0; j < ns; j++) {
-        size_t b = w->sym_off[j], e = b + w->sym_len[j];
-        if (e > n)
-            e = n;
-        if ((st = bert__seq_push(out, w->sym_id[j], (bert_span){al[b].begin, al[e - 1].end}, word)) != BERT_OK)
-            return st;
-    }
+    *ns_out = ns;
     return BERT_OK;
+}
+
+bert_status bert__bpe(const bert_tokenizer *tok, bert__pwork *w, const char *s, size_t n, const bert_span *al,
+                      int32_t word, bert__seq *out)
+{
+    const bert__model *m = &tok->pipe->model;
+    bert_status st;
+    if (n == 0)
+        return BERT_OK;
+    if (m->ignore_merges) {
+        int32_t id = find(tok, "", 0, s, n);
+        if (id >= 0)
+            return bert__seq_push(out, id, (bert_span){al[0].begin, al[n - 1].end}, word);
+    }
+    if ((st = grow(w, n + 1)) != BERT_OK)
+        return st;
+    size_t ns = 0;
+    if (bert__wcache_get(tok, w, s, n, &ns))
+        return emit(w, ns, n, al, word, out);
+    if ((st = merge_word(tok, w, s, n, &ns)) != BERT_OK)
+        return st;
+    if ((st = bert__wcache_put(tok, w, s, n, ns)) != BERT_OK)
+        return st;
+    return emit(w, ns, n, al, word, out);
 }

@@ -308,6 +308,11 @@ static bert_status add_norm(ld *l, json_t *o, const char *path)
         char msg[200];
         st = bert__precompiled_parse(&nm->pc, blob, bl, msg, sizeof msg);
         bert__free(blob);
+        for (int c = 0; st == BERT_OK && c < 128; c++) {
+            const char ch = (char)c;
+            size_t rl = 0;
+            nm->ascii_keep[c] = c != '\r' && !bert__precompiled_find(&nm->pc, &ch, 1, &rl);
+        }
         return st == BERT_OK ? BERT_OK : bad(l, st, "%s: %s", path, msg);
     }
     p->n_norms--;
@@ -524,6 +529,33 @@ static bert_status load_model(ld *l, json_t *model, json_t *added)
                 m->max_piece_bytes = pl;
         }
         m->unk_score = lo - 10.0;
+        /* the set of all pieces' prefixes lets the lattice stop extending a match early */
+        size_t total = 0;
+        json_array_foreach(vocab, i, x)
+        {
+            total += json_string_length(json_array_get(x, 0));
+        }
+        size_t slots = 16;
+        while (slots < 2 * total + 2)
+            slots *= 2;
+        m->prefixes = bert__calloc(slots, sizeof *m->prefixes);
+        if (!m->prefixes)
+            return bad(l, BERT_E_NOMEM, "allocating the pieces' prefixes");
+        m->prefix_mask = slots - 1;
+        json_array_foreach(vocab, i, x)
+        {
+            const char *piece = json_string_value(json_array_get(x, 0));
+            const size_t pl = json_string_length(json_array_get(x, 0));
+            uint64_t h = BERT__FNV_OFFSET;
+            for (size_t j = 0; j < pl; j++) {
+                h = bert__fnv_step(h, (unsigned char)piece[j]);
+                const uint64_t key = h ? h : 1;
+                size_t sl = (size_t)key & m->prefix_mask;
+                while (m->prefixes[sl] && m->prefixes[sl] != key)
+                    sl = (sl + 1) & m->prefix_mask;
+                m->prefixes[sl] = key;
+            }
+        }
     } else if (strcmp(type, "WordPiece") == 0) {
         m->kind = BERT__M_WORDPIECE;
         if ((st = build_vocab(l, model, added, 0)) != BERT_OK)
@@ -552,9 +584,14 @@ static bert_status load_model(ld *l, json_t *model, json_t *added)
     return BERT_OK;
 }
 
-static int added_len_cmp(const void *x, const void *y)
+/* By first byte, then longest first: at a position only the tokens starting with its byte can
+ * match, and the first that does is the longest (HF's leftmost-longest). */
+static int added_cmp(const void *x, const void *y)
 {
     const struct bert__added_tok *a = x, *b = y;
+    const unsigned char fa = (unsigned char)a->s[0], fb = (unsigned char)b->s[0];
+    if (fa != fb)
+        return (fa > fb) - (fa < fb);
     return (a->len < b->len) - (a->len > b->len);
 }
 
@@ -592,7 +629,14 @@ static bert_status load_added(ld *l, json_t *added)
                 return bad(l, BERT_E_UNSUPPORTED, "added_tokens[%zu].single_word is not supported yet", i);
             p->n_added++;
         }
-        qsort(p->added + first, p->n_added - first, sizeof *p->added, added_len_cmp);
+        qsort(p->added + first, p->n_added - first, sizeof *p->added, added_cmp);
+        /* where each first byte's tokens start in this set */
+        size_t k = first;
+        for (int c = 0; c <= 256; c++) {
+            while (c < 256 && k < p->n_added && (unsigned char)p->added[k].s[0] < c)
+                k++;
+            p->added_from[pass][c] = c < 256 ? k : p->n_added;
+        }
         if (pass == 0)
             p->n_raw = p->n_added;
     }
@@ -918,6 +962,7 @@ void bert__pipe_free(bert__pipe *p)
     bert__free(p->model.suffix);
     bert__free(p->model.merges);
     bert__free(p->model.scores);
+    bert__free(p->model.prefixes);
     for (size_t i = 0; i < p->n_added; i++)
         bert__free(p->added[i].s);
     bert__free(p->added);
@@ -948,5 +993,6 @@ void bert__pwork_free(bert__pwork *w)
     bert__free(w->cps);
     bert__free(w->ev);
     bert__word_free(&w->word);
+    bert__free(w->wcache);
     bert__free(w);
 }

@@ -23,6 +23,23 @@ bert_status bert__arena_put(bert__arena *a, const char *s, size_t n, bert_span a
     return BERT_OK;
 }
 
+bert_status bert__arena_copy(bert__arena *a, const char *s, const bert_span *al, size_t n)
+{
+    if (n == 0)
+        return BERT_OK;
+    if (a->len + n > a->cap) {
+        size_t c1 = a->cap, c2 = a->cap;
+        if (bert__grow((void **)&a->b, &c1, a->len + n, 1) ||
+            bert__grow((void **)&a->al, &c2, a->len + n, sizeof *a->al))
+            return BERT_E_NOMEM;
+        a->cap = c1 < c2 ? c1 : c2;
+    }
+    memcpy(a->b + a->len, s, n);
+    memcpy(a->al + a->len, al, n * sizeof *al);
+    a->len += n;
+    return BERT_OK;
+}
+
 bert_status bert__arena_put_cp(bert__arena *a, int32_t c, bert_span al)
 {
     char buf[4];
@@ -81,8 +98,9 @@ static size_t ws_run_len(const char *s, size_t n)
 
 /* Splits the text pieces of `in` around the added tokens [from, to) of p, leftmost-longest, with
  * lstrip/rstrip taking the neighbouring whitespace into the token (HF's find_matches). */
-static bert_status split_added(const bert__pipe *p, size_t from, size_t to, const bert__arena *in, bert__arena *out)
+static bert_status split_added(const bert__pipe *p, int set, const bert__arena *in, bert__arena *out)
 {
+    const size_t *idx = p->added_from[set];
     bert_status st;
     out->len = out->n = 0;
     for (size_t k = 0; k < in->n; k++) {
@@ -91,10 +109,11 @@ static bert_status split_added(const bert__pipe *p, size_t from, size_t to, cons
         const bert_span *al = in->al + pc->off;
         const size_t n = pc->len;
         size_t done = 0; /* bytes of the piece already written */
-        if (pc->id < 0 && from < to) {
+        if (pc->id < 0) {
             for (size_t i = 0; i < n;) {
                 const struct bert__added_tok *hit = NULL;
-                for (size_t t = from; t < to; t++) {
+                const unsigned char c0 = (unsigned char)s[i];
+                for (size_t t = idx[c0]; t < idx[c0 + 1]; t++) {
                     const struct bert__added_tok *a = &p->added[t];
                     if (a->len <= n - i && memcmp(s + i, a->s, a->len) == 0) {
                         hit = a; /* sorted longest first within each set */
@@ -116,16 +135,14 @@ static bert_status split_added(const bert__pipe *p, size_t from, size_t to, cons
                     e += ws_run_len(s + e, n - e);
                 if (b > done) {
                     size_t off = out->len;
-                    for (size_t j = done; j < b; j++)
-                        if ((st = bert__arena_put(out, s + j, 1, al[j])) != BERT_OK)
-                            return st;
+                    if ((st = bert__arena_copy(out, s + done, al + done, b - done)) != BERT_OK)
+                        return st;
                     if ((st = bert__arena_piece(out, off, done ? al[done].begin : pc->shift, -1)) != BERT_OK)
                         return st;
                 }
                 size_t off = out->len;
-                for (size_t j = b; j < e; j++)
-                    if ((st = bert__arena_put(out, s + j, 1, al[j])) != BERT_OK)
-                        return st;
+                if ((st = bert__arena_copy(out, s + b, al + b, e - b)) != BERT_OK)
+                    return st;
                 if ((st = bert__arena_piece(out, off, al[b].begin, hit->id)) != BERT_OK)
                     return st;
                 done = i = e;
@@ -133,12 +150,68 @@ static bert_status split_added(const bert__pipe *p, size_t from, size_t to, cons
         }
         if (done < n || (pc->id >= 0)) {
             size_t off = out->len;
-            for (size_t j = done; j < n; j++)
-                if ((st = bert__arena_put(out, s + j, 1, al[j])) != BERT_OK)
-                    return st;
+            if ((st = bert__arena_copy(out, s + done, al + done, n - done)) != BERT_OK)
+                return st;
             if ((st = bert__arena_piece(out, off, done ? al[done].begin : pc->shift, pc->id)) != BERT_OK)
                 return st;
         }
+    }
+    return BERT_OK;
+}
+
+enum { CACHE_SLOTS = 8192, CACHE_WORD = 46, CACHE_SYMS = 16 };
+struct bert__wcache_entry {
+    uint64_t h;
+    uint8_t wl, ns;
+    char w[CACHE_WORD];
+    int32_t id[CACHE_SYMS];
+    uint8_t off[CACHE_SYMS], len[CACHE_SYMS];
+};
+
+static struct bert__wcache_entry *wcache_slot(const bert_tokenizer *tok, bert__pwork *w, const char *s, size_t n,
+                                              uint64_t *h)
+{
+    if (n > CACHE_WORD || !w->wcache)
+        return NULL;
+    if (w->wcache_owner != tok) { /* a batch may be used with another tokenizer */
+        memset(w->wcache, 0, CACHE_SLOTS * sizeof *w->wcache);
+        w->wcache_owner = tok;
+    }
+    *h = bert__fnv(BERT__FNV_OFFSET, s, n);
+    return &w->wcache[*h & (CACHE_SLOTS - 1)];
+}
+
+int bert__wcache_get(const bert_tokenizer *tok, bert__pwork *w, const char *s, size_t n, size_t *ns)
+{
+    uint64_t h = 0;
+    const struct bert__wcache_entry *e = wcache_slot(tok, w, s, n, &h);
+    if (!e || !e->ns || e->h != h || e->wl != n || memcmp(e->w, s, n) != 0)
+        return 0;
+    for (size_t j = 0; j < e->ns; j++) {
+        w->sym_id[j] = e->id[j];
+        w->sym_off[j] = e->off[j];
+        w->sym_len[j] = e->len[j];
+    }
+    *ns = e->ns;
+    return 1;
+}
+
+bert_status bert__wcache_put(const bert_tokenizer *tok, bert__pwork *w, const char *s, size_t n, size_t ns)
+{
+    if (n > CACHE_WORD || ns == 0 || ns > CACHE_SYMS)
+        return BERT_OK;
+    if (!w->wcache && !(w->wcache = bert__calloc(CACHE_SLOTS, sizeof *w->wcache)))
+        return BERT_E_NOMEM;
+    uint64_t h = 0;
+    struct bert__wcache_entry *e = wcache_slot(tok, w, s, n, &h);
+    e->h = h;
+    e->wl = (uint8_t)n;
+    e->ns = (uint8_t)ns;
+    memcpy(e->w, s, n);
+    for (size_t j = 0; j < CACHE_SYMS && j < ns; j++) {
+        e->id[j] = w->sym_id[j];
+        e->off[j] = (uint8_t)w->sym_off[j];
+        e->len[j] = (uint8_t)w->sym_len[j];
     }
     return BERT_OK;
 }
@@ -153,10 +226,8 @@ static bert_status load_text(bert__arena *a, const char *text, size_t len)
         size_t k = bert__utf8_decode((const unsigned char *)text + i, len - i, &c);
         if (!k)
             return BERT_E_UTF8; /* the caller checked or repaired the text */
-        bert_span sp = {i, i + k};
-        for (size_t j = 0; j < k; j++)
-            if ((st = bert__arena_put(a, text + i + j, 1, sp)) != BERT_OK)
-                return st;
+        if ((st = bert__arena_put(a, text + i, k, (bert_span){i, i + k})) != BERT_OK)
+            return st;
         i += k;
     }
     return bert__arena_piece(a, 0, 0, -1);
@@ -263,7 +334,7 @@ bert_status bert__pipe_tokenize(const bert_tokenizer *tok, bert__pwork *w, const
     if ((st = load_text(a, text, len)) != BERT_OK)
         return st;
     if (p->n_raw) {
-        if ((st = split_added(p, 0, p->n_raw, a, b)) != BERT_OK)
+        if ((st = split_added(p, 0, a, b)) != BERT_OK)
             return st;
         bert__arena *t = a;
         a = b, b = t;
@@ -273,7 +344,7 @@ bert_status bert__pipe_tokenize(const bert_tokenizer *tok, bert__pwork *w, const
         return st;
     a = &w->a[w->cur], b = &w->a[1 - w->cur];
     if (p->n_added > p->n_raw) {
-        if ((st = split_added(p, p->n_raw, p->n_added, a, b)) != BERT_OK)
+        if ((st = split_added(p, 1, a, b)) != BERT_OK)
             return st;
         w->cur = 1 - w->cur;
     }

@@ -58,6 +58,7 @@ typedef struct bert__norm {
     char *content;                                     /* Replace's content, Prepend's string (owned) */
     size_t content_len;
     bert__precompiled pc;
+    uint8_t ascii_keep[128]; /* Precompiled: 1 where an ASCII character alone is not a key */
 } bert__norm;
 
 typedef enum bert__pre_kind {
@@ -106,6 +107,8 @@ typedef struct bert__model {
     bert__merge *merges;
     size_t merge_mask;
     double *scores; /* Unigram: [n_tokens] */
+    uint64_t *prefixes; /* Unigram: FNV hashes of every prefix of every piece (0: empty slot) */
+    size_t prefix_mask;
     double unk_score;
     size_t max_piece_bytes;
     int32_t byte_ids[256]; /* "<0xXX>" ids for byte_fallback, -1 where missing */
@@ -155,6 +158,7 @@ typedef struct bert__pipe {
         int lstrip, rstrip, single_word, special;
     } * added;
     size_t n_added, n_raw;
+    size_t added_from[2][257]; /* per set (raw, normalized): the first token starting with byte c */
 } bert__pipe;
 
 /* ---- the pieces of one text ---- */
@@ -188,7 +192,15 @@ typedef struct bert__pwork {
     size_t *ev; /* pre-tokenizers: (begin, end, is_match) triples */
     size_t ev_cap;
     bert__word word; /* WordPiece's word */
+    struct bert__wcache_entry *wcache; /* recent words and their tokens (direct-mapped) */
+    const bert_tokenizer *wcache_owner; /* the tokenizer they were made by */
 } bert__pwork;
+
+/* The model's tokens of a word depend on its bytes alone, and words repeat: a batch keeps the
+ * tokens of recent short words (HF keeps such a cache too). get: 1 and w->sym_* filled (count in
+ * *ns) on a hit; put: remembers w->sym_*[0..ns) for the word (when it fits). */
+int bert__wcache_get(const bert_tokenizer *tok, bert__pwork *w, const char *s, size_t n, size_t *ns);
+bert_status bert__wcache_put(const bert_tokenizer *tok, bert__pwork *w, const char *s, size_t n, size_t ns);
 
 void bert__pipe_free(bert__pipe *p);
 void bert__pwork_free(bert__pwork *w);
@@ -210,6 +222,8 @@ bert_status bert__pipe_tokenize(const bert_tokenizer *tok, bert__pwork *w, const
 /* ---- arena helpers (pipe.c) ---- */
 bert_status bert__arena_put(bert__arena *a, const char *s, size_t n, bert_span al);
 bert_status bert__arena_put_cp(bert__arena *a, int32_t c, bert_span al);
+/* Appends s[0..n) with its alignments al[0..n). */
+bert_status bert__arena_copy(bert__arena *a, const char *s, const bert_span *al, size_t n);
 bert_status bert__arena_piece(bert__arena *a, size_t off, size_t shift, int32_t id);
 
 /* ---- normalizers and pre-tokenizers (pipe_norm.c, pipe_pretok.c): in -> out ---- */

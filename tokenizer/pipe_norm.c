@@ -126,9 +126,8 @@ static bert_status copy_piece(const bert__arena *in, const bert__piece *pc, bert
 {
     size_t off = out->len;
     bert_status st;
-    for (size_t j = 0; j < pc->len; j++)
-        if ((st = bert__arena_put(out, in->b + pc->off + j, 1, in->al[pc->off + j])) != BERT_OK)
-            return st;
+    if ((st = bert__arena_copy(out, in->b + pc->off, in->al + pc->off, pc->len)) != BERT_OK)
+        return st;
     if (pc->id < 0)
         return bert__arena_piece(out, off, pc->shift, -1);
     if (out->n == out->pc_cap && bert__grow((void **)&out->pc, &out->pc_cap, out->n + 1, sizeof *out->pc))
@@ -429,9 +428,17 @@ static bert_status one_piece(const bert__norm *nm, bert__pwork *w, const bert__a
     bert_status st = BERT_OK;
     int32_t c, m[BERT__NORM_MAX];
     switch (nm->kind) {
-    case BERT__N_PRECOMPILED:
+    case BERT__N_PRECOMPILED: {
+        /* ASCII the charsmap leaves alone (most text): each character is its own grapheme and
+         * stays, so the piece is copied as it is */
+        size_t i = 0;
+        while (i < len && (unsigned char)s[i] < 0x80 && nm->ascii_keep[(unsigned char)s[i]])
+            i++;
+        if (i == len)
+            return copy_piece(in, pc, out);
         st = precompiled(nm, w, s, len, &n);
         break;
+    }
     case BERT__N_LOWERCASE:
         for (size_t i = 0; i < len && st == BERT_OK;) {
             i += next_cp(s, len, i, &c);
@@ -536,6 +543,8 @@ static bert_status one_piece(const bert__norm *nm, bert__pwork *w, const bert__a
     case BERT__N_REPLACE: {
         /* each match: its characters removed, the content inserted after them */
         size_t i = 0, mb, me;
+        if (!bert__pattern_next(&nm->pat, s, len, 0, &mb, &me))
+            return copy_piece(in, pc, out);
         while (st == BERT_OK && bert__pattern_next(&nm->pat, s, len, i, &mb, &me)) {
             for (; i < mb && st == BERT_OK;) {
                 i += next_cp(s, len, i, &c);

@@ -141,9 +141,8 @@ static bert_status emit(const bert__pwork *w, size_t n, const bert__arena *in, c
         if (w->ev[3 * i + 2] || b == e)
             continue;
         size_t off = out->len;
-        for (size_t j = b; j < e; j++)
-            if ((st = bert__arena_put(out, in->b + pc->off + j, 1, in->al[pc->off + j])) != BERT_OK)
-                return st;
+        if ((st = bert__arena_copy(out, in->b + pc->off + b, in->al + pc->off + b, e - b)) != BERT_OK)
+            return st;
         if ((st = bert__arena_piece(out, off, in->al[pc->off + b].begin, -1)) != BERT_OK)
             return st;
     }
@@ -189,31 +188,69 @@ static int32_t byte_char(unsigned b)
 
 /* Copies piece pc with ' ' (or the replacement) rewritten, as ByteLevel/Metaspace do it: a
  * replaced character keeps its alignment; prefix (if not 0) is prepended with HF's prepend(). */
+static bert_status reserve(bert__arena *a, size_t extra)
+{
+    if (a->len + extra <= a->cap)
+        return BERT_OK;
+    size_t c1 = a->cap, c2 = a->cap;
+    if (bert__grow((void **)&a->b, &c1, a->len + extra, 1) ||
+        bert__grow((void **)&a->al, &c2, a->len + extra, sizeof *a->al))
+        return BERT_E_NOMEM;
+    a->cap = c1 < c2 ? c1 : c2;
+    return BERT_OK;
+}
+
+/* Copies piece pc rewritten, as ByteLevel/Metaspace do it: ByteLevel maps each byte to its
+ * character (a character's first byte replaces it, the others are inserted after it); Metaspace
+ * replaces ' ' by its replacement, other characters stay as they are. prefix (if not 0) is
+ * prepended with HF's prepend(): it takes the first character's alignment, and that character is
+ * re-inserted (aligned as its last byte). */
 static bert_status rewrite(const bert__pre *pt, const bert__arena *in, const bert__piece *pc, int32_t prefix,
                            bert__arena *out)
 {
     const char *s = in->b + pc->off;
     const bert_span *al = in->al + pc->off;
+    const size_t len = pc->len;
     bert_status st;
     size_t off = out->len;
-    for (size_t i = 0; i < pc->len;) {
-        int32_t c = 0;
-        size_t k = next_cp(s, pc->len, i, &c);
-        if (i == 0 && prefix && (st = bert__arena_put_cp(out, prefix, al[0])) != BERT_OK)
-            return st;
-        /* after a prepended character, the first one is re-inserted: it aligns as its last byte */
-        bert_span a0 = (i == 0 && prefix) ? al[k - 1] : al[i];
+    char rep[4];
+    const size_t rep_len = bert__utf8_encode(pt->replacement, rep);
+    if ((st = reserve(out, 2 * len + (rep_len > 2 ? rep_len : 2) * len + 8)) != BERT_OK)
+        return st;
+    char *ob = out->b;
+    bert_span *oal = out->al;
+    size_t o = out->len;
+    for (size_t i = 0; i < len;) {
+        const unsigned char b0 = (unsigned char)s[i];
+        const size_t k = b0 < 0x80 ? 1 : b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4; /* the arena is valid UTF-8 */
+        if (i == 0 && prefix) {
+            char t[4];
+            size_t pk = bert__utf8_encode(prefix, t);
+            for (size_t j = 0; j < pk; j++)
+                ob[o] = t[j], oal[o++] = al[0];
+        }
+        const bert_span a0 = (i == 0 && prefix) ? al[k - 1] : al[i];
         if (pt->kind == BERT__P_BYTELEVEL) {
-            for (size_t j = 0; j < k; j++)
-                if ((st = bert__arena_put_cp(out, byte_char((unsigned char)s[i + j]), j ? al[i + k - 1] : a0)) !=
-                    BERT_OK)
-                    return st;
+            for (size_t j = 0; j < k; j++) {
+                const int32_t c = byte_char((unsigned char)s[i + j]);
+                const bert_span a = j ? al[i + k - 1] : a0;
+                if (c < 0x80) {
+                    ob[o] = (char)c, oal[o++] = a;
+                } else {
+                    ob[o] = (char)(0xC0 | (c >> 6)), oal[o++] = a;
+                    ob[o] = (char)(0x80 | (c & 0x3F)), oal[o++] = a;
+                }
+            }
+        } else if (b0 == ' ') {
+            for (size_t j = 0; j < rep_len; j++)
+                ob[o] = rep[j], oal[o++] = a0;
         } else {
-            if ((st = bert__arena_put_cp(out, c == ' ' ? pt->replacement : c, a0)) != BERT_OK)
-                return st;
+            for (size_t j = 0; j < k; j++)
+                ob[o] = s[i + j], oal[o++] = j ? al[i + j] : a0;
         }
         i += k;
     }
+    out->len = o;
     return bert__arena_piece(out, off, pc->shift, -1);
 }
 
@@ -231,9 +268,8 @@ static bert_status one_pre(const bert__pre *pt, bert__pwork *w, const bert__aren
         const bert__piece *pc = &in->pc[k];
         if (pc->id >= 0) {
             size_t off = out->len;
-            for (size_t j = 0; j < pc->len; j++)
-                if ((st = bert__arena_put(out, in->b + pc->off + j, 1, in->al[pc->off + j])) != BERT_OK)
-                    return st;
+            if ((st = bert__arena_copy(out, in->b + pc->off, in->al + pc->off, pc->len)) != BERT_OK)
+                return st;
             if (out->n == out->pc_cap && bert__grow((void **)&out->pc, &out->pc_cap, out->n + 1, sizeof *out->pc))
                 return BERT_E_NOMEM;
             out->pc[out->n++] = (bert__piece){off, pc->len, pc->shift, pc->id};

@@ -24,10 +24,40 @@ static bert_status grow(bert__pwork *w, size_t need)
     return BERT_OK;
 }
 
+static int is_prefix(const bert__model *m, uint64_t h)
+{
+    const uint64_t key = h ? h : 1;
+    size_t sl = (size_t)key & m->prefix_mask;
+    for (;;) {
+        if (m->prefixes[sl] == key)
+            return 1;
+        if (!m->prefixes[sl])
+            return 0;
+        sl = (sl + 1) & m->prefix_mask;
+    }
+}
+
 static int32_t model_id(const bert_tokenizer *tok, uint64_t h, const char *s, size_t n)
 {
     int32_t id = bert__vocab_find(tok, h, "", 0, s, n);
     return id >= 0 && (size_t)id < tok->pipe->model.n_model ? id : -1;
+}
+
+/* Pushes the nt tokens in w->sym_* (text order; byte spans of the word). */
+static bert_status emit_known(const bert__pwork *w, size_t nt, size_t n, const bert_span *al, int32_t word,
+                              bert__seq *out)
+{
+    bert_status st;
+    if ((st = bert__seq_reserve(out, out->n + nt)) != BERT_OK)
+        return st;
+    for (size_t t = 0; t < nt; t++) {
+        size_t b = w->sym_off[t], e = b + w->sym_len[t];
+        if (e > n)
+            e = n;
+        if ((st = bert__seq_push(out, w->sym_id[t], (bert_span){al[b].begin, al[e - 1].end}, word)) != BERT_OK)
+            return st;
+    }
+    return BERT_OK;
 }
 
 bert_status bert__unigram(const bert_tokenizer *tok, bert__pwork *w, const char *s, size_t n, const bert_span *al,
@@ -39,6 +69,9 @@ bert_status bert__unigram(const bert_tokenizer *tok, bert__pwork *w, const char 
         return BERT_OK;
     if ((st = grow(w, n + 1)) != BERT_OK)
         return st;
+    size_t ns = 0;
+    if (bert__wcache_get(tok, w, s, n, &ns))
+        return emit_known(w, ns, n, al, word, out);
     /* best[e]: the best score of a path over s[0..e); from[e] its last token's start (SIZE_MAX:
      * none yet) */
     for (size_t i = 0; i <= n; i++)
@@ -56,6 +89,8 @@ bert_status bert__unigram(const bert_tokenizer *tok, bert__pwork *w, const char 
         size_t lim = n - i < m->max_piece_bytes ? n - i : m->max_piece_bytes;
         for (size_t j = 0; j < lim; j++) {
             h = bert__fnv_step(h, (unsigned char)s[i + j]);
+            if (!is_prefix(m, h))
+                break; /* no piece starts with s[i..i+j] */
             size_t e = i + j + 1;
             if (e < n && ((unsigned char)s[e] & 0xC0) == 0x80)
                 continue;
@@ -99,6 +134,28 @@ bert_status bert__unigram(const bert_tokenizer *tok, bert__pwork *w, const char 
             nt++;
         }
         e = b;
+    }
+    int unknown = 0;
+    for (size_t t = 0; t < nt; t++)
+        unknown |= w->sym_id[t] == m->unk_id;
+    if (!unknown) {
+        /* the common case: pieces only, kept in text order for the cache */
+        size_t end = n;
+        for (size_t t = 0; t < nt; t++) {
+            w->sym_len[t] = end - w->sym_off[t];
+            end = w->sym_off[t];
+        }
+        for (size_t i = 0, j = nt - 1; i < j; i++, j--) {
+            int32_t ti = w->sym_id[i];
+            w->sym_id[i] = w->sym_id[j], w->sym_id[j] = ti;
+            size_t to = w->sym_off[i];
+            w->sym_off[i] = w->sym_off[j], w->sym_off[j] = to;
+            size_t tl = w->sym_len[i];
+            w->sym_len[i] = w->sym_len[j], w->sym_len[j] = tl;
+        }
+        if ((st = bert__wcache_put(tok, w, s, n, nt)) != BERT_OK)
+            return st;
+        return emit_known(w, nt, n, al, word, out);
     }
     if ((st = bert__seq_reserve(out, out->n + nt)) != BERT_OK)
         return st;
