@@ -44,21 +44,6 @@ static bert_status grow(bert__pwork *w, size_t need)
     return BERT_OK;
 }
 
-static bert_status emit(const bert__pwork *w, size_t ns, size_t n, const bert_span *al, int32_t word, bert__seq *out)
-{
-    bert_status st;
-    if ((st = bert__seq_reserve(out, out->n + ns)) != BERT_OK)
-        return st;
-    for (size_t j = 0; j < ns; j++) {
-        size_t b = w->sym_off[j], e = b + w->sym_len[j];
-        if (e > n)
-            e = n;
-        if ((st = bert__seq_push(out, w->sym_id[j], (bert_span){al[b].begin, al[e - 1].end}, word)) != BERT_OK)
-            return st;
-    }
-    return BERT_OK;
-}
-
 /* The word's symbols after every merge, into w->sym_* (their count in *ns_out). */
 static bert_status merge_word(const bert_tokenizer *tok, bert__pwork *w, const char *s, size_t n, size_t *ns_out)
 {
@@ -186,10 +171,10 @@ bert_status bert__bpe(const bert_tokenizer *tok, bert__pwork *w, const char *s, 
         return st;
     size_t ns = 0;
     if (bert__wcache_get(tok, w, s, n, &ns))
-        return emit(w, ns, n, al, word, out);
+        return bert__emit_syms(w, ns, n, al, word, out);
     if ((st = merge_word(tok, w, s, n, &ns)) != BERT_OK)
         return st;
     if ((st = bert__wcache_put(tok, w, s, n, ns)) != BERT_OK)
         return st;
-    return emit(w, ns, n, al, word, out);
+    return bert__emit_syms(w, ns, n, al, word, out);
 }

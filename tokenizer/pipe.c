@@ -5,17 +5,24 @@
 
 #include <string.h>
 
+bert_status bert__arena_reserve(bert__arena *a, size_t extra)
+{
+    if (a->len + extra <= a->cap)
+        return BERT_OK;
+    size_t c1 = a->cap, c2 = a->cap;
+    if (bert__grow((void **)&a->b, &c1, a->len + extra, 1) ||
+        bert__grow((void **)&a->al, &c2, a->len + extra, sizeof *a->al))
+        return BERT_E_NOMEM;
+    a->cap = c1 < c2 ? c1 : c2;
+    return BERT_OK;
+}
+
 bert_status bert__arena_put(bert__arena *a, const char *s, size_t n, bert_span al)
 {
     if (n == 0)
         return BERT_OK;
-    if (a->len + n > a->cap) {
-        size_t c1 = a->cap, c2 = a->cap;
-        if (bert__grow((void **)&a->b, &c1, a->len + n, 1) ||
-            bert__grow((void **)&a->al, &c2, a->len + n, sizeof *a->al))
-            return BERT_E_NOMEM;
-        a->cap = c1 < c2 ? c1 : c2;
-    }
+    if (bert__arena_reserve(a, n) != BERT_OK)
+        return BERT_E_NOMEM;
     memcpy(a->b + a->len, s, n);
     for (size_t i = 0; i < n; i++)
         a->al[a->len + i] = al;
@@ -27,16 +34,27 @@ bert_status bert__arena_copy(bert__arena *a, const char *s, const bert_span *al,
 {
     if (n == 0)
         return BERT_OK;
-    if (a->len + n > a->cap) {
-        size_t c1 = a->cap, c2 = a->cap;
-        if (bert__grow((void **)&a->b, &c1, a->len + n, 1) ||
-            bert__grow((void **)&a->al, &c2, a->len + n, sizeof *a->al))
-            return BERT_E_NOMEM;
-        a->cap = c1 < c2 ? c1 : c2;
-    }
+    if (bert__arena_reserve(a, n) != BERT_OK)
+        return BERT_E_NOMEM;
     memcpy(a->b + a->len, s, n);
     memcpy(a->al + a->len, al, n * sizeof *al);
     a->len += n;
+    return BERT_OK;
+}
+
+bert_status bert__emit_syms(const bert__pwork *w, size_t ns, size_t n, const bert_span *al, int32_t word,
+                            bert__seq *out)
+{
+    bert_status st;
+    if ((st = bert__seq_reserve(out, out->n + ns)) != BERT_OK)
+        return st;
+    for (size_t j = 0; j < ns; j++) {
+        size_t b = w->sym_off[j], e = b + w->sym_len[j];
+        if (e > n)
+            e = n;
+        if ((st = bert__seq_push(out, w->sym_id[j], (bert_span){al[b].begin, al[e - 1].end}, word)) != BERT_OK)
+            return st;
+    }
     return BERT_OK;
 }
 

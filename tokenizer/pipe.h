@@ -222,6 +222,12 @@ bert_status bert__pipe_tokenize(const bert_tokenizer *tok, bert__pwork *w, const
 /* ---- arena helpers (pipe.c) ---- */
 bert_status bert__arena_put(bert__arena *a, const char *s, size_t n, bert_span al);
 bert_status bert__arena_put_cp(bert__arena *a, int32_t c, bert_span al);
+/* Room for extra more bytes. */
+bert_status bert__arena_reserve(bert__arena *a, size_t extra);
+/* Pushes the ns model tokens in w->sym_* (ids, byte offsets and lengths in the word s[0..n) whose
+ * alignments are al) to out. */
+bert_status bert__emit_syms(const bert__pwork *w, size_t ns, size_t n, const bert_span *al, int32_t word,
+                            bert__seq *out);
 /* Appends s[0..n) with its alignments al[0..n). */
 bert_status bert__arena_copy(bert__arena *a, const char *s, const bert_span *al, size_t n);
 bert_status bert__arena_piece(bert__arena *a, size_t off, size_t shift, int32_t id);

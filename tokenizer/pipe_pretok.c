@@ -188,18 +188,6 @@ static int32_t byte_char(unsigned b)
 
 /* Copies piece pc with ' ' (or the replacement) rewritten, as ByteLevel/Metaspace do it: a
  * replaced character keeps its alignment; prefix (if not 0) is prepended with HF's prepend(). */
-static bert_status reserve(bert__arena *a, size_t extra)
-{
-    if (a->len + extra <= a->cap)
-        return BERT_OK;
-    size_t c1 = a->cap, c2 = a->cap;
-    if (bert__grow((void **)&a->b, &c1, a->len + extra, 1) ||
-        bert__grow((void **)&a->al, &c2, a->len + extra, sizeof *a->al))
-        return BERT_E_NOMEM;
-    a->cap = c1 < c2 ? c1 : c2;
-    return BERT_OK;
-}
-
 /* Copies piece pc rewritten, as ByteLevel/Metaspace do it: ByteLevel maps each byte to its
  * character (a character's first byte replaces it, the others are inserted after it); Metaspace
  * replaces ' ' by its replacement, other characters stay as they are. prefix (if not 0) is
@@ -215,7 +203,7 @@ static bert_status rewrite(const bert__pre *pt, const bert__arena *in, const ber
     size_t off = out->len;
     char rep[4];
     const size_t rep_len = bert__utf8_encode(pt->replacement, rep);
-    if ((st = reserve(out, 2 * len + (rep_len > 2 ? rep_len : 2) * len + 8)) != BERT_OK)
+    if ((st = bert__arena_reserve(out, 2 * len + (rep_len > 2 ? rep_len : 2) * len + 8)) != BERT_OK)
         return st;
     char *ob = out->b;
     bert_span *oal = out->al;

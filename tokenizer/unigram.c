@@ -43,23 +43,6 @@ static int32_t model_id(const bert_tokenizer *tok, uint64_t h, const char *s, si
     return id >= 0 && (size_t)id < tok->pipe->model.n_model ? id : -1;
 }
 
-/* Pushes the nt tokens in w->sym_* (text order; byte spans of the word). */
-static bert_status emit_known(const bert__pwork *w, size_t nt, size_t n, const bert_span *al, int32_t word,
-                              bert__seq *out)
-{
-    bert_status st;
-    if ((st = bert__seq_reserve(out, out->n + nt)) != BERT_OK)
-        return st;
-    for (size_t t = 0; t < nt; t++) {
-        size_t b = w->sym_off[t], e = b + w->sym_len[t];
-        if (e > n)
-            e = n;
-        if ((st = bert__seq_push(out, w->sym_id[t], (bert_span){al[b].begin, al[e - 1].end}, word)) != BERT_OK)
-            return st;
-    }
-    return BERT_OK;
-}
-
 bert_status bert__unigram(const bert_tokenizer *tok, bert__pwork *w, const char *s, size_t n, const bert_span *al,
                           int32_t word, bert__seq *out)
 {
@@ -71,7 +54,7 @@ bert_status bert__unigram(const bert_tokenizer *tok, bert__pwork *w, const char 
         return st;
     size_t ns = 0;
     if (bert__wcache_get(tok, w, s, n, &ns))
-        return emit_known(w, ns, n, al, word, out);
+        return bert__emit_syms(w, ns, n, al, word, out);
     /* best[e]: the best score of a path over s[0..e); from[e] its last token's start (SIZE_MAX:
      * none yet) */
     for (size_t i = 0; i <= n; i++)
@@ -155,7 +138,7 @@ bert_status bert__unigram(const bert_tokenizer *tok, bert__pwork *w, const char 
         }
         if ((st = bert__wcache_put(tok, w, s, n, nt)) != BERT_OK)
             return st;
-        return emit_known(w, nt, n, al, word, out);
+        return bert__emit_syms(w, nt, n, al, word, out);
     }
     if ((st = bert__seq_reserve(out, out->n + nt)) != BERT_OK)
         return st;
