@@ -173,7 +173,7 @@ static int bench_tokenizer(int argc, char **argv)
             printf("{\"tool\":\"libbert\",\"version\":\"%s\",\"file\":\"%s\",\"mode\":\"%s\",\"batch\":%zu,"
                    "\"lines\":%zu,\"bytes\":%zu,\"tokens\":%lld,\"reps\":%zu,\"best_s\":%.6f,\"median_s\":%.6f,"
                    "\"mb_per_s\":%.2f,\"tokens_per_s\":%.0f}\n",
-                   bert_version_string(), argv[f], m ? "batch" : "one_by_one", modes[m], c.n, c.bytes, tokens, reps,
+                   bert_version_string(), files[f], m ? "batch" : "one_by_one", modes[m], c.n, c.bytes, tokens, reps,
                    best, median, (double)c.bytes / 1e6 / best, (double)tokens / best);
             fflush(stdout);
         }

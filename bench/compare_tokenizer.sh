@@ -1,6 +1,7 @@
 #!/bin/sh
 # Tokenizer throughput, libbert vs Hugging Face tokenizers (Rust, via its npm binding), side by side:
-# alternating rounds on the same machine, then the ratio of the medians of the best-of-N runs.
+# alternating rounds on the same machine, then the ratio of the medians of the best-of-N runs, for
+# BERT's WordPiece (mini-sst2), RoBERTa's byte-level BPE and T5's Unigram (their tokenizer.json).
 #   bench/compare_tokenizer.sh [ROUNDS] [BUILD_DIR]
 # Needs the peer installed once (see ../shared/bench/README.md):
 #   mkdir -p /tmp/tokpeer && cd /tmp/tokpeer && npm init -y >/dev/null && npm install tokenizers
@@ -15,9 +16,13 @@ awk 'NF==0{if(s!="")print s;s="";next} $1=="-DOCSTART-"{next} {s=(s==""?$1:s" "$
     "$shared/data/conll2003/eng.train" > "$tmp/conll-train.txt"
 : > "$tmp/results.jsonl"
 for r in $(seq "$rounds"); do
-  for f in sst2-train conll-train; do
-    node "$shared/bench/peer_tokenizers.js" "$shared/models/mini-sst2/tokenizer.json" "$tmp/$f.txt" >> "$tmp/results.jsonl"
-    "$build/bert-bench" tokenizer --model "$shared/models/mini-sst2" "$tmp/$f.txt" >> "$tmp/results.jsonl"
+  for t in models/mini-sst2 data/tokenizers/roberta-base data/tokenizers/t5-small; do
+    for f in sst2-train conll-train; do
+      node "$shared/bench/peer_tokenizers.js" "$shared/$t/tokenizer.json" "$tmp/$f.txt" |
+        sed "s|^{|{\"tok\":\"${t##*/}\",|" >> "$tmp/results.jsonl"
+      "$build/bert-bench" tokenizer --model "$shared/$t" "$tmp/$f.txt" |
+        sed "s|^{|{\"tok\":\"${t##*/}\",|" >> "$tmp/results.jsonl"
+    done
   done
 done
 python3 - "$tmp/results.jsonl" <<'PY'
@@ -28,13 +33,14 @@ res = {}
 for r in rows:
     if 'peer' in r:
         for mode in ('one_by_one', 'batch'):
-            res.setdefault((name(r['input']), mode, 'peer'), []).append(r['bytes'] / 1e6 / r[mode]['best_s'])
+            res.setdefault((r['tok'], name(r['input']), mode, 'peer'), []).append(r['bytes'] / 1e6 / r[mode]['best_s'])
     else:
-        res.setdefault((name(r['file']), r['mode'], 'libbert'), []).append(r['mb_per_s'])
-print('| input | mode | HF tokenizers MB/s | libbert MB/s | ratio |')
-print('|---|---|---|---|---|')
-for f in ('sst2-train', 'conll-train'):
-    for mode in ('one_by_one', 'batch'):
-        p = statistics.median(res[(f, mode, 'peer')]); l = statistics.median(res[(f, mode, 'libbert')])
-        print(f'| {f} | {mode} | {p:.2f} | {l:.2f} | {l / p:.1f}x |')
+        res.setdefault((r['tok'], name(r['file']), r['mode'], 'libbert'), []).append(r['mb_per_s'])
+print('| tokenizer | input | mode | HF tokenizers MB/s | libbert MB/s | ratio |')
+print('|---|---|---|---|---|---|')
+for t in ('mini-sst2', 'roberta-base', 't5-small'):
+    for f in ('sst2-train', 'conll-train'):
+        for mode in ('one_by_one', 'batch'):
+            p = statistics.median(res[(t, f, mode, 'peer')]); l = statistics.median(res[(t, f, mode, 'libbert')])
+            print(f'| {t} | {f} | {mode} | {p:.2f} | {l:.2f} | {l / p:.1f}x |')
 PY

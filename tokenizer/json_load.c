@@ -549,11 +549,11 @@ static bert_status load_model(ld *l, json_t *model, json_t *added)
             uint64_t h = BERT__FNV_OFFSET;
             for (size_t j = 0; j < pl; j++) {
                 h = bert__fnv_step(h, (unsigned char)piece[j]);
-                const uint64_t key = h ? h : 1;
-                size_t sl = (size_t)key & m->prefix_mask;
-                while (m->prefixes[sl] && m->prefixes[sl] != key)
+                const uint32_t tag = (uint32_t)(h >> 32) | 1;
+                size_t sl = (size_t)h & m->prefix_mask;
+                while (m->prefixes[sl] && m->prefixes[sl] != tag)
                     sl = (sl + 1) & m->prefix_mask;
-                m->prefixes[sl] = key;
+                m->prefixes[sl] = tag;
             }
         }
     } else if (strcmp(type, "WordPiece") == 0) {
@@ -931,6 +931,22 @@ bert_status bert__tokenizer_json_parse(bert_tokenizer *tok, const char *data, si
     tok->special_ids[BERT_SPECIAL_MASK] = first_present(tok, mask);
     if ((st = to_fast_path(&l)) != BERT_OK)
         goto done;
+    if (tok->pipe && tok->pipe->post.trim_offsets) {
+        bert__pipe *p = tok->pipe;
+        p->trim_lead = bert__calloc(tok->n_tokens, 1);
+        p->trim_trail = bert__calloc(tok->n_tokens, 1);
+        if (!p->trim_lead || !p->trim_trail) {
+            st = bad(&l, BERT_E_NOMEM, "allocating the tokens' spaces");
+            goto done;
+        }
+        for (size_t id = 0; id < tok->n_tokens; id++) {
+            size_t tl = 0, lead, trail;
+            const char *t = bert_tokenizer_id_to_token(tok, (int32_t)id, &tl);
+            bert__count_spaces(t, tl, &lead, &trail);
+            p->trim_lead[id] = (uint8_t)(lead > 255 ? 255 : lead);
+            p->trim_trail[id] = (uint8_t)(trail > 255 ? 255 : trail);
+        }
+    }
     json_t *padding = json_object_get(root, "padding");
     if (json_is_integer(json_object_get(padding, "pad_id")))
         tok->special_ids[BERT_SPECIAL_PAD] = (int32_t)json_integer_value(json_object_get(padding, "pad_id"));
@@ -963,6 +979,8 @@ void bert__pipe_free(bert__pipe *p)
     bert__free(p->model.merges);
     bert__free(p->model.scores);
     bert__free(p->model.prefixes);
+    bert__free(p->trim_lead);
+    bert__free(p->trim_trail);
     for (size_t i = 0; i < p->n_added; i++)
         bert__free(p->added[i].s);
     bert__free(p->added);

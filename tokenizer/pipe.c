@@ -238,16 +238,19 @@ bert_status bert__wcache_put(const bert_tokenizer *tok, bert__pwork *w, const ch
 static bert_status load_text(bert__arena *a, const char *text, size_t len)
 {
     a->len = a->n = 0;
-    bert_status st;
+    if (bert__arena_reserve(a, len) != BERT_OK)
+        return BERT_E_NOMEM;
+    memcpy(a->b, text, len);
+    /* the caller checked the text is valid UTF-8: each lead byte says its character's length */
     for (size_t i = 0; i < len;) {
-        int32_t c = 0;
-        size_t k = bert__utf8_decode((const unsigned char *)text + i, len - i, &c);
-        if (!k)
-            return BERT_E_UTF8; /* the caller checked or repaired the text */
-        if ((st = bert__arena_put(a, text + i, k, (bert_span){i, i + k})) != BERT_OK)
-            return st;
-        i += k;
+        const unsigned char b0 = (unsigned char)text[i];
+        const size_t k = b0 < 0x80 ? 1 : b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4;
+        const bert_span sp = {i, i + k <= len ? i + k : len};
+        for (size_t j = i; j < sp.end; j++)
+            a->al[j] = sp;
+        i = sp.end;
     }
+    a->len = len;
     return bert__arena_piece(a, 0, 0, -1);
 }
 
@@ -278,15 +281,16 @@ static size_t move_chars(const char *text, size_t o, size_t k, int back, size_t 
 
 /* HF trims in character offsets (its bindings convert them before post-processing), so the
  * counts of leading and trailing space characters move the offsets by characters of the text. */
-static void trim_one(bert_span *o, const char *t, size_t len, int is_first, int add_prefix_space, const char *text)
+void bert__count_spaces(const char *t, size_t len, size_t *lead, size_t *trail)
 {
-    size_t lead = 0, trail = 0, i = 0, end = len;
+    size_t i = 0, end = len;
     int32_t c = 0;
+    *lead = *trail = 0;
     while (i < len) {
         size_t k = bert__utf8_decode((const unsigned char *)t + i, len - i, &c);
         if (!k || !space_char(c))
             break;
-        lead++;
+        (*lead)++;
         i += k;
     }
     while (end > 0) {
@@ -295,9 +299,13 @@ static void trim_one(bert_span *o, const char *t, size_t len, int is_first, int 
             k--;
         if (!bert__utf8_decode((const unsigned char *)t + k, end - k, &c) || !space_char(c))
             break;
-        trail++;
+        (*trail)++;
         end = k;
     }
+}
+
+static void trim_by(bert_span *o, size_t lead, size_t trail, int is_first, int add_prefix_space, const char *text)
+{
     if (lead) {
         if (is_first && add_prefix_space && lead == 1)
             lead = 0;
@@ -311,6 +319,13 @@ static void trim_one(bert_span *o, const char *t, size_t len, int is_first, int 
         if (from_start >= trail)
             o->end = move_chars(text, o->end, trail, 1, o->begin, o->end);
     }
+}
+
+static void trim_one(bert_span *o, const char *t, size_t len, int is_first, int add_prefix_space, const char *text)
+{
+    size_t lead, trail;
+    bert__count_spaces(t, len, &lead, &trail);
+    trim_by(o, lead, trail, is_first, add_prefix_space, text);
 }
 
 /* WordPiece on a piece: the fast path's own greedy matcher, fed the piece as a word. */
@@ -400,10 +415,10 @@ bert_status bert__pipe_tokenize(const bert_tokenizer *tok, bert__pwork *w, const
         if (st != BERT_OK)
             return st;
         for (size_t i = first; p->post.trim_offsets && i < out->n; i++) {
-            size_t tl = 0;
-            const char *t = bert_tokenizer_id_to_token(tok, out->ids[i], &tl);
-            if (t)
-                trim_one(&out->offsets[i], t, tl, i == 0 || out->offsets[i].begin == 0, p->post.add_prefix_space, text);
+            const int32_t id = out->ids[i];
+            if (p->trim_lead && (p->trim_lead[id] || p->trim_trail[id]))
+                trim_by(&out->offsets[i], p->trim_lead[id], p->trim_trail[id], i == 0 || out->offsets[i].begin == 0,
+                        p->post.add_prefix_space, text);
         }
     }
     return BERT_OK;

@@ -107,7 +107,9 @@ typedef struct bert__model {
     bert__merge *merges;
     size_t merge_mask;
     double *scores; /* Unigram: [n_tokens] */
-    uint64_t *prefixes; /* Unigram: FNV hashes of every prefix of every piece (0: empty slot) */
+    uint32_t *prefixes; /* Unigram: every prefix of every piece, as a 32-bit tag of its FNV hash in the
+                         * slot of its low bits (0: empty); a tag shared by another string only
+                         * costs a lookup more, the pieces themselves are found in the vocabulary */
     size_t prefix_mask;
     double unk_score;
     size_t max_piece_bytes;
@@ -159,7 +161,11 @@ typedef struct bert__pipe {
     } * added;
     size_t n_added, n_raw;
     size_t added_from[2][257]; /* per set (raw, normalized): the first token starting with byte c */
+    uint8_t *trim_lead, *trim_trail; /* per id: its leading / trailing spaces, for trim_offsets */
 } bert__pipe;
+
+/* Counts the space characters ('Ġ' or whitespace) t[0..len) starts and ends with. */
+void bert__count_spaces(const char *t, size_t len, size_t *lead, size_t *trail);
 
 /* ---- the pieces of one text ---- */
 typedef struct bert__piece {

@@ -250,7 +250,7 @@ static int starts_with_cp(const char *s, size_t n, int32_t c)
 
 static bert_status one_pre(const bert__pre *pt, bert__pwork *w, const bert__arena *in, bert__arena *out)
 {
-    bert__arena *tmp = &w->t[0], *tmp2 = &w->t[1];
+    bert__arena *tmp = &w->t[0];
     bert_status st = BERT_OK;
     for (size_t k = 0; k < in->n; k++) {
         const bert__piece *pc = &in->pc[k];
@@ -302,30 +302,28 @@ static bert_status one_pre(const bert__pre *pt, bert__pwork *w, const bert__aren
             break;
         }
         case BERT__P_BYTELEVEL: {
-            tmp->len = tmp->n = 0;
             const int32_t prefix = pt->add_prefix_space && !starts_with_cp(s, pc->len, ' ') ? ' ' : 0;
-            /* prepend first (as its own rewrite with no byte mapping), then split, then map */
-            bert__pre plain = *pt;
-            plain.kind = BERT__P_METASPACE;
-            plain.replacement = ' ';
-            if ((st = rewrite(&plain, in, pc, prefix, tmp)) != BERT_OK)
-                return st;
-            const bert__piece whole = tmp->pc[tmp->n - 1];
-            if (pt->use_regex) {
-                for (size_t i = 0; i < whole.len && st == BERT_OK;) {
-                    size_t e = bert__gpt2_next(tmp->b + whole.off, whole.len, i);
-                    st = ev_push(w, &n, i, e, 0);
-                    i = e;
-                }
-                if (st != BERT_OK)
+            /* prepend first (as its own rewrite with no byte mapping), then split, then map each
+             * split straight from where its text is */
+            const bert__arena *src = in;
+            bert__piece whole = *pc;
+            if (prefix) {
+                bert__pre plain = *pt;
+                plain.kind = BERT__P_METASPACE;
+                plain.replacement = ' ';
+                tmp->len = tmp->n = 0;
+                if ((st = rewrite(&plain, in, pc, prefix, tmp)) != BERT_OK)
                     return st;
-            } else if ((st = ev_push(w, &n, 0, whole.len, 0)) != BERT_OK)
-                return st;
-            tmp2->len = tmp2->n = 0;
-            if ((st = emit(w, n, tmp, &whole, tmp2)) != BERT_OK)
-                return st;
-            for (size_t j = 0; j < tmp2->n && st == BERT_OK; j++)
-                st = rewrite(pt, tmp2, &tmp2->pc[j], 0, out);
+                src = tmp;
+                whole = tmp->pc[tmp->n - 1];
+            }
+            const char *ws = src->b + whole.off;
+            for (size_t i = 0; i < whole.len && st == BERT_OK;) {
+                const size_t e = pt->use_regex ? bert__gpt2_next(ws, whole.len, i) : whole.len;
+                const bert__piece sub = {whole.off + i, e - i, src->al[whole.off + i].begin, -1};
+                st = rewrite(pt, src, &sub, 0, out);
+                i = e;
+            }
             break;
         }
         case BERT__P_METASPACE: {

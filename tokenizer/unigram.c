@@ -26,10 +26,10 @@ static bert_status grow(bert__pwork *w, size_t need)
 
 static int is_prefix(const bert__model *m, uint64_t h)
 {
-    const uint64_t key = h ? h : 1;
-    size_t sl = (size_t)key & m->prefix_mask;
+    const uint32_t tag = (uint32_t)(h >> 32) | 1;
+    size_t sl = (size_t)h & m->prefix_mask;
     for (;;) {
-        if (m->prefixes[sl] == key)
+        if (m->prefixes[sl] == tag)
             return 1;
         if (!m->prefixes[sl])
             return 0;
