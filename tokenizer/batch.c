@@ -350,15 +350,16 @@ static bert_status pad(bert_batch *b, const bert_tokenizer *tok, const bert_enco
         memcpy(b->special + o, b->r_special + s, n);
         memcpy(b->offsets + o, b->r_off + s, n * sizeof *b->offsets);
         memset(b->mask + o, 1, n);
-        for (size_t j = n; j < T; j++) {
+        /* the padding, array by array (-1 is all bits set, so memset writes it) */
+        const size_t np = T - n;
+        for (size_t j = n; j < T; j++)
             b->ids[o + j] = pad_id;
-            b->type_ids[o + j] = 0;
-            b->seq_ids[o + j] = -1;
-            b->word_ids[o + j] = -1;
-            b->special[o + j] = 1;
-            b->mask[o + j] = 0;
-            b->offsets[o + j].begin = b->offsets[o + j].end = 0;
-        }
+        memset(b->type_ids + o + n, 0, np * sizeof *b->type_ids);
+        memset(b->seq_ids + o + n, 0xFF, np * sizeof *b->seq_ids);
+        memset(b->word_ids + o + n, 0xFF, np * sizeof *b->word_ids);
+        memset(b->special + o + n, 1, np);
+        memset(b->mask + o + n, 0, np);
+        memset(b->offsets + o + n, 0, np * sizeof *b->offsets);
     }
     b->seq_len = T;
     return BERT_OK;

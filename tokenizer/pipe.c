@@ -186,8 +186,11 @@ struct bert__wcache_entry {
     uint8_t off[CACHE_SYMS], len[CACHE_SYMS];
 };
 
-static struct bert__wcache_entry *wcache_slot(const bert_tokenizer *tok, bert__pwork *w, const char *s, size_t n,
-                                              uint64_t *h)
+/* The cache is 4-way set-associative: a word's set is its hash's low bits. Returns the set (NULL:
+ * no cache, or a word too long for it). */
+enum { CACHE_WAYS = 4 };
+static struct bert__wcache_entry *wcache_set(const bert_tokenizer *tok, bert__pwork *w, const char *s, size_t n,
+                                             uint64_t *h)
 {
     if (n > CACHE_WORD || !w->wcache)
         return NULL;
@@ -196,22 +199,26 @@ static struct bert__wcache_entry *wcache_slot(const bert_tokenizer *tok, bert__p
         w->wcache_owner = tok;
     }
     *h = bert__fnv(BERT__FNV_OFFSET, s, n);
-    return &w->wcache[*h & (CACHE_SLOTS - 1)];
+    return &w->wcache[(*h & (CACHE_SLOTS / CACHE_WAYS - 1)) * CACHE_WAYS];
 }
 
 int bert__wcache_get(const bert_tokenizer *tok, bert__pwork *w, const char *s, size_t n, size_t *ns)
 {
     uint64_t h = 0;
-    const struct bert__wcache_entry *e = wcache_slot(tok, w, s, n, &h);
-    if (!e || !e->ns || e->h != h || e->wl != n || memcmp(e->w, s, n) != 0)
-        return 0;
-    for (size_t j = 0; j < e->ns; j++) {
-        w->sym_id[j] = e->id[j];
-        w->sym_off[j] = e->off[j];
-        w->sym_len[j] = e->len[j];
+    const struct bert__wcache_entry *set = wcache_set(tok, w, s, n, &h);
+    for (size_t k = 0; set && k < CACHE_WAYS; k++) {
+        const struct bert__wcache_entry *e = &set[k];
+        if (!e->ns || e->h != h || e->wl != n || memcmp(e->w, s, n) != 0)
+            continue;
+        for (size_t j = 0; j < e->ns; j++) {
+            w->sym_id[j] = e->id[j];
+            w->sym_off[j] = e->off[j];
+            w->sym_len[j] = e->len[j];
+        }
+        *ns = e->ns;
+        return 1;
     }
-    *ns = e->ns;
-    return 1;
+    return 0;
 }
 
 bert_status bert__wcache_put(const bert_tokenizer *tok, bert__pwork *w, const char *s, size_t n, size_t ns)
@@ -221,7 +228,12 @@ bert_status bert__wcache_put(const bert_tokenizer *tok, bert__pwork *w, const ch
     if (!w->wcache && !(w->wcache = bert__calloc(CACHE_SLOTS, sizeof *w->wcache)))
         return BERT_E_NOMEM;
     uint64_t h = 0;
-    struct bert__wcache_entry *e = wcache_slot(tok, w, s, n, &h);
+    struct bert__wcache_entry *set = wcache_set(tok, w, s, n, &h), *e = NULL;
+    for (size_t k = 0; k < CACHE_WAYS && !e; k++)
+        if (!set[k].ns)
+            e = &set[k];
+    if (!e) /* a full set: a way picked by the hash's high bits goes */
+        e = &set[(h >> 60) % CACHE_WAYS];
     e->h = h;
     e->wl = (uint8_t)n;
     e->ns = (uint8_t)ns;
