@@ -368,6 +368,58 @@ static void test_tokenizer_json_refusals(void **state)
     assert_int_equal(load_json_text(buf, err, sizeof err), BERT_OK);
 }
 
+/* A WordLevel tokenizer.json with a single_word added token ("cat" only as a word of its own), the
+ * Whitespace pre-tokenizer, a template, no decoder, and truncation and padding sections: ids,
+ * offsets, attention mask and decoding as HF tokenizers 0.23 gives them (checked with its npm
+ * package). */
+static void test_tokenizer_json_wordlevel_single_word_defaults(void **state)
+{
+    (void)state;
+    static const char json[] = "{\"version\": \"1.0\", \"truncation\": {\"direction\": \"Right\", \"max_length\": 6, \"strategy\": \"LongestFirst\", \"stride\": 0}, \"padding\": {\"strategy\": {\"Fixed\": 6}, \"direction\": \"Right\", \"pad_to_multiple_of\": null, \"pad_id\": 0, \"pad_type_id\": 0, \"pad_token\": \"[PAD]\"}, \"added_tokens\": [{\"id\": 0, \"content\": \"[PAD]\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}, {\"id\": 1, \"content\": \"[UNK]\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}, {\"id\": 2, \"content\": \"cat\", \"single_word\": true, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": false}, {\"id\": 3, \"content\": \"[SEP]\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}], \"normalizer\": {\"type\": \"Lowercase\"}, \"pre_tokenizer\": {\"type\": \"Whitespace\"}, \"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [{\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}, {\"SpecialToken\": {\"id\": \"[SEP]\", \"type_id\": 0}}], \"pair\": [{\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}, {\"SpecialToken\": {\"id\": \"[SEP]\", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"B\", \"type_id\": 1}}, {\"SpecialToken\": {\"id\": \"[SEP]\", \"type_id\": 1}}], \"special_tokens\": {\"[SEP]\": {\"id\": \"[SEP]\", \"ids\": [3], \"tokens\": [\"[SEP]\"]}}}, \"decoder\": null, \"model\": {\"type\": \"WordLevel\", \"unk_token\": \"[UNK]\", \"vocab\": {\"[PAD]\": 0, \"[UNK]\": 1, \"cat\": 2, \"[SEP]\": 3, \"the\": 4, \"sat\": 5, \"concat\": 6, \"cats\": 7, \",\": 8, \"!\": 9}}}";
+    char err[256];
+    bert_tokenizer *tok = NULL;
+    assert_int_equal(bert_tokenizer_new_from_json(json, sizeof json - 1, "wl.json", &tok, err, sizeof err), BERT_OK);
+    const bert_encode_params p = bert_tokenizer_encode_params(tok);
+    assert_int_equal(p.truncation, BERT_TRUNCATION_LONGEST_FIRST);
+    assert_int_equal(p.max_length, 6);
+    assert_int_equal(p.padding, BERT_PADDING_MAX_LENGTH);
+    static const struct {
+        const char *text;
+        int32_t ids[6];
+        size_t off[6][2];
+        int real;
+    } want[] = {
+        {"The cat sat", {4, 2, 5, 3, 0, 0}, {{0, 3}, {4, 7}, {8, 11}, {0, 0}, {0, 0}, {0, 0}}, 4},
+        {"concat cats, cat!", {6, 7, 8, 2, 9, 3}, {{0, 6}, {7, 11}, {11, 12}, {13, 16}, {16, 17}, {0, 0}}, 6},
+        {"xcat cat_ cat", {1, 1, 2, 3, 0, 0}, {{0, 4}, {5, 9}, {10, 13}, {0, 0}, {0, 0}, {0, 0}}, 4},
+        {"The cat sat on the mat today", {4, 2, 5, 1, 4, 3}, {{0, 3}, {4, 7}, {8, 11}, {12, 14}, {15, 18}, {0, 0}}, 6},
+    };
+    bert_batch *b = NULL;
+    assert_int_equal(bert_batch_new(&b, err, sizeof err), BERT_OK);
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+        bert_text t = {want[k].text, strlen(want[k].text), NULL, 0};
+        assert_int_equal(bert_batch_encode(b, tok, &t, 1, &p), BERT_OK);
+        bert_batch_view v = bert_batch_get(b);
+        assert_int_equal(v.n_rows, 1);
+        assert_int_equal(v.seq_len, 6);
+        for (size_t i = 0; i < 6; i++) {
+            assert_int_equal(v.ids[i], want[k].ids[i]);
+            assert_int_equal(v.offsets[i].begin, want[k].off[i][0]);
+            assert_int_equal(v.offsets[i].end, want[k].off[i][1]);
+            assert_int_equal(v.attention_mask[i], i < (size_t)want[k].real);
+        }
+    }
+    const int32_t ids[] = {4, 2, 5, 3};
+    char out[64];
+    size_t len = 0;
+    assert_int_equal(bert_tokenizer_decode(tok, ids, 4, 0, out, sizeof out, &len), BERT_OK);
+    assert_string_equal(out, "the cat sat [SEP]");
+    assert_int_equal(bert_tokenizer_decode(tok, ids, 4, 1, out, sizeof out, &len), BERT_OK);
+    assert_string_equal(out, "the cat sat");
+    bert_batch_free(b);
+    bert_tokenizer_free(tok);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -387,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_spans_to_codepoints),
         cmocka_unit_test(test_huge_line_linear_and_bounded),
         cmocka_unit_test(test_tokenizer_json_refusals),
+        cmocka_unit_test(test_tokenizer_json_wordlevel_single_word_defaults),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

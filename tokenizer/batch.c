@@ -255,10 +255,12 @@ static bert_status tokenize_one(bert_batch *b, const bert_tokenizer *tok, const 
         /* the pipeline reads valid UTF-8: check it first (or repair it into a copy) */
         if (bert_utf8_check(text ? text : "", len, &bad) != BERT_OK) {
             if (p->on_invalid_utf8 == BERT_INVALID_UTF8_ERROR)
-                return fail(b, BERT_E_UTF8, "input %zu, text %s: malformed UTF-8 at byte %zu (byte 0x%02X)", i,
-                            which, bad, (unsigned)(unsigned char)text[bad]);
-            return fail(b, BERT_E_UNSUPPORTED, "input %zu, text %s: malformed UTF-8 at byte %zu: replacing it is "
-                        "not supported with a tokenizer.json pipeline yet", i, which, bad);
+                return fail(b, BERT_E_UTF8, "input %zu, text %s: malformed UTF-8 at byte %zu (byte 0x%02X)", i, which,
+                            bad, (unsigned)(unsigned char)text[bad]);
+            return fail(b, BERT_E_UNSUPPORTED,
+                        "input %zu, text %s: malformed UTF-8 at byte %zu: replacing it is "
+                        "not supported with a tokenizer.json pipeline yet",
+                        i, which, bad);
         }
         st = bert__pipe_tokenize(tok, b->pw, text ? text : "", len, out);
     } else {
@@ -341,15 +343,19 @@ static bert_status pad(bert_batch *b, const bert_tokenizer *tok, const bert_enco
         b->out_cap = c[0];
     }
     const int32_t pad_id = tok->special_ids[BERT_SPECIAL_PAD] >= 0 ? tok->special_ids[BERT_SPECIAL_PAD] : 0;
-    for (size_t r = 0; r < b->n_rows; r++) {
+    /* rows may all be empty (a tokenizer.json without special tokens, empty texts): nothing to copy,
+     * and the arrays may not exist */
+    for (size_t r = 0; T && r < b->n_rows; r++) {
         const size_t s = b->row_start[r], n = b->row_len[r], o = r * T;
-        memcpy(b->ids + o, b->r_ids + s, n * sizeof *b->ids);
-        memcpy(b->type_ids + o, b->r_type + s, n * sizeof *b->type_ids);
-        memcpy(b->seq_ids + o, b->r_seq + s, n * sizeof *b->seq_ids);
-        memcpy(b->word_ids + o, b->r_word + s, n * sizeof *b->word_ids);
-        memcpy(b->special + o, b->r_special + s, n);
-        memcpy(b->offsets + o, b->r_off + s, n * sizeof *b->offsets);
-        memset(b->mask + o, 1, n);
+        if (n) {
+            memcpy(b->ids + o, b->r_ids + s, n * sizeof *b->ids);
+            memcpy(b->type_ids + o, b->r_type + s, n * sizeof *b->type_ids);
+            memcpy(b->seq_ids + o, b->r_seq + s, n * sizeof *b->seq_ids);
+            memcpy(b->word_ids + o, b->r_word + s, n * sizeof *b->word_ids);
+            memcpy(b->special + o, b->r_special + s, n);
+            memcpy(b->offsets + o, b->r_off + s, n * sizeof *b->offsets);
+            memset(b->mask + o, 1, n);
+        }
         /* the padding, array by array (-1 is all bits set, so memset writes it) */
         const size_t np = T - n;
         for (size_t j = n; j < T; j++)
@@ -383,9 +389,10 @@ bert_status bert_batch_encode(bert_batch *b, const bert_tokenizer *tok, const be
     if ((unsigned)p->truncation > BERT_TRUNCATION_ONLY_SECOND || (unsigned)p->padding > BERT_PADDING_MAX_LENGTH ||
         (unsigned)p->on_invalid_utf8 > BERT_INVALID_UTF8_REPLACE)
         return fail(b, BERT_E_INVALID_ARG, "bert_batch_encode: truncation, padding or on_invalid_utf8 out of range");
-    if (!tok->pipe && p->add_special_tokens && (tok->special_ids[BERT_SPECIAL_CLS] < 0 || tok->special_ids[BERT_SPECIAL_SEP] < 0))
-        return fail(b, BERT_E_INVALID_ARG, "special tokens '%s'/'%s' are not in the vocabulary",
-                    tok->cfg.cls_token, tok->cfg.sep_token);
+    if (!tok->pipe && p->add_special_tokens &&
+        (tok->special_ids[BERT_SPECIAL_CLS] < 0 || tok->special_ids[BERT_SPECIAL_SEP] < 0))
+        return fail(b, BERT_E_INVALID_ARG, "special tokens '%s'/'%s' are not in the vocabulary", tok->cfg.cls_token,
+                    tok->cfg.sep_token);
     if (p->truncation != BERT_TRUNCATION_NONE || p->padding == BERT_PADDING_MAX_LENGTH) {
         if (p->max_length == 0)
             return fail(b, BERT_E_INVALID_ARG, "truncation or padding to max_length needs max_length > 0");

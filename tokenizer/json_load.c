@@ -572,8 +572,15 @@ static bert_status load_model(ld *l, json_t *model, json_t *added)
         const char *unk = str_of(model, "unk_token");
         if (!unk || (m->unk_id = bert_tokenizer_token_to_id(l->tok, unk, strlen(unk))) < 0)
             return bad(l, BERT_E_FORMAT, "model.unk_token \"%.40s\" is not in the vocabulary", unk ? unk : "");
+    } else if (strcmp(type, "WordLevel") == 0) {
+        m->kind = BERT__M_WORDLEVEL;
+        if ((st = build_vocab(l, model, added, 0)) != BERT_OK)
+            return st;
+        const char *unk = str_of(model, "unk_token");
+        if (!unk || (m->unk_id = bert_tokenizer_token_to_id(l->tok, unk, strlen(unk))) < 0)
+            return bad(l, BERT_E_FORMAT, "model.unk_token \"%.40s\" is not in the vocabulary", unk ? unk : "");
     } else {
-        return bad(l, BERT_E_UNSUPPORTED, "model.type \"%.40s\" is not supported here yet", type);
+        return bad(l, BERT_E_UNSUPPORTED, "model.type \"%.40s\" is not supported", type);
     }
     for (int b = 0; b < 256; b++) {
         char t[8];
@@ -625,8 +632,6 @@ static bert_status load_added(ld *l, json_t *added)
             t->rstrip = bool_of(a, "rstrip", 0);
             t->single_word = bool_of(a, "single_word", 0);
             t->special = bool_of(a, "special", 0);
-            if (t->single_word)
-                return bad(l, BERT_E_UNSUPPORTED, "added_tokens[%zu].single_word is not supported yet", i);
             p->n_added++;
         }
         qsort(p->added + first, p->n_added - first, sizeof *p->added, added_cmp);
@@ -880,6 +885,55 @@ static bert_status to_fast_path(ld *l)
     return BERT_OK;
 }
 
+/* The file's truncation and padding, as the encoding defaults bert_tokenizer_encode_params gives. */
+static bert_status load_defaults(ld *l, json_t *trunc, json_t *pad)
+{
+    bert_encode_params *e = &l->tok->defaults;
+    *e = bert_encode_default_params();
+    if (trunc && !json_is_null(trunc)) {
+        const char *dir = str_of(trunc, "direction"), *strat = str_of(trunc, "strategy");
+        json_t *ml = json_object_get(trunc, "max_length"), *stride = json_object_get(trunc, "stride");
+        if (dir && strcmp(dir, "Right") != 0)
+            return bad(l, BERT_E_UNSUPPORTED, "truncation.direction \"%.20s\" is not supported (Right is)", dir);
+        if (!json_is_integer(ml) || json_integer_value(ml) < 1)
+            return bad(l, BERT_E_FORMAT, "truncation.max_length: a positive integer expected");
+        e->max_length = (size_t)json_integer_value(ml);
+        e->stride = json_is_integer(stride) && json_integer_value(stride) > 0 ? (size_t)json_integer_value(stride) : 0;
+        if (!strat || strcmp(strat, "LongestFirst") == 0)
+            e->truncation = BERT_TRUNCATION_LONGEST_FIRST;
+        else if (strcmp(strat, "OnlyFirst") == 0)
+            e->truncation = BERT_TRUNCATION_ONLY_FIRST;
+        else if (strcmp(strat, "OnlySecond") == 0)
+            e->truncation = BERT_TRUNCATION_ONLY_SECOND;
+        else
+            return bad(l, BERT_E_UNSUPPORTED, "truncation.strategy \"%.20s\" is not supported", strat);
+    }
+    if (pad && !json_is_null(pad)) {
+        const char *dir = str_of(pad, "direction");
+        json_t *strat = json_object_get(pad, "strategy"), *multiple = json_object_get(pad, "pad_to_multiple_of"),
+               *type_id = json_object_get(pad, "pad_type_id");
+        if (dir && strcmp(dir, "Right") != 0)
+            return bad(l, BERT_E_UNSUPPORTED, "padding.direction \"%.20s\" is not supported (Right is)", dir);
+        if (multiple && !json_is_null(multiple))
+            return bad(l, BERT_E_UNSUPPORTED, "padding.pad_to_multiple_of is not supported");
+        if (json_is_integer(type_id) && json_integer_value(type_id) != 0)
+            return bad(l, BERT_E_UNSUPPORTED, "padding.pad_type_id %lld: padding has type id 0",
+                       (long long)json_integer_value(type_id));
+        json_t *fixed = json_object_get(strat, "Fixed");
+        if (json_is_integer(fixed) && json_integer_value(fixed) > 0) {
+            const size_t n = (size_t)json_integer_value(fixed);
+            if (e->max_length && e->max_length != n)
+                return bad(l, BERT_E_UNSUPPORTED, "padding.strategy.Fixed %zu differs from truncation.max_length %zu",
+                           n, e->max_length);
+            e->max_length = n;
+            e->padding = BERT_PADDING_MAX_LENGTH;
+        } else if (!(json_is_string(strat) && strcmp(json_string_value(strat), "BatchLongest") == 0)) {
+            return bad(l, BERT_E_UNSUPPORTED, "padding.strategy: BatchLongest or {\"Fixed\": N} expected");
+        }
+    }
+    return BERT_OK;
+}
+
 bert_status bert__tokenizer_json_parse(bert_tokenizer *tok, const char *data, size_t len, const char *name,
                                        char *errbuf, size_t errbuf_size)
 {
@@ -947,6 +1001,8 @@ bert_status bert__tokenizer_json_parse(bert_tokenizer *tok, const char *data, si
             p->trim_trail[id] = (uint8_t)(trail > 255 ? 255 : trail);
         }
     }
+    if ((st = load_defaults(&l, json_object_get(root, "truncation"), json_object_get(root, "padding"))) != BERT_OK)
+        goto done;
     json_t *padding = json_object_get(root, "padding");
     if (json_is_integer(json_object_get(padding, "pad_id")))
         tok->special_ids[BERT_SPECIAL_PAD] = (int32_t)json_integer_value(json_object_get(padding, "pad_id"));

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include <utf8proc.h>
+
 bert_status bert__arena_reserve(bert__arena *a, size_t extra)
 {
     if (a->len + extra <= a->cap)
@@ -114,6 +116,46 @@ static size_t ws_run_len(const char *s, size_t n)
     return i;
 }
 
+/* Rust regex's \w (HF's single_word test): letters, marks, decimal digits, letter numbers,
+ * connector punctuation, and the joiners. */
+static int word_cp(int32_t c)
+{
+    if (c < 0x80)
+        return (c | 0x20) >= 'a' && (c | 0x20) <= 'z' ? 1 : (c >= '0' && c <= '9') || c == '_';
+    if (c == 0x200C || c == 0x200D)
+        return 1;
+    switch (utf8proc_category(c)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_PC:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int word_char_at(const char *s, size_t n, size_t i)
+{
+    int32_t c = 0;
+    return bert__utf8_decode((const unsigned char *)s + i, n - i, &c) && word_cp(c);
+}
+
+static int word_char_before(const char *s, size_t i)
+{
+    size_t k = i - 1;
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+        k--;
+    return word_char_at(s, i, k);
+}
+
 /* Splits the text pieces of `in` around the added tokens [from, to) of p, leftmost-longest, with
  * lstrip/rstrip taking the neighbouring whitespace into the token (HF's find_matches). */
 static bert_status split_added(const bert__pipe *p, int set, const bert__arena *in, bert__arena *out)
@@ -145,6 +187,10 @@ static bert_status split_added(const bert__pipe *p, int set, const bert__arena *
                     continue;
                 }
                 size_t b = i, e = i + hit->len;
+                if (hit->single_word && ((b > 0 && word_char_before(s, b)) || (e < n && word_char_at(s, n, e)))) {
+                    i = e; /* a match inside a word is passed over, not looked into again (HF) */
+                    continue;
+                }
                 if (hit->lstrip) {
                     size_t nb = ws_run_start(s, b);
                     b = nb > done ? nb : done;
@@ -421,6 +467,15 @@ bert_status bert__pipe_tokenize(const bert_tokenizer *tok, bert__pwork *w, const
         case BERT__M_WORDPIECE:
             st = wordpiece(tok, w, a->b + pc->off, pc->len, al, (int32_t)k, out);
             break;
+        case BERT__M_WORDLEVEL: {
+            /* the whole piece is a token, or [UNK] */
+            const char *t = a->b + pc->off;
+            int32_t id = bert_tokenizer_token_to_id(tok, t, pc->len);
+            if (id < 0 || (size_t)id >= p->model.n_model)
+                id = p->model.unk_id;
+            st = bert__seq_push(out, id, (bert_span){al[0].begin, al[pc->len - 1].end}, (int32_t)k);
+            break;
+        }
         default:
             st = BERT_E_UNSUPPORTED;
         }

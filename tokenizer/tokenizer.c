@@ -63,13 +63,13 @@ static bert_status own_config(bert_tokenizer *tok, const bert_tokenizer_config *
                               size_t errbuf_size)
 {
     tok->cfg = *cfg;
+    tok->defaults = bert_encode_default_params();
     const char *src[BERT__N_SPECIAL] = {cfg->unk_token, cfg->sep_token, cfg->pad_token, cfg->cls_token,
                                         cfg->mask_token};
     size_t total = 0;
     for (int i = 0; i < BERT__N_SPECIAL; i++) {
         if (!src[i] || !src[i][0])
-            return bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG, "%s: special token %d is empty", name,
-                                    i);
+            return bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG, "%s: special token %d is empty", name, i);
         total += strlen(src[i]) + 1;
     }
     tok->strings = bert__malloc(total);
@@ -95,8 +95,8 @@ static bert_status own_config(bert_tokenizer *tok, const bert_tokenizer_config *
         for (size_t i = 0; i < cfg->n_never_split; i++) {
             const char *s = cfg->never_split[i];
             if (!s || !s[0])
-                return bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG, "%s: never_split[%zu] is empty",
-                                        name, i);
+                return bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG, "%s: never_split[%zu] is empty", name,
+                                        i);
             tok->never_split[i] = bert__strndup(s, strlen(s));
             if (!tok->never_split[i])
                 return bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "%s: allocating never_split", name);
@@ -109,8 +109,7 @@ static bert_status own_config(bert_tokenizer *tok, const bert_tokenizer_config *
                                 "%s: max_input_chars_per_word %zu outside 1..1000000", name,
                                 cfg->max_input_chars_per_word);
     if (cfg->strip_accents < -1 || cfg->strip_accents > 1)
-        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG, "%s: strip_accents must be -1, 0 or 1",
-                                name);
+        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG, "%s: strip_accents must be -1, 0 or 1", name);
     return BERT_OK;
 }
 
@@ -119,8 +118,8 @@ static bert_status own_config(bert_tokenizer *tok, const bert_tokenizer_config *
  * except [UNK], which WordPiece itself needs. */
 static bert_status build_added(bert_tokenizer *tok, const char *name, char *errbuf, size_t errbuf_size)
 {
-    const char *sp[BERT__N_SPECIAL] = {tok->cfg.unk_token, tok->cfg.sep_token, tok->cfg.pad_token,
-                                       tok->cfg.cls_token, tok->cfg.mask_token};
+    const char *sp[BERT__N_SPECIAL] = {tok->cfg.unk_token, tok->cfg.sep_token, tok->cfg.pad_token, tok->cfg.cls_token,
+                                       tok->cfg.mask_token};
     for (int i = 0; i < BERT__N_SPECIAL; i++)
         tok->special_ids[i] = bert_tokenizer_token_to_id(tok, sp[i], strlen(sp[i]));
     if (tok->special_ids[BERT_SPECIAL_UNK] < 0)
@@ -175,7 +174,8 @@ bert_status bert_tokenizer_new_from_vocab(const char *vocab, size_t len, const c
         return bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG, "bert_tokenizer_new_from_vocab: out is NULL");
     *out = NULL;
     if (!vocab && len)
-        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG, "bert_tokenizer_new_from_vocab: vocab is NULL");
+        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG,
+                                "bert_tokenizer_new_from_vocab: vocab is NULL");
     if (!name)
         name = "vocab";
     tok = bert__calloc(1, sizeof *tok);
@@ -194,8 +194,8 @@ fail:
     return st;
 }
 
-bert_status bert_tokenizer_load_vocab(const char *vocab_path, const bert_tokenizer_config *config,
-                                      bert_tokenizer **out, char *errbuf, size_t errbuf_size)
+bert_status bert_tokenizer_load_vocab(const char *vocab_path, const bert_tokenizer_config *config, bert_tokenizer **out,
+                                      char *errbuf, size_t errbuf_size)
 {
     char *data = NULL;
     size_t len = 0;
@@ -341,4 +341,9 @@ fail:
     bert__free(vocab_path);
     bert__free(cfg_path);
     return st;
+}
+
+bert_encode_params bert_tokenizer_encode_params(const bert_tokenizer *tok)
+{
+    return tok ? tok->defaults : bert_encode_default_params();
 }

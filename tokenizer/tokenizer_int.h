@@ -58,6 +58,7 @@ struct bert_tokenizer {
     uint8_t added_first[256]; /* 1 where a byte can start an added token */
 
     bert__template tpl_single, tpl_pair; /* what add_special_tokens adds */
+    bert_encode_params defaults;         /* a tokenizer.json's truncation and padding */
     struct bert__pipe *pipe;             /* a tokenizer.json pipeline; NULL: the WordPiece fast path */
     struct bert__pipe *plain;            /* a plain BERT tokenizer.json run by the fast path: owns the
                                           * strings `added` points to */

@@ -35,42 +35,69 @@ static int parse(int argc, char **argv, opts *o)
     o->batch = 256;
     int trunc = BERT_TRUNCATION_LONGEST_FIRST, trunc_given = 0;
     const cli_opt table[] = {
-        {.names = "--model", CLI_STRING(&o->model), .metavar = "DIR",
+        {.names = "--model",
+         CLI_STRING(&o->model),
+         .metavar = "DIR",
          .help = "Hugging Face folder with vocab.txt and tokenizer_config.json\n(default: the embedded default "
                  "model, models/mini-sst2)"},
-        {.names = "--vocab", CLI_STRING(&o->vocab), .metavar = "FILE",
+        {.names = "--vocab",
+         CLI_STRING(&o->vocab),
+         .metavar = "FILE",
          .help = "a vocab.txt alone, with BERT's default settings"},
-        {.names = "--tokenizer", CLI_STRING(&o->json), .metavar = "FILE",
+        {.names = "--tokenizer",
+         CLI_STRING(&o->json),
+         .metavar = "FILE",
          .help = "a Hugging Face tokenizer.json alone (BPE, Unigram, ...)"},
-        {.names = "--decode", CLI_FLAG(&o->decode), .value = 1,
+        {.names = "--decode",
+         CLI_FLAG(&o->decode),
+         .value = 1,
          .help = "lines are token ids ([1, 2, 3] or 1 2 3): print the text\nthe tokenizer's decoder makes of them"},
-        {.names = "--skip-special", CLI_FLAG(&o->skip_special), .value = 1,
+        {.names = "--skip-special",
+         CLI_FLAG(&o->skip_special),
+         .value = 1,
          .help = "with --decode, leave special tokens out"},
         {.names = "--lower", CLI_FLAG(&o->lower), .value = 1, .help = "force lower-casing on"},
         {.names = "--no-lower", CLI_FLAG(&o->lower), .value = 0, .help = "force it off"},
-        {.names = "--strip-accents", CLI_FLAG(&o->strip), .value = 1,
-         .help = "force accent stripping on"},
+        {.names = "--strip-accents", CLI_FLAG(&o->strip), .value = 1, .help = "force accent stripping on"},
         {.names = "--no-strip-accents", CLI_FLAG(&o->strip), .value = 0, .help = "force it off"},
-        {.names = "--no-chinese-chars", CLI_FLAG(&o->no_cjk), .value = 1,
-         .help = "do not isolate CJK ideographs"},
-        {.names = "--pair", CLI_FLAG(&o->pair), .value = 1,
-         .help = "lines are TAB-separated pairs: text_a<TAB>text_b"},
-        {.names = "--max-length", CLI_SIZE(&o->enc.max_length), .metavar = "N", .min = 1,
-         .max = CLI_MAX_LENGTH, .help = "truncate to N tokens including [CLS]/[SEP], %r"},
-        {.names = "--truncation", CLI_CHOICE(&trunc), .metavar = "S", .choices = truncations,
-         .value = 1, .seen = &trunc_given, .help = "%r (default longest_first;\nneeds --max-length)"},
-        {.names = "--stride", CLI_SIZE(&o->enc.stride), .metavar = "N", .min = 0,
-         .max = CLI_MAX_LENGTH, .help = "overlap of overflowing windows, %r (with --overflow)"},
-        {.names = "--overflow", CLI_FLAG(&o->overflow), .value = 1,
-         .help = "also print the overflowing windows"},
-        {.names = "--char-offsets", CLI_FLAG(&o->char_offsets), .value = 1,
+        {.names = "--no-chinese-chars", CLI_FLAG(&o->no_cjk), .value = 1, .help = "do not isolate CJK ideographs"},
+        {.names = "--pair", CLI_FLAG(&o->pair), .value = 1, .help = "lines are TAB-separated pairs: text_a<TAB>text_b"},
+        {.names = "--max-length",
+         CLI_SIZE(&o->enc.max_length),
+         .metavar = "N",
+         .min = 1,
+         .max = CLI_MAX_LENGTH,
+         .help = "truncate to N tokens including [CLS]/[SEP], %r"},
+        {.names = "--truncation",
+         CLI_CHOICE(&trunc),
+         .metavar = "S",
+         .choices = truncations,
+         .value = 1,
+         .seen = &trunc_given,
+         .help = "%r (default longest_first;\nneeds --max-length)"},
+        {.names = "--stride",
+         CLI_SIZE(&o->enc.stride),
+         .metavar = "N",
+         .min = 0,
+         .max = CLI_MAX_LENGTH,
+         .help = "overlap of overflowing windows, %r (with --overflow)"},
+        {.names = "--overflow", CLI_FLAG(&o->overflow), .value = 1, .help = "also print the overflowing windows"},
+        {.names = "--char-offsets",
+         CLI_FLAG(&o->char_offsets),
+         .value = 1,
          .help = "add \"char_offsets\" (Unicode code points, as Python counts)"},
-        {.names = "--on-invalid", CLI_CHOICE(&o->on_invalid), .metavar = "M",
+        {.names = "--on-invalid",
+         CLI_CHOICE(&o->on_invalid),
+         .metavar = "M",
          .choices = invalid_policies,
          .help = "malformed UTF-8: %r. error (default) stops, naming\nthe line and byte; replace: bad bytes "
                  "become U+FFFD, which\nis dropped; skip: the line is left out, with a warning"},
-        {.names = "--batch-size", CLI_SIZE(&o->batch), .metavar = "N", .min = 1,
-         .max = CLI_MAX_BATCH, .help = "lines encoded per call, %r (default 256)"},
+        {.names = "--batch-size",
+         CLI_SIZE(&o->batch),
+         .metavar = "N",
+         .min = 1,
+         .max = CLI_MAX_BATCH,
+         .help = "lines encoded per call, %r (default 256)"},
         {.names = "--quiet|-q", CLI_FLAG(&o->quiet), .value = 1, .help = "no warnings"},
         CLI_OPT_VERBOSE(&o->verbose),
         CLI_OPT_END,
@@ -87,8 +114,10 @@ static int parse(int argc, char **argv, opts *o)
         return CLI_ARGS_ERROR;
     }
     if (o->json && (o->lower >= 0 || o->strip >= 0 || o->no_cjk)) {
-        fprintf(stderr, "%s: --lower, --strip-accents and --no-chinese-chars are for WordPiece vocabularies; a "
-                "tokenizer.json says its own normalization\n", prog);
+        fprintf(stderr,
+                "%s: --lower, --strip-accents and --no-chinese-chars are for WordPiece vocabularies; a "
+                "tokenizer.json says its own normalization\n",
+                prog);
         return CLI_ARGS_ERROR;
     }
     if (o->skip_special && !o->decode) {
@@ -161,8 +190,7 @@ static void print_spans(FILE *out, const char *key, const bert_span *v, size_t n
     fputc(']', out);
 }
 
-static int emit(const opts *o, const bert_tokenizer *tok, const bert_batch *b, const bert_text *texts,
-                const lines *ls)
+static int emit(const opts *o, const bert_tokenizer *tok, const bert_batch *b, const bert_text *texts, const lines *ls)
 {
     (void)tok; /* token strings come from the batch (HF's, [UNK] pieces and added tokens included) */
     bert_batch_view v = bert_batch_get(b);
@@ -336,15 +364,27 @@ int main(int argc, char **argv)
             ov.tokenize_chinese_chars = 0;
     }
     bert_tokenizer *tok = NULL;
-    bert_status st = o.json    ? bert_tokenizer_load_json(o.json, &tok, err, sizeof err)
-                     : o.vocab ? bert_tokenizer_load_vocab(o.vocab, ovp, &tok, err, sizeof err)
-                               : bert_tokenizer_load(o.model ? o.model : cli_default_model(), ovp, &tok, err, sizeof err);
+    bert_status st = o.json ? bert_tokenizer_load_json(o.json, &tok, err, sizeof err)
+                     : o.vocab
+                         ? bert_tokenizer_load_vocab(o.vocab, ovp, &tok, err, sizeof err)
+                         : bert_tokenizer_load(o.model ? o.model : cli_default_model(), ovp, &tok, err, sizeof err);
     if (st != BERT_OK) {
         fprintf(stderr, "%s: %s\n", prog, err);
         return CLI_ERR_MODEL;
     }
-    if (cli_check_specials(prog, tok, o.json ? o.json : o.vocab ? o.vocab : o.model ? o.model : cli_default_model()) !=
-        CLI_OK) {
+    if (!o.enc.max_length) {
+        /* no --max-length: the tokenizer file's own truncation and padding, if it has them */
+        const bert_encode_params d = bert_tokenizer_encode_params(tok);
+        o.enc.truncation = d.truncation;
+        o.enc.max_length = d.max_length;
+        o.enc.stride = d.stride;
+        o.enc.padding = d.padding;
+    }
+    if (cli_check_specials(prog, tok,
+                           o.json    ? o.json
+                           : o.vocab ? o.vocab
+                           : o.model ? o.model
+                                     : cli_default_model()) != CLI_OK) {
         bert_tokenizer_free(tok);
         return CLI_ERR_MODEL;
     }

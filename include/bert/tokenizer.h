@@ -163,6 +163,11 @@ typedef struct bert_encode_params {
 
 BERT_API bert_encode_params bert_encode_default_params(void);
 
+/* The encoding parameters the tokenizer's own file asks for: a tokenizer.json's "truncation"
+ * (max_length, stride, strategy) and "padding" (BatchLongest, or Fixed(N) as padding to max_length)
+ * sections; otherwise bert_encode_default_params(). */
+BERT_API bert_encode_params bert_tokenizer_encode_params(const bert_tokenizer *tok);
+
 /* One input: a single text (b == NULL) or a pair. */
 typedef struct bert_text {
     const char *a;

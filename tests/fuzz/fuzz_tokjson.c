@@ -46,7 +46,8 @@ static void check(const bert_tokenizer *tok, bert_batch *b, const bert_text *t, 
         }
         char out[8192];
         size_t len = 0;
-        bert_status st = bert_tokenizer_decode(tok, v.ids + r * v.seq_len, v.lengths[r], r & 1, out, sizeof out, &len);
+        bert_status st = bert_tokenizer_decode(tok, v.lengths[r] ? v.ids + r * v.seq_len : NULL, v.lengths[r], r & 1,
+                                               out, sizeof out, &len);
         if (st != BERT_OK && st != BERT_E_BUFFER_TOO_SMALL)
             abort();
     }
