@@ -298,7 +298,8 @@ static bert_status load_text(bert__arena *a, const char *text, size_t len)
     a->len = a->n = 0;
     if (bert__arena_reserve(a, len) != BERT_OK)
         return BERT_E_NOMEM;
-    memcpy(a->b, text, len);
+    if (len)
+        memcpy(a->b, text, len);
     /* the caller checked the text is valid UTF-8: each lead byte says its character's length */
     for (size_t i = 0; i < len;) {
         const unsigned char b0 = (unsigned char)text[i];

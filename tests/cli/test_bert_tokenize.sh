@@ -1,8 +1,10 @@
 #!/bin/sh
-# bert-tokenize end to end: output, exit codes and error messages. Usage: test_bert_tokenize.sh BIN_DIR SRC_DIR
+# bert-tokenize end to end: output, exit codes and error messages.
+# Usage: test_bert_tokenize.sh BIN_DIR SRC_DIR [SHARED_DIR]
 set -u
 bin=$1/bert-tokenize
 src=$2
+shared=${3:-${BERT_SHARED_DIR:-$src/../shared}}
 . "$(dirname "$0")/common.sh"
 
 # the README's first command: the sample file with the embedded default model
@@ -55,4 +57,36 @@ printf 'hello\n' > "$tmp/hello.txt"
 "$bin" --vocab "$tmp/nocls.txt" "$tmp/hello.txt" > /dev/null 2> "$tmp/err"; rc=$?
 [ $rc -eq 4 ] && grep -q "nocls.txt: the vocabulary has no '\[CLS\]' token" "$tmp/err" && ! grep -q "hello.txt" "$tmp/err"
 check "vocabulary without [CLS] -> exit 4 naming it" $?
+# a tokenizer.json alone: RoBERTa's byte-level BPE (ids and offsets as the shared fixture's first
+# row, HF tokenizers 0.23), decoding back, and the refusals
+rb="$shared/data/tokenizers/roberta-base/tokenizer.json"
+printf 'Hello, world!\n' | "$bin" --tokenizer "$rb" > "$tmp/rb.out"; rc=$?
+[ $rc -eq 0 ] && grep -q '"ids":\[0,31414,6,232,328,2\]' "$tmp/rb.out" \
+    && grep -q '"offsets":\[\[0,0\],\[0,5\],\[5,6\],\[7,12\],\[12,13\],\[0,0\]\]' "$tmp/rb.out"
+check "--tokenizer roberta-base: HF's ids and trimmed offsets" $?
+printf '[0, 31414, 6, 232, 328, 2]\n0 31414 2\n' | "$bin" --tokenizer "$rb" --decode > "$tmp/dec.out"; rc=$?
+[ $rc -eq 0 ] && [ "$(head -1 "$tmp/dec.out")" = '{"line":1,"text":"<s>Hello, world!</s>"}' ] \
+    && [ "$(tail -1 "$tmp/dec.out")" = '{"line":2,"text":"<s>Hello</s>"}' ]
+check "--decode: the ByteLevel decoder's text" $?
+printf '0 31414 6 232 328 2\n' | "$bin" --tokenizer "$rb" --decode --skip-special > "$tmp/dec.out"; rc=$?
+[ $rc -eq 0 ] && [ "$(cat "$tmp/dec.out")" = '{"line":1,"text":"Hello, world!"}' ]
+check "--decode --skip-special" $?
+printf '1 2 x\n' | "$bin" --tokenizer "$rb" --decode > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 3 ] && grep -q "<stdin>:1: byte 5: 'x' is not part of a list of token ids" "$tmp/err"
+check "--decode: a word that is not an id -> exit 3, line and byte" $?
+printf '50265\n' | "$bin" --tokenizer "$rb" --decode > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 3 ] && grep -q "id 50265 is not in the vocabulary (50265 ids)" "$tmp/err"
+check "--decode: an id out of range -> exit 3" $?
+"$bin" --tokenizer "$rb" --skip-special "$tmp/hello.txt" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "skip-special goes with --decode" "$tmp/err"; check "--skip-special alone -> exit 2" $?
+"$bin" --tokenizer "$rb" --lower "$tmp/hello.txt" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ]; check "--lower with a tokenizer.json -> exit 2" $?
+printf '{"model": {"type": "Unigram", "vocab": [["a", 0.0]]}, "pre_tokenizer": {"type": "Foo"}}' > "$tmp/bad.json"
+"$bin" --tokenizer "$tmp/bad.json" "$tmp/hello.txt" > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 4 ] && grep -q 'bad.json: pre_tokenizer.type "Foo" is not supported' "$tmp/err"
+check "unsupported component -> exit 4 naming its JSON path" $?
+printf 'Hello world\n' | "$bin" --model "$shared/data/tokenizers/t5-small" > "$tmp/t5.out"; rc=$?
+[ $rc -eq 0 ] && grep -q '"ids":\[8774,296,1\]' "$tmp/t5.out"
+check "--model with a tokenizer.json only (T5's Unigram)" $?
+
 [ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
