@@ -223,7 +223,7 @@ static bert_status split_added(const bert__pipe *p, int set, const bert__arena *
     return BERT_OK;
 }
 
-enum { CACHE_SLOTS = 8192, CACHE_WORD = 46, CACHE_SYMS = 16 };
+enum { CACHE_SLOTS = 32768, CACHE_WORD = 30, CACHE_SYMS = 8 };
 struct bert__wcache_entry {
     uint64_t h;
     uint8_t wl, ns;
