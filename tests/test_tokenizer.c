@@ -83,7 +83,11 @@ static void test_pretokenize_splits_whitespace_and_punctuation_with_byte_offsets
 static void test_clean_text_drops_controls_and_maps_whitespace(void **state)
 {
     (void)state;
-    static const char text[] = "a\0b\x01" "c\xe2\x80\x8b" "d\xef\xbf\xbd" "e\xc2\xa0" "f";
+    static const char text[] = "a\0b\x01"
+                               "c\xe2\x80\x8b"
+                               "d\xef\xbf\xbd"
+                               "e\xc2\xa0"
+                               "f";
     bert_text t = {text, sizeof text - 1, NULL, 0};
     assert_int_equal(bert_batch_encode(batch, uncased, &t, 1, NULL), BERT_OK);
     bert_batch_view v = bert_batch_get(batch);
@@ -345,16 +349,21 @@ static void test_tokenizer_json_refusals(void **state)
 {
     (void)state;
     char err[512];
-    const char *model = "\"model\": {\"type\": \"Unigram\", \"unk_id\": 0, \"vocab\": [[\"<unk>\", 0.0], [\"a\", -1.0]]}";
+    const char *model =
+        "\"model\": {\"type\": \"Unigram\", \"unk_id\": 0, \"vocab\": [[\"<unk>\", 0.0], [\"a\", -1.0]]}";
     char buf[1024];
     assert_int_equal(load_json_text("{\n  \"model\": {,\n}", err, sizeof err), BERT_E_FORMAT);
     assert_non_null(strstr(err, "line 2"));
-    snprintf(buf, sizeof buf, "{%s, \"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": "
-             "\"WhitespaceSplit\"}, {\"type\": \"Foo\"}]}}", model);
+    snprintf(buf, sizeof buf,
+             "{%s, \"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": "
+             "\"WhitespaceSplit\"}, {\"type\": \"Foo\"}]}}",
+             model);
     assert_int_equal(load_json_text(buf, err, sizeof err), BERT_E_UNSUPPORTED);
     assert_non_null(strstr(err, "pre_tokenizer.pretokenizers[1].type \"Foo\" is not supported"));
-    snprintf(buf, sizeof buf, "{%s, \"normalizer\": {\"type\": \"Replace\", \"pattern\": {\"Regex\": \"(a\"}, "
-             "\"content\": \"b\"}}", model);
+    snprintf(buf, sizeof buf,
+             "{%s, \"normalizer\": {\"type\": \"Replace\", \"pattern\": {\"Regex\": \"(a\"}, "
+             "\"content\": \"b\"}}",
+             model);
     assert_int_equal(load_json_text(buf, err, sizeof err), BERT_E_FORMAT);
     assert_non_null(strstr(err, "normalizer.pattern: regex /(a/ is refused by Oniguruma"));
     assert_int_equal(load_json_text("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [\"a b\"]}}",
@@ -375,7 +384,24 @@ static void test_tokenizer_json_refusals(void **state)
 static void test_tokenizer_json_wordlevel_single_word_defaults(void **state)
 {
     (void)state;
-    static const char json[] = "{\"version\": \"1.0\", \"truncation\": {\"direction\": \"Right\", \"max_length\": 6, \"strategy\": \"LongestFirst\", \"stride\": 0}, \"padding\": {\"strategy\": {\"Fixed\": 6}, \"direction\": \"Right\", \"pad_to_multiple_of\": null, \"pad_id\": 0, \"pad_type_id\": 0, \"pad_token\": \"[PAD]\"}, \"added_tokens\": [{\"id\": 0, \"content\": \"[PAD]\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}, {\"id\": 1, \"content\": \"[UNK]\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}, {\"id\": 2, \"content\": \"cat\", \"single_word\": true, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": false}, {\"id\": 3, \"content\": \"[SEP]\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}], \"normalizer\": {\"type\": \"Lowercase\"}, \"pre_tokenizer\": {\"type\": \"Whitespace\"}, \"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [{\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}, {\"SpecialToken\": {\"id\": \"[SEP]\", \"type_id\": 0}}], \"pair\": [{\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}, {\"SpecialToken\": {\"id\": \"[SEP]\", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"B\", \"type_id\": 1}}, {\"SpecialToken\": {\"id\": \"[SEP]\", \"type_id\": 1}}], \"special_tokens\": {\"[SEP]\": {\"id\": \"[SEP]\", \"ids\": [3], \"tokens\": [\"[SEP]\"]}}}, \"decoder\": null, \"model\": {\"type\": \"WordLevel\", \"unk_token\": \"[UNK]\", \"vocab\": {\"[PAD]\": 0, \"[UNK]\": 1, \"cat\": 2, \"[SEP]\": 3, \"the\": 4, \"sat\": 5, \"concat\": 6, \"cats\": 7, \",\": 8, \"!\": 9}}}";
+    static const char json[] =
+        "{\"version\": \"1.0\", \"truncation\": {\"direction\": \"Right\", \"max_length\": 6, \"strategy\": "
+        "\"LongestFirst\", \"stride\": 0}, \"padding\": {\"strategy\": {\"Fixed\": 6}, \"direction\": \"Right\", "
+        "\"pad_to_multiple_of\": null, \"pad_id\": 0, \"pad_type_id\": 0, \"pad_token\": \"[PAD]\"}, \"added_tokens\": "
+        "[{\"id\": 0, \"content\": \"[PAD]\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, "
+        "\"normalized\": false, \"special\": true}, {\"id\": 1, \"content\": \"[UNK]\", \"single_word\": false, "
+        "\"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": true}, {\"id\": 2, \"content\": "
+        "\"cat\", \"single_word\": true, \"lstrip\": false, \"rstrip\": false, \"normalized\": false, \"special\": "
+        "false}, {\"id\": 3, \"content\": \"[SEP]\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, "
+        "\"normalized\": false, \"special\": true}], \"normalizer\": {\"type\": \"Lowercase\"}, \"pre_tokenizer\": "
+        "{\"type\": \"Whitespace\"}, \"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": "
+        "[{\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}, {\"SpecialToken\": {\"id\": \"[SEP]\", \"type_id\": 0}}], "
+        "\"pair\": [{\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}, {\"SpecialToken\": {\"id\": \"[SEP]\", "
+        "\"type_id\": 0}}, {\"Sequence\": {\"id\": \"B\", \"type_id\": 1}}, {\"SpecialToken\": {\"id\": \"[SEP]\", "
+        "\"type_id\": 1}}], \"special_tokens\": {\"[SEP]\": {\"id\": \"[SEP]\", \"ids\": [3], \"tokens\": "
+        "[\"[SEP]\"]}}}, \"decoder\": null, \"model\": {\"type\": \"WordLevel\", \"unk_token\": \"[UNK]\", \"vocab\": "
+        "{\"[PAD]\": 0, \"[UNK]\": 1, \"cat\": 2, \"[SEP]\": 3, \"the\": 4, \"sat\": 5, \"concat\": 6, \"cats\": 7, "
+        "\",\": 8, \"!\": 9}}}";
     char err[256];
     bert_tokenizer *tok = NULL;
     assert_int_equal(bert_tokenizer_new_from_json(json, sizeof json - 1, "wl.json", &tok, err, sizeof err), BERT_OK);
@@ -420,6 +446,44 @@ static void test_tokenizer_json_wordlevel_single_word_defaults(void **state)
     bert_tokenizer_free(tok);
 }
 
+/* UnicodeScripts: pieces where the script changes (Hiragana, Katakana and U+30FC count as Han,
+ * a space joins any script, leading spaces are dropped), as HF tokenizers 0.23 splits them. */
+static void test_tokenizer_json_unicode_scripts(void **state)
+{
+    (void)state;
+    static const char json[] =
+        "{\"model\": {\"type\": \"WordLevel\", \"unk_token\": \"[UNK]\", \"vocab\": {\"[UNK]\": 0}}, "
+        "\"pre_tokenizer\": {\"type\": \"UnicodeScripts\"}}";
+    char err[256];
+    bert_tokenizer *tok = NULL;
+    assert_int_equal(bert_tokenizer_new_from_json(json, sizeof json - 1, "s.json", &tok, err, sizeof err), BERT_OK);
+    static const struct {
+        const char *text;
+        size_t n, off[3][2];
+    } want[] = {
+        {"\xe3\x81\xa9\xe3\x81\x93\xe3\x81\xa7\xe7\x94\x9f\xe3\x82\x8c\xe3\x80\x82Yes",
+         3,
+         {{0, 15}, {15, 18}, {18, 21}}},
+        {"Apples are \xe3\x82\x8a\xe3\x82\x93\xe3\x81\x94 \xe6\x9e\x97\xe6\xaa\x8e", 2, {{0, 11}, {11, 27}}},
+        {" abc", 1, {{1, 4}}},
+        {"abc123 \xe3\x83\xbc", 3, {{0, 3}, {3, 7}, {7, 10}}},
+    };
+    bert_batch *b = NULL;
+    assert_int_equal(bert_batch_new(&b, err, sizeof err), BERT_OK);
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+        bert_text t = {want[k].text, strlen(want[k].text), NULL, 0};
+        assert_int_equal(bert_batch_encode(b, tok, &t, 1, NULL), BERT_OK);
+        bert_batch_view v = bert_batch_get(b);
+        assert_int_equal(v.lengths[0], want[k].n);
+        for (size_t i = 0; i < want[k].n; i++) {
+            assert_int_equal(v.offsets[i].begin, want[k].off[i][0]);
+            assert_int_equal(v.offsets[i].end, want[k].off[i][1]);
+        }
+    }
+    bert_batch_free(b);
+    bert_tokenizer_free(tok);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_huge_line_linear_and_bounded),
         cmocka_unit_test(test_tokenizer_json_refusals),
         cmocka_unit_test(test_tokenizer_json_wordlevel_single_word_defaults),
+        cmocka_unit_test(test_tokenizer_json_unicode_scripts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -344,6 +344,8 @@ static bert_status add_pre(ld *l, json_t *o, const char *path)
     bert_status st;
     if (strcmp(type, "BertPreTokenizer") == 0) {
         pt->kind = BERT__P_BERT;
+    } else if (strcmp(type, "UnicodeScripts") == 0) {
+        pt->kind = BERT__P_UNICODE_SCRIPTS;
     } else if (strcmp(type, "WhitespaceSplit") == 0) {
         pt->kind = BERT__P_WHITESPACE_SPLIT;
     } else if (strcmp(type, "Whitespace") == 0) {

@@ -70,7 +70,8 @@ typedef enum bert__pre_kind {
     BERT__P_PUNCTUATION,
     BERT__P_DIGITS,
     BERT__P_SPLIT,
-    BERT__P_CHAR_DELIMITER
+    BERT__P_CHAR_DELIMITER,
+    BERT__P_UNICODE_SCRIPTS
 } bert__pre_kind;
 
 typedef enum bert__prepend { BERT__PREPEND_ALWAYS, BERT__PREPEND_FIRST, BERT__PREPEND_NEVER } bert__prepend;
@@ -271,6 +272,15 @@ int bert__gpt2_class(int32_t c, int which);
 /* The pieces of s[0..n) under GPT-2's pattern, hand-written with those classes: the end of the
  * piece that starts at i. */
 size_t bert__gpt2_next(const char *s, size_t n, size_t i);
+
+/* the script of each code point as HF's UnicodeScripts knows it (generated into hf_scripts.c):
+ * sorted ranges; a code point in none is one HF's table lacks ("Any": it joins any script) */
+typedef struct bert__script_range {
+    uint32_t first, last;
+    uint8_t script;
+} bert__script_range;
+extern const bert__script_range bert__hf_scripts[];
+extern const size_t bert__hf_scripts_n;
 
 /* ---- patterns (pattern.c) ---- */
 bert_status bert__pattern_compile(bert__pattern *pat, const char *s, size_t n, int regex, char *err, size_t err_size);

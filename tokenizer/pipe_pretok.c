@@ -170,6 +170,50 @@ static int p_delim(int32_t c, const bert__pre *pt)
     return c == pt->replacement;
 }
 
+/* HF's fixed_script: ' ' joins any script, U+30FC is Han (Hiragana and Katakana already are). */
+static int script_of(int32_t c)
+{
+    if (c == ' ')
+        return 0;
+    if (c == 0x30FC)
+        c = 0x4E00;
+    size_t lo = 0, hi = bert__hf_scripts_n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (bert__hf_scripts[mid].last < (uint32_t)c)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < bert__hf_scripts_n && bert__hf_scripts[lo].first <= (uint32_t)c ? bert__hf_scripts[lo].script : 0;
+}
+
+/* UnicodeScripts: a piece starts where the script changes between two characters that have one
+ * (characters without one join the piece they are in). As HF, the characters before the first
+ * with a script are dropped. */
+static bert_status find_scripts(bert__pwork *w, const char *s, size_t len, size_t *n)
+{
+    int last = -1;
+    size_t start = SIZE_MAX;
+    bert_status st;
+    for (size_t i = 0; i < len;) {
+        int32_t c = 0;
+        size_t k = next_cp(s, len, i, &c);
+        const int sc = script_of(c);
+        if (sc != 0 && last != 0 && last != sc) {
+            if (start != SIZE_MAX && (st = ev_push(w, n, start, i, 0)) != BERT_OK)
+                return st;
+            start = i;
+        }
+        if (sc != 0)
+            last = sc;
+        i += k;
+    }
+    if (start != SIZE_MAX)
+        return ev_push(w, n, start, len, 0);
+    return BERT_OK;
+}
+
 /* GPT-2's byte-to-character table: printable Latin-1 bytes stand for themselves, the other 68
  * take the code points from U+0100 on, in byte order. */
 static int32_t byte_char(unsigned b)
@@ -282,6 +326,10 @@ static bert_status one_pre(const bert__pre *pt, bert__pwork *w, const bert__aren
         case BERT__P_CHAR_DELIMITER:
             if ((st = find_chars(w, s, pc->len, p_delim, pt, &n)) == BERT_OK)
                 st = emit(w, behave(w, n, BERT__SPLIT_REMOVED, 0), in, pc, out);
+            break;
+        case BERT__P_UNICODE_SCRIPTS:
+            if ((st = find_scripts(w, s, pc->len, &n)) == BERT_OK)
+                st = emit(w, n, in, pc, out);
             break;
         case BERT__P_WHITESPACE:
         case BERT__P_SPLIT:
