@@ -18,6 +18,8 @@ typedef struct ld {
     const char *name;
     char *err;
     size_t err_size;
+    char **ncontent; /* per added token: its normalized content (NULL: the content as it is) */
+    size_t *nlen;
 } ld;
 
 static bert_status bad(ld *l, bert_status st, const char *fmt, ...) BERT__PRINTF(3, 4);
@@ -77,6 +79,7 @@ static bert_status build_vocab(ld *l, json_t *model, json_t *added, int unigram)
             if ((size_t)json_integer_value(v) + 1 > n)
                 n = (size_t)json_integer_value(v) + 1;
         }
+        n_model = n; /* the model's ids are those below its largest (a vocabulary may have holes) */
     }
     size_t i;
     json_t *a;
@@ -625,10 +628,12 @@ static bert_status load_added(ld *l, json_t *added)
             if (json_string_length(c) == 0)
                 return bad(l, BERT_E_FORMAT, "added_tokens[%zu].content is empty", i);
             struct bert__added_tok *t = &p->added[p->n_added];
-            t->s = bert__strndup(json_string_value(c), json_string_length(c));
+            const char *cs = l->ncontent && l->ncontent[i] ? l->ncontent[i] : json_string_value(c);
+            const size_t cl = l->ncontent && l->ncontent[i] ? l->nlen[i] : json_string_length(c);
+            t->s = bert__strndup(cs, cl);
             if (!t->s)
                 return bad(l, BERT_E_NOMEM, "allocating added tokens");
-            t->len = json_string_length(c);
+            t->len = cl;
             t->id = (int32_t)json_integer_value(json_object_get(a, "id"));
             t->lstrip = bool_of(a, "lstrip", 0);
             t->rstrip = bool_of(a, "rstrip", 0);
@@ -936,11 +941,52 @@ static bert_status load_defaults(ld *l, json_t *trunc, json_t *pad)
     return BERT_OK;
 }
 
+/* HF matches an added token that is normalized by its content run through the normalizers, and
+ * names its id so: those contents are computed once here. */
+static bert_status normalize_added(ld *l, json_t *added)
+{
+    const size_t n = json_array_size(added);
+    if (!l->p->n_norms || !n)
+        return BERT_OK;
+    l->ncontent = bert__calloc(n, sizeof *l->ncontent);
+    l->nlen = bert__calloc(n, sizeof *l->nlen);
+    if (!l->ncontent || !l->nlen)
+        return bad(l, BERT_E_NOMEM, "allocating added tokens");
+    size_t i;
+    json_t *a;
+    json_array_foreach(added, i, a)
+    {
+        json_t *c = json_object_get(a, "content");
+        if (!json_is_string(c) || !bool_of(a, "normalized", !bool_of(a, "special", 0)))
+            continue;
+        char *cur = bert__strndup(json_string_value(c), json_string_length(c));
+        size_t len = json_string_length(c);
+        for (size_t k = 0; cur && k < l->p->n_norms; k++) {
+            char *next = NULL;
+            size_t nl = 0;
+            if (bert__normalize_string(&l->p->norms[k], cur, len, &next, &nl) != BERT_OK) {
+                bert__free(cur);
+                cur = NULL;
+                break;
+            }
+            bert__free(cur);
+            cur = next;
+            len = nl;
+        }
+        if (!cur)
+            return bad(l, BERT_E_NOMEM, "normalizing added_tokens[%zu]", i);
+        l->ncontent[i] = cur;
+        l->nlen[i] = len;
+    }
+    return BERT_OK;
+}
+
 bert_status bert__tokenizer_json_parse(bert_tokenizer *tok, const char *data, size_t len, const char *name,
                                        char *errbuf, size_t errbuf_size)
 {
-    ld l = {tok, NULL, name, errbuf, errbuf_size};
+    ld l = {tok, NULL, name, errbuf, errbuf_size, NULL, NULL};
     json_error_t je;
+    size_t n_added = 0;
     json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
     if (!root)
         return bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT, "%s: line %d, column %d: %s", name, je.line,
@@ -953,6 +999,7 @@ bert_status bert__tokenizer_json_parse(bert_tokenizer *tok, const char *data, si
     }
     l.p = tok->pipe;
     json_t *model = json_object_get(root, "model"), *added = json_object_get(root, "added_tokens");
+    n_added = json_array_size(added);
     if (!json_is_object(model)) {
         st = bad(&l, BERT_E_FORMAT, "model: an object expected");
         goto done;
@@ -961,15 +1008,28 @@ bert_status bert__tokenizer_json_parse(bert_tokenizer *tok, const char *data, si
         st = bad(&l, BERT_E_FORMAT, "added_tokens: an array expected");
         goto done;
     }
-    if ((st = load_model(&l, model, added)) != BERT_OK)
-        goto done;
     json_t *norm = json_object_get(root, "normalizer"), *pre = json_object_get(root, "pre_tokenizer");
     if (norm && !json_is_null(norm) && (st = add_norm(&l, norm, "normalizer")) != BERT_OK)
+        goto done;
+    if ((st = normalize_added(&l, added)) != BERT_OK)
+        goto done;
+    if ((st = load_model(&l, model, added)) != BERT_OK)
         goto done;
     if (pre && !json_is_null(pre) && (st = add_pre(&l, pre, "pre_tokenizer")) != BERT_OK)
         goto done;
     if ((st = load_added(&l, added)) != BERT_OK)
         goto done;
+    /* an added token's name is its own (normalized, when it is matched after the normalizers),
+     * even where the model has the id too: HF's id_to_token answers so */
+    l.p->added_of_id = bert__malloc((tok->n_tokens + 1) * sizeof *l.p->added_of_id);
+    if (!l.p->added_of_id) {
+        st = bad(&l, BERT_E_NOMEM, "allocating added tokens");
+        goto done;
+    }
+    for (size_t i = 0; i < tok->n_tokens; i++)
+        l.p->added_of_id[i] = -1;
+    for (size_t i = 0; i < l.p->n_added; i++)
+        l.p->added_of_id[l.p->added[i].id] = (int32_t)i;
     if ((st = load_post(&l, json_object_get(root, "post_processor"), "post_processor")) != BERT_OK)
         goto done;
     json_t *dec = json_object_get(root, "decoder");
@@ -1009,6 +1069,10 @@ bert_status bert__tokenizer_json_parse(bert_tokenizer *tok, const char *data, si
     if (json_is_integer(json_object_get(padding, "pad_id")))
         tok->special_ids[BERT_SPECIAL_PAD] = (int32_t)json_integer_value(json_object_get(padding, "pad_id"));
 done:
+    for (size_t i = 0; l.ncontent && i < n_added; i++)
+        bert__free(l.ncontent[i]);
+    bert__free(l.ncontent);
+    bert__free(l.nlen);
     json_decref(root);
     return st;
 }
@@ -1038,6 +1102,7 @@ void bert__pipe_free(bert__pipe *p)
     bert__free(p->model.scores);
     bert__free(p->model.prefixes);
     bert__free(p->trim_lead);
+    bert__free(p->added_of_id);
     bert__free(p->trim_trail);
     for (size_t i = 0; i < p->n_added; i++)
         bert__free(p->added[i].s);

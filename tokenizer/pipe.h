@@ -163,6 +163,7 @@ typedef struct bert__pipe {
     size_t n_added, n_raw;
     size_t added_from[2][257]; /* per set (raw, normalized): the first token starting with byte c */
     uint8_t *trim_lead, *trim_trail; /* per id: its leading / trailing spaces, for trim_offsets */
+    int32_t *added_of_id;            /* per id: its index in `added`, or -1 */
 } bert__pipe;
 
 /* Counts the space characters ('Ġ' or whitespace) t[0..len) starts and ends with. */

@@ -271,6 +271,42 @@ static bert_status compose_run(bert__pwork *w, size_t *n_tr, const char *s, size
     return BERT_OK;
 }
 
+/* Whether c may compose with what precedes it: a combining mark, a character that is the second
+ * of a canonical composition pair, a Hangul vowel or trailing consonant. */
+static int joins_back(int32_t c)
+{
+    if (bert__hf_ccc(c) != 0 || (c >= 0x1161 && c <= 0x1175) || (c >= 0x11A8 && c <= 0x11C2))
+        return 1;
+    const utf8proc_uint16_t ci = utf8proc_get_property(c)->comb_index;
+    return ci != 0xFFFF && (ci & 0x8000);
+}
+
+/* Composes s[0..len) segment by segment (a segment: a character and those that may compose with
+ * it), so each output character is attributed to the segment it comes from: the first replaces
+ * the segment's first character, fewer remove the rest, more are inserted (HF's NFC alignments). */
+static bert_status compose_segments(bert__pwork *w, size_t *n_tr, const char *s, size_t len, int opt)
+{
+    size_t seg = 0;
+    int32_t c;
+    bert_status st;
+    for (size_t i = 0; i <= len;) {
+        size_t k = 0;
+        if (i < len) {
+            k = next_cp(s, len, i, &c);
+            if (i == seg || joins_back(c)) {
+                i += k;
+                continue;
+            }
+        }
+        if ((st = compose_run(w, n_tr, s + seg, i - seg, opt)) != BERT_OK)
+            return st;
+        if (i >= len)
+            break;
+        seg = i;
+    }
+    return BERT_OK;
+}
+
 /* NFD/NFKD/NFC/NFKC of a whole piece, with utf8proc: each output character is attributed to the
  * input character it came from (a decomposition's first part replaces it, the rest are inserted;
  * a composition replaces its first input character and removes the others). */
@@ -324,7 +360,7 @@ static bert_status unicode_nf(const bert__norm *nm, bert__pwork *w, const char *
                 continue;
             }
         }
-        if (i > run && (st = compose_run(w, n_tr, s + run, i - run, opt)) != BERT_OK)
+        if (i > run && (st = compose_segments(w, n_tr, s + run, i - run, opt)) != BERT_OK)
             return st;
         if (!fx)
             break;

@@ -61,8 +61,8 @@ bert_status bert__vocab_build(bert_tokenizer *tok, const char *data, size_t len,
     if (len == 0)
         return bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT, "%s: empty vocabulary", name);
     if (len > UINT32_MAX - 1)
-        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_TOO_LONG, "%s: vocabulary of %zu bytes exceeds 4 GiB",
-                                name, len);
+        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_TOO_LONG, "%s: vocabulary of %zu bytes exceeds 4 GiB", name,
+                                len);
     tok->vocab = bert__malloc(len);
     if (!tok->vocab)
         return bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "%s: allocating %zu bytes", name, len);
@@ -163,6 +163,12 @@ const char *bert_tokenizer_id_to_token(const bert_tokenizer *tok, int32_t id, si
         if (len)
             *len = 0;
         return NULL;
+    }
+    if (tok->pipe && tok->pipe->added_of_id && tok->pipe->added_of_id[id] >= 0) {
+        const struct bert__added_tok *a = &tok->pipe->added[tok->pipe->added_of_id[id]];
+        if (len)
+            *len = a->len;
+        return a->s;
     }
     if (len)
         *len = tok->tok_len[id];
