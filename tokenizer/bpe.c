@@ -26,24 +26,6 @@ static const bert__merge *merge_of(const bert__model *m, int32_t l, int32_t r)
     }
 }
 
-static bert_status grow(bert__pwork *w, size_t need)
-{
-    if (need <= w->scratch_cap && w->from)
-        return BERT_OK;
-    size_t c1 = w->scratch_cap, c2 = c1, c3 = c1, c4 = c1, c5 = c1, c6 = c1;
-    if (bert__grow((void **)&w->sym_id, &c1, need, sizeof *w->sym_id) ||
-        bert__grow((void **)&w->sym_off, &c2, need, sizeof *w->sym_off) ||
-        bert__grow((void **)&w->sym_len, &c3, need, sizeof *w->sym_len) ||
-        bert__grow((void **)&w->best, &c4, need, sizeof *w->best) ||
-        bert__grow((void **)&w->from, &c5, need, sizeof *w->from) ||
-        bert__grow((void **)&w->best_id, &c6, need, sizeof *w->best_id))
-        return BERT_E_NOMEM;
-    size_t c = c1;
-    c = c2 < c ? c2 : c, c = c3 < c ? c3 : c, c = c4 < c ? c4 : c, c = c5 < c ? c5 : c, c = c6 < c ? c6 : c;
-    w->scratch_cap = c;
-    return BERT_OK;
-}
-
 /* The word's symbols after every merge, into w->sym_* (their count in *ns_out). */
 static bert_status merge_word(const bert_tokenizer *tok, bert__pwork *w, const char *s, size_t n, size_t *ns_out)
 {
@@ -90,7 +72,7 @@ static bert_status merge_word(const bert_tokenizer *tok, bert__pwork *w, const c
             for (size_t j = 0; j < tl; j++)
                 all &= m->byte_ids[(unsigned char)t[j]] >= 0;
             if (all) {
-                if ((st = grow(w, ns + tl + n + 1)) != BERT_OK)
+                if ((st = bert__scratch_grow(w, ns + tl + n + 1)) != BERT_OK)
                     return st;
                 /* each byte symbol spans one byte from the character's start (HF adds them with
                  * length 1) */
@@ -167,7 +149,7 @@ bert_status bert__bpe(const bert_tokenizer *tok, bert__pwork *w, const char *s, 
         if (id >= 0)
             return bert__seq_push(out, id, (bert_span){al[0].begin, al[n - 1].end}, word);
     }
-    if ((st = grow(w, n + 1)) != BERT_OK)
+    if ((st = bert__scratch_grow(w, n + 1)) != BERT_OK)
         return st;
     size_t ns = 0;
     if (bert__wcache_get(tok, w, s, n, &ns))

@@ -44,6 +44,24 @@ bert_status bert__arena_copy(bert__arena *a, const char *s, const bert_span *al,
     return BERT_OK;
 }
 
+bert_status bert__scratch_grow(bert__pwork *w, size_t need)
+{
+    if (need <= w->scratch_cap && w->from && w->best)
+        return BERT_OK;
+    size_t c1 = w->scratch_cap, c2 = c1, c3 = c1, c4 = c1, c5 = c1, c6 = c1;
+    if (bert__grow((void **)&w->sym_id, &c1, need, sizeof *w->sym_id) ||
+        bert__grow((void **)&w->sym_off, &c2, need, sizeof *w->sym_off) ||
+        bert__grow((void **)&w->sym_len, &c3, need, sizeof *w->sym_len) ||
+        bert__grow((void **)&w->best, &c4, need, sizeof *w->best) ||
+        bert__grow((void **)&w->from, &c5, need, sizeof *w->from) ||
+        bert__grow((void **)&w->best_id, &c6, need, sizeof *w->best_id))
+        return BERT_E_NOMEM;
+    size_t c = c1;
+    c = c2 < c ? c2 : c, c = c3 < c ? c3 : c, c = c4 < c ? c4 : c, c = c5 < c ? c5 : c, c = c6 < c ? c6 : c;
+    w->scratch_cap = c;
+    return BERT_OK;
+}
+
 bert_status bert__emit_syms(const bert__pwork *w, size_t ns, size_t n, const bert_span *al, int32_t word,
                             bert__seq *out)
 {

@@ -230,6 +230,8 @@ bert_status bert__pipe_tokenize(const bert_tokenizer *tok, bert__pwork *w, const
 /* ---- arena helpers (pipe.c) ---- */
 bert_status bert__arena_put(bert__arena *a, const char *s, size_t n, bert_span al);
 bert_status bert__arena_put_cp(bert__arena *a, int32_t c, bert_span al);
+/* The models' scratch arrays (w->sym_*, best, from, best_id) for need entries. */
+bert_status bert__scratch_grow(bert__pwork *w, size_t need);
 /* Room for extra more bytes. */
 bert_status bert__arena_reserve(bert__arena *a, size_t extra);
 /* Pushes the ns model tokens in w->sym_* (ids, byte offsets and lengths in the word s[0..n) whose

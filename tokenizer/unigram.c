@@ -6,24 +6,6 @@
 
 #include "pipe.h"
 
-static bert_status grow(bert__pwork *w, size_t need)
-{
-    if (need <= w->scratch_cap && w->best)
-        return BERT_OK;
-    size_t c1 = w->scratch_cap, c2 = c1, c3 = c1, c4 = c1, c5 = c1, c6 = c1;
-    if (bert__grow((void **)&w->sym_id, &c1, need, sizeof *w->sym_id) ||
-        bert__grow((void **)&w->sym_off, &c2, need, sizeof *w->sym_off) ||
-        bert__grow((void **)&w->sym_len, &c3, need, sizeof *w->sym_len) ||
-        bert__grow((void **)&w->best, &c4, need, sizeof *w->best) ||
-        bert__grow((void **)&w->from, &c5, need, sizeof *w->from) ||
-        bert__grow((void **)&w->best_id, &c6, need, sizeof *w->best_id))
-        return BERT_E_NOMEM;
-    size_t c = c1;
-    c = c2 < c ? c2 : c, c = c3 < c ? c3 : c, c = c4 < c ? c4 : c, c = c5 < c ? c5 : c, c = c6 < c ? c6 : c;
-    w->scratch_cap = c;
-    return BERT_OK;
-}
-
 static int is_prefix(const bert__model *m, uint64_t h)
 {
     const uint32_t tag = (uint32_t)(h >> 32) | 1;
@@ -50,7 +32,7 @@ bert_status bert__unigram(const bert_tokenizer *tok, bert__pwork *w, const char 
     bert_status st;
     if (n == 0)
         return BERT_OK;
-    if ((st = grow(w, n + 1)) != BERT_OK)
+    if ((st = bert__scratch_grow(w, n + 1)) != BERT_OK)
         return st;
     size_t ns = 0;
     if (bert__wcache_get(tok, w, s, n, &ns))

@@ -29,6 +29,23 @@ int32_t bert__vocab_find(const bert_tokenizer *tok, uint64_t h, const char *pref
     }
 }
 
+/* The id -> string and string -> id tables for n tokens (the strings themselves aside). */
+static bert_status alloc_tables(bert_tokenizer *tok, size_t n)
+{
+    tok->tok_off = bert__calloc(n, sizeof *tok->tok_off);
+    tok->tok_len = bert__calloc(n, sizeof *tok->tok_len);
+    tok->tok_hash = bert__calloc(n, sizeof *tok->tok_hash);
+    size_t slots = 16;
+    while (slots < 2 * n)
+        slots *= 2;
+    tok->slots = bert__calloc(slots, sizeof *tok->slots);
+    if (!tok->tok_off || !tok->tok_len || !tok->tok_hash || !tok->slots)
+        return BERT_E_NOMEM;
+    tok->slot_mask = slots - 1;
+    tok->n_tokens = n;
+    return BERT_OK;
+}
+
 /* Enters token id, stored at tok->vocab[off .. off + tl), into the lookup table. A repeated string
  * takes over the lookup, as in HF (its Python dict and Rust HashMap keep the last id); the earlier
  * id still decodes. */
@@ -77,17 +94,8 @@ bert_status bert__vocab_build(bert_tokenizer *tok, const char *data, size_t len,
         n++;
     if (n >= INT32_MAX)
         return bert__errbuf_set(errbuf, errbuf_size, BERT_E_TOO_LONG, "%s: %zu tokens exceed the id range", name, n);
-    tok->tok_off = bert__calloc(n, sizeof *tok->tok_off);
-    tok->tok_len = bert__calloc(n, sizeof *tok->tok_len);
-    tok->tok_hash = bert__calloc(n, sizeof *tok->tok_hash);
-    size_t slots = 16;
-    while (slots < 2 * n)
-        slots *= 2;
-    tok->slots = bert__calloc(slots, sizeof *tok->slots);
-    if (!tok->tok_off || !tok->tok_len || !tok->tok_hash || !tok->slots)
+    if (alloc_tables(tok, n) != BERT_OK)
         return bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "%s: allocating the table of %zu tokens", name, n);
-    tok->slot_mask = slots - 1;
-    tok->n_tokens = n;
 
     size_t line = 0, start = 0;
     for (size_t i = 0; i <= len && line < n; i++) {
@@ -121,17 +129,8 @@ bert_status bert__vocab_build_list(bert_tokenizer *tok, const char *const *strs,
     if (total > UINT32_MAX - 1 || n >= INT32_MAX)
         return bert__errbuf_set(errbuf, errbuf_size, BERT_E_TOO_LONG, "%s: vocabulary too large", name);
     tok->vocab = bert__malloc(total + 1);
-    tok->tok_off = bert__calloc(n, sizeof *tok->tok_off);
-    tok->tok_len = bert__calloc(n, sizeof *tok->tok_len);
-    tok->tok_hash = bert__calloc(n, sizeof *tok->tok_hash);
-    size_t slots = 16;
-    while (slots < 2 * n)
-        slots *= 2;
-    tok->slots = bert__calloc(slots, sizeof *tok->slots);
-    if (!tok->vocab || !tok->tok_off || !tok->tok_len || !tok->tok_hash || !tok->slots)
+    if (!tok->vocab || alloc_tables(tok, n) != BERT_OK)
         return bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "%s: allocating the table of %zu tokens", name, n);
-    tok->slot_mask = slots - 1;
-    tok->n_tokens = n;
     tok->vocab_bytes = total;
     size_t off = 0;
     for (size_t id = 0; id < n; id++) {
