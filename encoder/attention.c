@@ -7,9 +7,8 @@
  * the portable path is plain loops for other CPUs. */
 #include <float.h>
 #include <math.h>
-#include <string.h>
-
 #include <omp.h>
+#include <string.h>
 
 #include "avx2.h"
 #include "encoder.h"
@@ -23,6 +22,14 @@ size_t bert__attention_scratch(size_t max_len, size_t dh)
 }
 
 /* ---- portable path ---- */
+
+/* S rows [0, mr) (stride lds) += B rows (stride L), the first L columns */
+static inline void add_rows(float *restrict S, size_t lds, const float *restrict B, size_t L, size_t mr)
+{
+    for (size_t r = 0; r < mr; r++)
+        for (size_t j = 0; j < L; j++)
+            S[r * lds + j] += B[r * L + j];
+}
 
 /* Softmax of row s[0..L) in place where key j counts when valid(j); HF adds the float minimum to
  * masked scores, so a row with no valid key comes out uniform, and so does it here. */
@@ -51,8 +58,9 @@ static void softmax_row(float *s, size_t L, size_t n_causal, const uint8_t *mask
         s[j] *= inv;
 }
 
-static void item_generic(const float *Q, const float *K, const float *V, size_t ld, size_t L, size_t dh,
-                         float scale, int causal, const uint8_t *mask, float *out, size_t ldo, float *S)
+/* Bm: the relative position term [L, L] added to the scaled scores, or NULL */
+static void item_generic(const float *Q, const float *K, const float *V, size_t ld, size_t L, size_t dh, float scale,
+                         int causal, const uint8_t *mask, float *out, size_t ldo, float *S, const float *Bm)
 {
     for (size_t i = 0; i < L; i++) {
         float *s = S + i * L;
@@ -60,7 +68,7 @@ static void item_generic(const float *Q, const float *K, const float *V, size_t 
             float acc = 0.f;
             for (size_t d = 0; d < dh; d++)
                 acc += Q[i * ld + d] * K[j * ld + d];
-            s[j] = acc * scale;
+            s[j] = acc * scale + (Bm ? Bm[i * L + j] : 0.f);
         }
         const size_t nc = causal ? i + 1 : L;
         softmax_row(s, L, nc, mask);
@@ -80,23 +88,23 @@ static void item_generic(const float *Q, const float *K, const float *V, size_t 
 /* ---- AVX-512 path ---- */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
-#define BERT__AVX512 __attribute__((target("avx512f")))
+#define BERT__AVX512        __attribute__((target("avx512f")))
 #define BERT__INLINE_AVX512 static inline __attribute__((always_inline, target("avx512f")))
 
 /* P = e^f for f = X - N ln2 (Cody-Waite, two parts of ln2), by its degree-7 Taylor polynomial: the
  * shared core of exp512 and exp256, spelled with the vector width's intrinsics */
-#define EXP_REDUCED_POLY(T, SET1, FMA, FNMA, X, N, P)                                                                  \
-    do {                                                                                                               \
-        T f_ = FNMA(N, SET1(0.693145752f), X);                                                                         \
-        f_ = FNMA(N, SET1(1.42860677e-06f), f_);                                                                       \
-        P = SET1(1.f / 5040.f);                                                                                        \
-        P = FMA(P, f_, SET1(1.f / 720.f));                                                                             \
-        P = FMA(P, f_, SET1(1.f / 120.f));                                                                             \
-        P = FMA(P, f_, SET1(1.f / 24.f));                                                                              \
-        P = FMA(P, f_, SET1(1.f / 6.f));                                                                               \
-        P = FMA(P, f_, SET1(0.5f));                                                                                    \
-        P = FMA(P, f_, SET1(1.f));                                                                                     \
-        P = FMA(P, f_, SET1(1.f));                                                                                     \
+#define EXP_REDUCED_POLY(T, SET1, FMA, FNMA, X, N, P) \
+    do {                                              \
+        T f_ = FNMA(N, SET1(0.693145752f), X);        \
+        f_ = FNMA(N, SET1(1.42860677e-06f), f_);      \
+        P = SET1(1.f / 5040.f);                       \
+        P = FMA(P, f_, SET1(1.f / 720.f));            \
+        P = FMA(P, f_, SET1(1.f / 120.f));            \
+        P = FMA(P, f_, SET1(1.f / 24.f));             \
+        P = FMA(P, f_, SET1(1.f / 6.f));              \
+        P = FMA(P, f_, SET1(0.5f));                   \
+        P = FMA(P, f_, SET1(1.f));                    \
+        P = FMA(P, f_, SET1(1.f));                    \
     } while (0)
 
 /* e^x for x <= 0 (scores minus the row maximum): Cody-Waite reduction to [-ln2/2, ln2/2], degree-7
@@ -118,28 +126,28 @@ static inline __mmask16 tail_mask(size_t n)
 
 /* S[r, 0 .. W*NV) = scale * Q[r, :] . Kt[:, 0 .. W*NV) for MR rows, W-lane vectors of type T: one
  * body for both widths, spelled with each width's intrinsics (PFX: _mm512 or _mm256) */
-#define QK_KERNEL_W(NAME, ATTR, T, W, PFX, MR, NV)                                                                     \
-    ATTR void NAME##_##MR##x##NV(const float *Q, size_t ldq, const float *Kt, size_t ldk, size_t dh, float scale,    \
-                                 float *S, size_t lds)                                                                 \
-    {                                                                                                                  \
-        T acc[MR][NV];                                                                                                 \
-        for (int r = 0; r < MR; r++)                                                                                   \
-            for (int v = 0; v < NV; v++)                                                                               \
-                acc[r][v] = PFX##_setzero_ps();                                                                        \
-        for (size_t d = 0; d < dh; d++) {                                                                              \
-            T k[NV];                                                                                                   \
-            for (int v = 0; v < NV; v++)                                                                               \
-                k[v] = PFX##_loadu_ps(Kt + d * ldk + W * v);                                                           \
-            for (int r = 0; r < MR; r++) {                                                                             \
-                const T q = PFX##_set1_ps(Q[(size_t)r * ldq + d]);                                                     \
-                for (int v = 0; v < NV; v++)                                                                           \
-                    acc[r][v] = PFX##_fmadd_ps(q, k[v], acc[r][v]);                                                    \
-            }                                                                                                          \
-        }                                                                                                              \
-        const T sc = PFX##_set1_ps(scale);                                                                             \
-        for (int r = 0; r < MR; r++)                                                                                   \
-            for (int v = 0; v < NV; v++)                                                                               \
-                PFX##_storeu_ps(S + (size_t)r * lds + W * v, PFX##_mul_ps(acc[r][v], sc));                            \
+#define QK_KERNEL_W(NAME, ATTR, T, W, PFX, MR, NV)                                                                \
+    ATTR void NAME##_##MR##x##NV(const float *Q, size_t ldq, const float *Kt, size_t ldk, size_t dh, float scale, \
+                                 float *S, size_t lds)                                                            \
+    {                                                                                                             \
+        T acc[MR][NV];                                                                                            \
+        for (int r = 0; r < MR; r++)                                                                              \
+            for (int v = 0; v < NV; v++)                                                                          \
+                acc[r][v] = PFX##_setzero_ps();                                                                   \
+        for (size_t d = 0; d < dh; d++) {                                                                         \
+            T k[NV];                                                                                              \
+            for (int v = 0; v < NV; v++)                                                                          \
+                k[v] = PFX##_loadu_ps(Kt + d * ldk + W * v);                                                      \
+            for (int r = 0; r < MR; r++) {                                                                        \
+                const T q = PFX##_set1_ps(Q[(size_t)r * ldq + d]);                                                \
+                for (int v = 0; v < NV; v++)                                                                      \
+                    acc[r][v] = PFX##_fmadd_ps(q, k[v], acc[r][v]);                                               \
+            }                                                                                                     \
+        }                                                                                                         \
+        const T sc = PFX##_set1_ps(scale);                                                                        \
+        for (int r = 0; r < MR; r++)                                                                              \
+            for (int v = 0; v < NV; v++)                                                                          \
+                PFX##_storeu_ps(S + (size_t)r * lds + W * v, PFX##_mul_ps(acc[r][v], sc));                        \
     }
 #define QK_KERNEL(MR, NV) QK_KERNEL_W(qk, BERT__INLINE_AVX512, __m512, 16, _mm512, MR, NV)
 QK_KERNEL(4, 4)
@@ -149,26 +157,26 @@ QK_KERNEL(1, 4)
 QK_KERNEL(1, 1)
 
 /* O[r, c0 .. c0 + 16*NV) = sum_j P[r, j] V[j, c0 ..) for MR rows; the last vector masked by m */
-#define PV_KERNEL(MR, NV)                                                                                              \
-    BERT__INLINE_AVX512 void pv_##MR##x##NV(const float *P, size_t ldp, size_t n, const float *V, size_t ldv,         \
-                                            float *O, size_t ldo, __mmask16 m)                                         \
-    {                                                                                                                  \
-        __m512 acc[MR][NV];                                                                                            \
-        for (int r = 0; r < MR; r++)                                                                                   \
-            for (int v = 0; v < NV; v++)                                                                               \
-                acc[r][v] = _mm512_setzero_ps();                                                                       \
-        for (size_t j = 0; j < n; j++) {                                                                               \
-            __m512 x[NV];                                                                                              \
-            for (int v = 0; v < NV; v++)                                                                               \
-                x[v] = _mm512_maskz_loadu_ps(v == NV - 1 ? m : (__mmask16)0xFFFF, V + j * ldv + 16 * v);              \
-            for (int r = 0; r < MR; r++) {                                                                             \
-                const __m512 p = _mm512_set1_ps(P[(size_t)r * ldp + j]);                                               \
-                for (int v = 0; v < NV; v++)                                                                           \
-                    acc[r][v] = _mm512_fmadd_ps(p, x[v], acc[r][v]);                                                   \
-            }                                                                                                          \
-        }                                                                                                              \
-        for (int r = 0; r < MR; r++)                                                                                   \
-            for (int v = 0; v < NV; v++)                                                                               \
+#define PV_KERNEL(MR, NV)                                                                                            \
+    BERT__INLINE_AVX512 void pv_##MR##x##NV(const float *P, size_t ldp, size_t n, const float *V, size_t ldv,        \
+                                            float *O, size_t ldo, __mmask16 m)                                       \
+    {                                                                                                                \
+        __m512 acc[MR][NV];                                                                                          \
+        for (int r = 0; r < MR; r++)                                                                                 \
+            for (int v = 0; v < NV; v++)                                                                             \
+                acc[r][v] = _mm512_setzero_ps();                                                                     \
+        for (size_t j = 0; j < n; j++) {                                                                             \
+            __m512 x[NV];                                                                                            \
+            for (int v = 0; v < NV; v++)                                                                             \
+                x[v] = _mm512_maskz_loadu_ps(v == NV - 1 ? m : (__mmask16)0xFFFF, V + j * ldv + 16 * v);             \
+            for (int r = 0; r < MR; r++) {                                                                           \
+                const __m512 p = _mm512_set1_ps(P[(size_t)r * ldp + j]);                                             \
+                for (int v = 0; v < NV; v++)                                                                         \
+                    acc[r][v] = _mm512_fmadd_ps(p, x[v], acc[r][v]);                                                 \
+            }                                                                                                        \
+        }                                                                                                            \
+        for (int r = 0; r < MR; r++)                                                                                 \
+            for (int v = 0; v < NV; v++)                                                                             \
                 _mm512_mask_storeu_ps(O + (size_t)r * ldo + 16 * v, v == NV - 1 ? m : (__mmask16)0xFFFF, acc[r][v]); \
     }
 PV_KERNEL(4, 4)
@@ -217,17 +225,33 @@ BERT__AVX512 static void pv_rows(int mr, const float *P, size_t ldp, size_t n, c
         float *o = O + c;
         if (mr == 4) {
             switch (nv) {
-            case 4: pv_4x4(P, ldp, n, v, ldv, o, ldo, m); break;
-            case 3: pv_4x3(P, ldp, n, v, ldv, o, ldo, m); break;
-            case 2: pv_4x2(P, ldp, n, v, ldv, o, ldo, m); break;
-            default: pv_4x1(P, ldp, n, v, ldv, o, ldo, m); break;
+            case 4:
+                pv_4x4(P, ldp, n, v, ldv, o, ldo, m);
+                break;
+            case 3:
+                pv_4x3(P, ldp, n, v, ldv, o, ldo, m);
+                break;
+            case 2:
+                pv_4x2(P, ldp, n, v, ldv, o, ldo, m);
+                break;
+            default:
+                pv_4x1(P, ldp, n, v, ldv, o, ldo, m);
+                break;
             }
         } else {
             switch (nv) {
-            case 4: pv_1x4(P, ldp, n, v, ldv, o, ldo, m); break;
-            case 3: pv_1x3(P, ldp, n, v, ldv, o, ldo, m); break;
-            case 2: pv_1x2(P, ldp, n, v, ldv, o, ldo, m); break;
-            default: pv_1x1(P, ldp, n, v, ldv, o, ldo, m); break;
+            case 4:
+                pv_1x4(P, ldp, n, v, ldv, o, ldo, m);
+                break;
+            case 3:
+                pv_1x3(P, ldp, n, v, ldv, o, ldo, m);
+                break;
+            case 2:
+                pv_1x2(P, ldp, n, v, ldv, o, ldo, m);
+                break;
+            default:
+                pv_1x1(P, ldp, n, v, ldv, o, ldo, m);
+                break;
             }
         }
     }
@@ -235,7 +259,7 @@ BERT__AVX512 static void pv_rows(int mr, const float *P, size_t ldp, size_t n, c
 
 BERT__AVX512 static void item_avx512(const float *Q, const float *K, const float *V, size_t ld, size_t L, size_t dh,
                                      float scale, int causal, const uint8_t *mask, float *out, size_t ldo,
-                                     float *scratch)
+                                     float *scratch, const float *Bm)
 {
     const size_t Lp = ROUND16(L);
     float *S = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63), *Kt = S + Lp * Lp;
@@ -265,6 +289,8 @@ BERT__AVX512 static void item_avx512(const float *Q, const float *K, const float
             else
                 qk_1x1(Q + i * ld, ld, Kt + j, Lp, dh, scale, S + i * Lp + j, Lp);
         }
+        if (Bm)
+            add_rows(S + i * Lp, Lp, Bm + i * L, L, mr);
         for (size_t r = 0; r < mr; r++)
             softmax_row512(S + (i + r) * Lp, L, causal ? i + r + 1 : L, mask);
         const size_t n = causal && !mask ? i + mr : L; /* see item_generic */
@@ -278,8 +304,8 @@ BERT__AVX512 static void item_avx512(const float *Q, const float *K, const float
 BERT__INLINE_AVX2 __m256 exp256(__m256 x)
 {
     x = _mm256_max_ps(x, _mm256_set1_ps(-87.3f));
-    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m256 n =
+        _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256 p;
     EXP_REDUCED_POLY(__m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_fnmadd_ps, x, n, p);
     /* n >= -126 after the clamp: 2^n is a normal float */
@@ -300,32 +326,32 @@ QK_KERNEL256(1, 2)
 /* O[r, 0 .. 8*NV) = sum_j P[r, j] V[j, 0 ..) for MR rows. MASKED: the one vector's lanes limited
  * by m (column tails only: with a masked load in the inner loop a bert-base b8 x 128 layer took
  * 4.0 ms on Zen 3, 3.6 without it and with 6-row tiles) */
-#define PV_KERNEL256(MR, NV, MASKED)                                                                                   \
-    BERT__INLINE_AVX2 void pv256_##MR##x##NV##_##MASKED(const float *P, size_t ldp, size_t n, const float *V,       \
-                                                       size_t ldv, float *O, size_t ldo, __m256i m)                    \
-    {                                                                                                                  \
-        __m256 acc[MR][NV];                                                                                            \
-        (void)m;                                                                                                       \
-        for (int r = 0; r < MR; r++)                                                                                   \
-            for (int v = 0; v < NV; v++)                                                                               \
-                acc[r][v] = _mm256_setzero_ps();                                                                       \
-        for (size_t j = 0; j < n; j++) {                                                                               \
-            __m256 x[NV];                                                                                              \
-            for (int v = 0; v < NV; v++)                                                                               \
-                x[v] = MASKED ? _mm256_maskload_ps(V + j * ldv + 8 * v, m) : _mm256_loadu_ps(V + j * ldv + 8 * v);    \
-            for (int r = 0; r < MR; r++) {                                                                             \
-                const __m256 p = _mm256_broadcast_ss(P + (size_t)r * ldp + j);                                         \
-                for (int v = 0; v < NV; v++)                                                                           \
-                    acc[r][v] = _mm256_fmadd_ps(p, x[v], acc[r][v]);                                                   \
-            }                                                                                                          \
-        }                                                                                                              \
-        for (int r = 0; r < MR; r++)                                                                                   \
-            for (int v = 0; v < NV; v++) {                                                                             \
-                if (MASKED)                                                                                            \
-                    _mm256_maskstore_ps(O + (size_t)r * ldo + 8 * v, m, acc[r][v]);                                    \
-                else                                                                                                   \
-                    _mm256_storeu_ps(O + (size_t)r * ldo + 8 * v, acc[r][v]);                                          \
-            }                                                                                                          \
+#define PV_KERNEL256(MR, NV, MASKED)                                                                               \
+    BERT__INLINE_AVX2 void pv256_##MR##x##NV##_##MASKED(const float *P, size_t ldp, size_t n, const float *V,      \
+                                                        size_t ldv, float *O, size_t ldo, __m256i m)               \
+    {                                                                                                              \
+        __m256 acc[MR][NV];                                                                                        \
+        (void)m;                                                                                                   \
+        for (int r = 0; r < MR; r++)                                                                               \
+            for (int v = 0; v < NV; v++)                                                                           \
+                acc[r][v] = _mm256_setzero_ps();                                                                   \
+        for (size_t j = 0; j < n; j++) {                                                                           \
+            __m256 x[NV];                                                                                          \
+            for (int v = 0; v < NV; v++)                                                                           \
+                x[v] = MASKED ? _mm256_maskload_ps(V + j * ldv + 8 * v, m) : _mm256_loadu_ps(V + j * ldv + 8 * v); \
+            for (int r = 0; r < MR; r++) {                                                                         \
+                const __m256 p = _mm256_broadcast_ss(P + (size_t)r * ldp + j);                                     \
+                for (int v = 0; v < NV; v++)                                                                       \
+                    acc[r][v] = _mm256_fmadd_ps(p, x[v], acc[r][v]);                                               \
+            }                                                                                                      \
+        }                                                                                                          \
+        for (int r = 0; r < MR; r++)                                                                               \
+            for (int v = 0; v < NV; v++) {                                                                         \
+                if (MASKED)                                                                                        \
+                    _mm256_maskstore_ps(O + (size_t)r * ldo + 8 * v, m, acc[r][v]);                                \
+                else                                                                                               \
+                    _mm256_storeu_ps(O + (size_t)r * ldo + 8 * v, acc[r][v]);                                      \
+            }                                                                                                      \
     }
 PV_KERNEL256(6, 2, 0)
 PV_KERNEL256(6, 1, 1)
@@ -410,7 +436,7 @@ BERT__AVX2 static void pv_rows256(int mr, const float *P, size_t ldp, size_t n, 
 BERT__AVX2 static void pack_keys256(const float *K, size_t ld, size_t L, size_t Lp, size_t dh, float *Kp)
 {
     const size_t L8 = L & ~(size_t)7, d8 = dh & ~(size_t)7;
-#define KP(j, d) Kp[((j) / 16) * dh * 16 + (d) * 16 + (j) % 16]
+#define KP(j, d) Kp[((j) / 16) * dh * 16 + (d)*16 + (j) % 16]
     for (size_t j = 0; j < L8; j += 8)
         for (size_t d = 0; d < d8; d += 8) {
             __m256 r[8];
@@ -443,7 +469,8 @@ BERT__AVX2 static void pack_values256(const float *V, size_t ld, size_t L, size_
 }
 
 BERT__AVX2 static void item_avx2(const float *Q, const float *K, const float *V, size_t ld, size_t L, size_t dh,
-                                 float scale, int causal, const uint8_t *mask, float *out, size_t ldo, float *scratch)
+                                 float scale, int causal, const uint8_t *mask, float *out, size_t ldo, float *scratch,
+                                 const float *Bm)
 {
     const size_t Lp = ROUND16(L);
     float *S = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63), *Kp = S + Lp * Lp, *Vp = Kp + ROUND16(dh) * Lp;
@@ -461,6 +488,8 @@ BERT__AVX2 static void item_avx2(const float *Q, const float *K, const float *V,
             else
                 qk256_1x2(Q + i * ld, ld, kp, 16, dh, scale, S + i * Lp + j, Lp);
         }
+        if (Bm)
+            add_rows(S + i * Lp, Lp, Bm + i * L, L, mr);
         for (size_t r = 0; r < mr; r++)
             softmax_row256(S + (i + r) * Lp, L, causal ? i + r + 1 : L, mask);
         const size_t n = causal && !mask ? i + mr : L; /* see item_generic */
@@ -471,10 +500,11 @@ BERT__AVX2 static void item_avx2(const float *Q, const float *K, const float *V,
 #endif
 
 void bert__attention(const float *qkv, size_t H, size_t heads, const bert__seg *segs, size_t n_segs,
-                     const uint8_t *key_mask, int causal, float *out, float *scratch, size_t scratch_per_thread)
+                     const uint8_t *key_mask, int causal, const bert__attn_bias *bias, float *out, float *scratch,
+                     size_t scratch_per_thread)
 {
     const size_t dh = H / heads, ld = 3 * H, items = n_segs * heads;
-    const float scale = 1.f / sqrtf((float)dh);
+    const float scale = bias ? bias->scale : 1.f / sqrtf((float)dh);
     const int path = bert__simd_level();
 #pragma omp parallel for schedule(dynamic) if (BERT__OMP_PARALLEL)
     for (long it = 0; it < (long)items; it++) {
@@ -484,16 +514,21 @@ void bert__attention(const float *qkv, size_t H, size_t heads, const bert__seg *
         const uint8_t *m = key_mask ? key_mask + sg->off : NULL;
         float *o = out + sg->off * H + h * dh;
         float *s = scratch + (size_t)omp_get_thread_num() * scratch_per_thread;
+        float *Bm = NULL;
+        if (bias) { /* after this item's own scratch (sized for the longest segment) */
+            Bm = s + ROUND16(bert__attention_scratch(sg->len, dh));
+            bert__relpos_fill(bias, base, base + H, ld, sg->len, h, Bm, Bm + sg->len * sg->len);
+        }
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
         if (path == BERT__SIMD_AVX512) {
-            item_avx512(base, base + H, base + 2 * H, ld, sg->len, dh, scale, causal, m, o, H, s);
+            item_avx512(base, base + H, base + 2 * H, ld, sg->len, dh, scale, causal, m, o, H, s, Bm);
             continue;
         }
         if (path == BERT__SIMD_AVX2) {
-            item_avx2(base, base + H, base + 2 * H, ld, sg->len, dh, scale, causal, m, o, H, s);
+            item_avx2(base, base + H, base + 2 * H, ld, sg->len, dh, scale, causal, m, o, H, s, Bm);
             continue;
         }
 #endif
-        item_generic(base, base + H, base + 2 * H, ld, sg->len, dh, scale, causal, m, o, H, s);
+        item_generic(base, base + H, base + 2 * H, ld, sg->len, dh, scale, causal, m, o, H, s, Bm);
     }
 }

@@ -2,14 +2,12 @@
  * the forward pass orchestration. Arithmetic lives in oneDNN and kernels.c; here are only buffer
  * choices and index arithmetic. */
 #include <math.h>
+#include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <omp.h>
-
 #include "encoder.h"
-
 
 bert_ctx_params bert_ctx_default_params(void)
 {
@@ -67,6 +65,7 @@ void bert_ctx_free(bert_ctx *ctx)
     bert__free(ctx->ws);
     bert__free(ctx->hidden);
     bert__free(ctx->segs);
+    bert__free(ctx->pos_buf);
     bert__free(ctx->lm_rows);
     bert__free(ctx->lm_out);
     bert__kv_free(ctx);
@@ -137,10 +136,13 @@ static bert_status plan(bert_ctx *c, size_t B, size_t T, size_t R, int packed, i
     const size_t A = 16; /* floats per 64 bytes */
 #define UP(x) (((x) + A - 1) / A * A)
     const size_t n_hidden = all_hidden ? L + 1 : 1;
-    c->attn_scratch = UP(bert__attention_scratch(T, H / in->n_heads));
-    const size_t sizes[7] = {UP(R * 3 * H),         UP((size_t)c->n_threads * c->attn_scratch),
-                             UP(R * H),             UP(R * in->intermediate_size),
-                             UP(B * H),             UP(BT * (in->n_labels ? in->n_labels : 1)),
+    c->attn_scratch = UP(bert__attention_scratch(T, H / in->n_heads)) + UP(bert__relpos_scratch(c->m, T));
+    const size_t sizes[7] = {UP(R * 3 * H),
+                             UP((size_t)c->n_threads * c->attn_scratch),
+                             UP(R * H),
+                             UP(R * in->intermediate_size),
+                             UP(B * H),
+                             UP(BT * (in->n_labels ? in->n_labels : 1)),
                              packed ? UP(R * H) : 0};
     size_t total = n_hidden * UP(BT * H);
     for (int i = 0; i < 7; i++)
@@ -192,13 +194,49 @@ bert__post bert__activation(bert_activation a)
         return BERT__POST_RELU;
     case BERT_ACT_SILU:
         return BERT__POST_SILU;
+    case BERT_ACT_TANH:
+        return BERT__POST_TANH;
     }
     return BERT__POST_NONE;
 }
 
+bert_status bert__embeddings(bert_ctx *c, const int32_t *ids, const int32_t *types, const int32_t *pos_ids, size_t T,
+                             const bert__seg *segs, size_t B, size_t R, float *x, float *tmp, char *msg, size_t n)
+{
+    const bert_model *m = c->m;
+    const bert_model_info *in = &m->cfg.info;
+    const size_t H = in->hidden_size, E = m->cfg.embedding_size;
+    /* projected families build the E-wide rows in tmp first */
+    float *e = m->emb_proj.w ? tmp : x;
+    bert__embed_segs(m->word_emb, m->pos_emb, m->type_emb, ids, m->type_emb ? types : NULL, pos_ids, T, segs, B, E, e);
+    bert_status st = bert__layer_norm_dnnl(c->d, e, R, E, m->emb_ln_g, m->emb_ln_b, in->layer_norm_eps, msg, n);
+    if (st == BERT_OK && m->emb_proj.w)
+        st = bert__matmul(c->d, e, R, E, &m->emb_proj, x, H, BERT__POST_NONE, 0, msg, n);
+    return st;
+}
+
+/* HF's position ids for the family: NULL (position t) or, numbered from the padding index,
+ * padding_idx + the count of non-pad ids up to and including t (padding_idx at pad ids). */
+static void positions(bert_ctx *c, const int32_t *ids, size_t B, size_t T)
+{
+    const bert__config *cfg = &c->m->cfg;
+    c->pos_ids = NULL;
+    if (cfg->positions != BERT__POS_FROM_PAD)
+        return;
+    for (size_t b = 0; b < B; b++) {
+        int32_t count = 0;
+        for (size_t t = 0; t < T; t++) {
+            const int real = ids[b * T + t] != cfg->pad_token_id;
+            count += real;
+            c->pos_buf[b * T + t] = real ? cfg->pad_token_id + count : cfg->pad_token_id;
+        }
+    }
+    c->pos_ids = c->pos_buf;
+}
+
 /* The fused QKV product of x's R rows and attention over the segments, into c->attn. */
-static bert_status self_attention(bert_ctx *c, size_t l, const bert__layer *y, const float *x, size_t R,
-                                  size_t n_segs, const uint8_t *key_mask, int causal, char *msg, size_t n)
+static bert_status self_attention(bert_ctx *c, size_t l, const bert__layer *y, const float *x, size_t R, size_t n_segs,
+                                  const uint8_t *key_mask, int causal, char *msg, size_t n)
 {
     const bert_model_info *in = &c->m->cfg.info;
     const size_t H = in->hidden_size;
@@ -207,14 +245,16 @@ static bert_status self_attention(bert_ctx *c, size_t l, const bert__layer *y, c
         return st;
     if (c->kv_fill) /* prefill: keep this layer's keys and values for the incremental steps */
         bert__kv_store(c, l, c->qkv, R);
-    bert__attention(c->qkv, H, in->n_heads, c->segs, n_segs, key_mask, causal, c->attn, c->scratch, c->attn_scratch);
+    const bert__attn_bias bias = {c->m, y, bert__relpos_scale(c->m)};
+    bert__attention(c->qkv, H, in->n_heads, c->segs, n_segs, key_mask, causal,
+                    c->m->cfg.fam->relative != BERT__REL_NONE ? &bias : NULL, c->attn, c->scratch, c->attn_scratch);
     return BERT_OK;
 }
 
 /* The rest of a post-LN layer on `rows` rows: x = LN(x + attn . Wo + bo), then x = LN(x + FFN(x)).
  * x is the residual stream on entry and the layer's output on return. */
-static bert_status post_attention(bert_ctx *c, const bert__layer *y, const float *attn, float *x, size_t rows,
-                                  char *msg, size_t n)
+bert_status bert__post_attention(bert_ctx *c, const bert__layer *y, const float *attn, float *x, size_t rows, char *msg,
+                                 size_t n)
 {
     const bert_model_info *in = &c->m->cfg.info;
     const size_t H = in->hidden_size, I = in->intermediate_size;
@@ -238,7 +278,7 @@ static bert_status layer(bert_ctx *c, size_t l, const bert__layer *y, float *x, 
                          const uint8_t *key_mask, int causal, char *msg, size_t n)
 {
     bert_status st = self_attention(c, l, y, x, R, n_segs, key_mask, causal, msg, n);
-    return st != BERT_OK ? st : post_attention(c, y, c->attn, x, R, msg, n);
+    return st != BERT_OK ? st : bert__post_attention(c, y, c->attn, x, R, msg, n);
 }
 
 /* The last layer when only [CLS] outputs are read: keys and values (and so the fused QKV product
@@ -257,7 +297,7 @@ static bert_status last_layer_cls(bert_ctx *c, size_t l, const bert__layer *y, f
         memcpy(a + b * H, c->attn + c->segs[b].off * H, H * sizeof(float));
         memcpy(h + b * H, x + c->segs[b].off * H, H * sizeof(float));
     }
-    if ((st = post_attention(c, y, a, h, B, msg, n)) != BERT_OK)
+    if ((st = bert__post_attention(c, y, a, h, B, msg, n)) != BERT_OK)
         return st;
     memset(x, 0, R * H * sizeof(float));
     for (size_t b = 0; b < B; b++)
@@ -275,8 +315,8 @@ static bert_status forward(bert_ctx *c, const int32_t *ids, const int32_t *types
     bert_status st;
     /* packed: work in xp and scatter; padded: work in the hidden buffers themselves */
     float *x = packed ? c->xp : all ? c->hidden[0] : c->hidden[L];
-    bert__embed_segs(m->word_emb, m->pos_emb, m->type_emb, ids, types, T, c->segs, B, H, x);
-    if ((st = bert__layer_norm_dnnl(c->d, x, R, H, m->emb_ln_g, m->emb_ln_b, in->layer_norm_eps, msg, n)) != BERT_OK)
+    /* the attention buffer (R x H >= R x E) is free until the first layer */
+    if ((st = bert__embeddings(c, ids, types, c->pos_ids, T, c->segs, B, R, x, c->attn, msg, n)) != BERT_OK)
         return st;
     const uint8_t *km = need_mask ? mask : NULL;
     for (size_t l = 0; l < L; l++) {
@@ -304,8 +344,7 @@ static bert_status forward(bert_ctx *c, const int32_t *ids, const int32_t *types
             memcpy(c->attn + b * H, x + b * T * H, H * sizeof(float));
         if ((st = bert__matmul(c->d, c->attn, B, H, &m->pooler, c->pooled, H, BERT__POST_NONE, 0, msg, n)) != BERT_OK)
             return st;
-        for (size_t i = 0; i < B * H; i++)
-            c->pooled[i] = tanhf(c->pooled[i]);
+        bert__act((bert__post)m->cfg.pool_act, c->pooled, B * H);
     }
     if (m->classifier.w) {
         const size_t nl = in->n_labels;
@@ -317,8 +356,8 @@ static bert_status forward(bert_ctx *c, const int32_t *ids, const int32_t *types
     return st;
 }
 
-bert_status bert_ctx_run(bert_ctx *ctx, const int32_t *ids, const int32_t *type_ids, const uint8_t *mask,
-                         size_t batch, size_t seq_len, const bert_run_params *params)
+bert_status bert_ctx_run(bert_ctx *ctx, const int32_t *ids, const int32_t *type_ids, const uint8_t *mask, size_t batch,
+                         size_t seq_len, const bert_run_params *params)
 {
     if (!ctx)
         return BERT_E_INVALID_ARG;
@@ -334,16 +373,18 @@ bert_status bert_ctx_run(bert_ctx *ctx, const int32_t *ids, const int32_t *type_
                     seq_len);
     if ((unsigned)p->attn_mode > BERT_ATTN_CAUSAL)
         return fail(ctx, BERT_E_INVALID_ARG, "bert_ctx_run: attn_mode %d is not a bert_attn_mode", (int)p->attn_mode);
-    if (seq_len > in->max_positions)
-        return fail(ctx, BERT_E_TOO_LONG, "bert_ctx_run: sequence length %zu exceeds max_position_embeddings %zu",
-                    seq_len, in->max_positions);
+    const size_t max_len = in->max_positions - (size_t)ctx->m->cfg.pos_offset;
+    if (seq_len > max_len)
+        return fail(ctx, BERT_E_TOO_LONG,
+                    "bert_ctx_run: sequence length %zu exceeds %zu (max_position_embeddings %zu%s)", seq_len, max_len,
+                    in->max_positions, ctx->m->cfg.pos_offset ? ", positions counted from padding_idx + 1" : "");
     if (batch > SIZE_MAX / seq_len / in->hidden_size / 4)
         return fail(ctx, BERT_E_TOO_LONG, "bert_ctx_run: batch %zu x %zu is too large", batch, seq_len);
     for (size_t i = 0; i < batch * seq_len; i++) {
         if (ids[i] < 0 || (size_t)ids[i] >= in->vocab_size)
             return fail(ctx, BERT_E_INVALID_ARG, "bert_ctx_run: row %zu, position %zu: token id %d is outside [0, %zu)",
                         i / seq_len, i % seq_len, (int)ids[i], in->vocab_size);
-        if (type_ids && (type_ids[i] < 0 || (size_t)type_ids[i] >= in->type_vocab_size))
+        if (type_ids && ctx->m->type_emb && (type_ids[i] < 0 || (size_t)type_ids[i] >= in->type_vocab_size))
             return fail(ctx, BERT_E_INVALID_ARG,
                         "bert_ctx_run: row %zu, position %zu: token type id %d is outside [0, %zu) (type_vocab_size)",
                         i / seq_len, i % seq_len, (int)type_ids[i], in->type_vocab_size);
@@ -363,6 +404,14 @@ bert_status bert_ctx_run(bert_ctx *ctx, const int32_t *ids, const int32_t *type_
         ctx->segs = sg;
         ctx->segs_cap = batch;
     }
+    if (ctx->m->cfg.positions == BERT__POS_FROM_PAD && batch * seq_len > ctx->pos_cap) {
+        int32_t *pb = bert__reallocarray(ctx->pos_buf, batch * seq_len, sizeof *pb);
+        if (!pb)
+            return fail(ctx, BERT_E_NOMEM, "bert_ctx_run: allocating the workspace for %zu x %zu", batch, seq_len);
+        ctx->pos_buf = pb;
+        ctx->pos_cap = batch * seq_len;
+    }
+    positions(ctx, ids, batch, seq_len);
     int packed, need_mask;
     const size_t rows = segment(ctx, mask, batch, seq_len, &packed, &need_mask);
     if (plan(ctx, batch, seq_len, rows, packed, p->all_hidden_states) != BERT_OK)
@@ -394,7 +443,9 @@ bert_status bert_ctx_run(bert_ctx *ctx, const int32_t *ids, const int32_t *type_
                         "bert_ctx_run (%zu x %zu): %s holds %s (row %zu): the model's weights overflow float "
                         "arithmetic on this input",
                         batch, seq_len, outs[k].name, isnan(outs[k].v[i]) ? "NaN" : "an infinity",
-                        k == 0 ? i / (seq_len * H) : k == 1 ? i / H : i / (outs[k].n / batch));
+                        k == 0   ? i / (seq_len * H)
+                        : k == 1 ? i / H
+                                 : i / (outs[k].n / batch));
     }
     ctx->B = batch;
     ctx->T = seq_len;
@@ -530,7 +581,7 @@ bert_status bert__lm_head_run(bert_ctx *ctx, size_t n, char *msg, size_t msg_siz
     const size_t H = in->hidden_size, V = in->vocab_size;
     /* transform: dense + activation (into lm_out as scratch, then back), LayerNorm, then the decoder */
     bert_status st = bert__matmul(ctx->d, ctx->lm_rows, n, H, &m->lm.transform, ctx->lm_out, H,
-                                  bert__activation(in->activation), 0, msg, msg_size);
+                                  (bert__post)m->cfg.lm_act, 0, msg, msg_size);
     if (st != BERT_OK)
         return st;
     memcpy(ctx->lm_rows, ctx->lm_out, n * H * sizeof(float));
@@ -543,8 +594,10 @@ bert_status bert__lm_head_run(bert_ctx *ctx, size_t n, char *msg, size_t msg_siz
     /* as bert_ctx_run's results: fill-mask scores and the next token come from these */
     const size_t i = bert__first_nonfinite(ctx->lm_out, n * V);
     if (i < n * V) {
-        snprintf(msg, msg_size, "the LM head's logits hold %s (position %zu of %zu): the model's weights overflow "
-                 "float arithmetic on this input", isnan(ctx->lm_out[i]) ? "NaN" : "an infinity", i / V, n);
+        snprintf(msg, msg_size,
+                 "the LM head's logits hold %s (position %zu of %zu): the model's weights overflow "
+                 "float arithmetic on this input",
+                 isnan(ctx->lm_out[i]) ? "NaN" : "an infinity", i / V, n);
         return BERT_E_NUMERIC;
     }
     return BERT_OK;

@@ -3,10 +3,9 @@
  * runs the same layers (same weights, same oneDNN matmuls) on one new position, attending to the
  * cached keys and values. */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <omp.h>
 
 #include "encoder.h"
 
@@ -25,6 +24,7 @@ static bert_status kv_alloc(bert_ctx *ctx)
     const bert_model_info *in = &ctx->m->cfg.info;
     const size_t H = in->hidden_size, P = in->max_positions;
     ctx->kv = bert__calloc(in->n_layers * 2 * P, H * sizeof(float));
+    /* x [H], qkv [3H], attn [H], the embeddings' scratch [max(E, I)], scores [P] */
     ctx->step = bert__calloc(5 * H + in->intermediate_size + P, sizeof(float));
     if (!ctx->kv || !ctx->step) {
         bert__kv_free(ctx);
@@ -54,6 +54,12 @@ static bert_status need_lm(bert_ctx *ctx, const char *fn)
     if (!ctx->m->lm.decoder.w) {
         snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s: %s has no LM head to predict the next token", fn,
                  ctx->m->cfg.info.arch_name);
+        return BERT_E_UNSUPPORTED;
+    }
+    if (ctx->m->cfg.fam->relative != BERT__REL_NONE) {
+        snprintf(ctx->errmsg, sizeof ctx->errmsg,
+                 "%s: incremental decoding is not implemented for relative positions (model_type \"%s\")", fn,
+                 ctx->m->cfg.fam->model_type);
         return BERT_E_UNSUPPORTED;
     }
     return BERT_OK;
@@ -115,12 +121,13 @@ static bert_status step(bert_ctx *ctx, int32_t id, char *msg, size_t n)
     const bert_model *m = ctx->m;
     const bert_model_info *in = &m->cfg.info;
     const size_t H = in->hidden_size, I = in->intermediate_size, nh = in->n_heads, dh = H / nh, p = ctx->kv_len;
-    float *x = ctx->step, *qkv = x + H, *attn = qkv + 3 * H, *inter = attn + H, *scores = inter + I;
+    float *x = ctx->step, *qkv = x + H, *attn = qkv + 3 * H, *tmp = attn + H, *scores = tmp + I;
     bert_status st;
-    /* embeddings: token type 0, position p (as transformers' generate continues the positions) */
-    const int32_t type = 0;
-    bert__embed(m->word_emb, m->pos_emb + p * H, m->type_emb, &id, &type, 1, 1, H, x);
-    if ((st = bert__layer_norm_dnnl(ctx->d, x, 1, H, m->emb_ln_g, m->emb_ln_b, in->layer_norm_eps, msg, n)))
+    /* embeddings: token type 0, position p (as transformers' generate continues the positions;
+     * from padding_idx + 1 where the family counts so, the prompt holding no pad token) */
+    const int32_t type = 0, pos = (int32_t)p + m->cfg.pos_offset;
+    const bert__seg one = {0, 1};
+    if ((st = bert__embeddings(ctx, &id, &type, &pos, 1, &one, 1, 1, x, tmp, msg, n)) != BERT_OK)
         return st;
     for (size_t l = 0; l < in->n_layers; l++) {
         const bert__layer *y = &m->layers[l];
@@ -130,11 +137,8 @@ static bert_status step(bert_ctx *ctx, int32_t id, char *msg, size_t n)
         memcpy(kv_row(ctx, l, 1, p), qkv + 2 * H, H * sizeof(float));
         bert__attn_step(qkv, kv_row(ctx, l, 0, 0), kv_row(ctx, l, 1, 0), p + 1, nh, dh, H, 1.f / sqrtf((float)dh),
                         scores, attn);
-        if ((st = bert__matmul(ctx->d, attn, 1, H, &y->attn_out, x, H, BERT__POST_NONE, 1, msg, n)) ||
-            (st = bert__layer_norm_dnnl(ctx->d, x, 1, H, y->ln1_g, y->ln1_b, in->layer_norm_eps, msg, n)) ||
-            (st = bert__matmul(ctx->d, x, 1, H, &y->inter, inter, I, bert__activation(in->activation), 0, msg, n)) ||
-            (st = bert__matmul(ctx->d, inter, 1, I, &y->out, x, H, BERT__POST_NONE, 1, msg, n)) ||
-            (st = bert__layer_norm_dnnl(ctx->d, x, 1, H, y->ln2_g, y->ln2_b, in->layer_norm_eps, msg, n)))
+        /* the rest of the layer is the batched runs' own code on one row */
+        if ((st = bert__post_attention(ctx, y, attn, x, 1, msg, n)) != BERT_OK)
             return st;
     }
     return next_logits(ctx, x, msg, n);

@@ -11,15 +11,38 @@
 #include <bert/model.h>
 
 #include "../common/common.h"
+#include "arch.h"
+
+/* The activation a dense product may end in (a oneDNN post-op, or bert__act). */
+typedef enum bert__post {
+    BERT__POST_NONE = 0,
+    BERT__POST_GELU_ERF,
+    BERT__POST_GELU_TANH,
+    BERT__POST_RELU,
+    BERT__POST_SILU,
+    BERT__POST_TANH
+} bert__post;
 
 /* ---- config.c: config.json ---- */
 typedef struct bert__config {
-    bert_model_info info; /* arch_name/dtype point into the strings below */
+    bert_model_info info; /* arch_name/dtype/model_type point into the strings below */
     char arch_name[64];
     char dtype[8];
+    char model_type[32];
     char **labels; /* [n_labels] id2label names, owned */
     int tie_word_embeddings;
     int32_t pad_token_id;
+    const bert__family *fam;
+    size_t embedding_size;     /* the embedding tables' width (hidden_size unless projected) */
+    size_t n_groups;           /* weight sets: n_layers, or ALBERT's num_hidden_groups */
+    bert__positions positions; /* the family's, or DeBERTa's position_biased_input */
+    int32_t pos_offset;        /* BERT__POS_FROM_PAD: padding_idx + 1 */
+    int pool_act, lm_act;      /* bert__post of the pooling dense and the LM transform */
+    /* relative positions: MPNet's buckets; DeBERTa's span (position_buckets, or
+     * max_relative_positions without buckets), log buckets, terms and LayerNorm */
+    size_t rel_buckets, rel_max_distance;
+    size_t rel_span, rel_log_buckets, rel_max_pos;
+    int c2p, p2c, rel_ln;
 } bert__config;
 
 bert_status bert__config_read(const char *path, bert__config *cfg, char *errbuf, size_t errbuf_size);
@@ -73,15 +96,14 @@ int bert__simd_level(void);
 int bert__simd_cap(int cap);
 void bert__f16_to_f32(const uint16_t *restrict src, float *restrict dst, size_t n);
 void bert__bf16_to_f32(const uint16_t *restrict src, float *restrict dst, size_t n);
-/* out[t,:] = word[ids[t]] + pos[t % T] + type[types[t]] for t in [0, B*T) */
-void bert__embed(const float *restrict word, const float *restrict pos, const float *restrict type,
-                 const int32_t *restrict ids, const int32_t *restrict types, size_t B, size_t T, size_t H,
-                 float *restrict out);
-/* out rows of each segment: word[ids[b*T + t]] + pos[t] + type[types[b*T + t]] for t < segs[b].len,
- * written at row segs[b].off + t */
+/* out rows of each segment: (word[ids[b*T + t]] + type[types[b*T + t]]) + pos[p] with p =
+ * pos_ids[b*T + t] (or t when pos_ids is NULL), written at row segs[b].off + t for t < segs[b].len;
+ * type NULL or types NULL: no type term (types NULL with a table: type 0); pos NULL: none. */
 void bert__embed_segs(const float *restrict word, const float *restrict pos, const float *restrict type,
-                      const int32_t *restrict ids, const int32_t *restrict types, size_t T, const bert__seg *segs,
-                      size_t B, size_t H, float *restrict out);
+                      const int32_t *restrict ids, const int32_t *restrict types, const int32_t *restrict pos_ids,
+                      size_t T, const bert__seg *segs, size_t B, size_t H, float *restrict out);
+/* x[i] = act(x[i]) for the activations a dense layer may end in (BERT__POST_NONE: unchanged). */
+void bert__act(bert__post act, float *x, size_t n);
 /* dst (dense, rows x cols) = src (rows x cols, row stride ld) in bf16, rounded to nearest even. */
 void bert__to_bf16(const float *restrict src, size_t rows, size_t cols, size_t ld, uint16_t *restrict dst);
 /* out[r] = max |w[r, c]| over the dense rows x cols matrix w. */
@@ -114,14 +136,32 @@ void bert__qgemm(const uint8_t *a, size_t M, size_t K, int32_t zp, float a_scale
  * (the loader splits a weight's rows over the threads) ---- */
 void bert__transpose(const float *restrict src, size_t N, size_t K, size_t lds, float *restrict dst, size_t ldd);
 
+/* ---- relpos.c: relative position terms of the attention scores ---- */
+typedef struct bert__attn_bias {
+    const struct bert_model *m;
+    const struct bert__layer *y; /* the layer (DeBERTa: its projected relative embeddings) */
+    float scale;                 /* the scores' scale (DeBERTa: 1 / sqrt(dh * (1 + c2p + p2c))) */
+} bert__attn_bias;
+/* Floats of scratch bert__relpos_fill needs (its [L, L] output and its work) for L tokens; 0 for a
+ * family without relative positions. */
+size_t bert__relpos_scratch(const struct bert_model *m, size_t L);
+float bert__relpos_scale(const struct bert_model *m);
+/* B [L, L] = the term added to the scaled scores of head h for a segment whose queries and keys
+ * are q and k (rows ld apart). */
+void bert__relpos_fill(const bert__attn_bias *ab, const float *q, const float *k, size_t ld, size_t L, size_t h,
+                       float *B, float *work);
+
 /* ---- attention.c: self-attention per (segment, head), over the ctx's threads ---- */
-/* Floats of scratch one thread needs for segments up to max_len rows. */
+/* Floats of scratch one thread needs for segments up to max_len rows (without a bias's). */
 size_t bert__attention_scratch(size_t max_len, size_t dh);
-/* out[rows, H] (context, heads side by side) = softmax(Q K^T / sqrt(dh) [+ mask]) V for each segment.
+/* out[rows, H] (context, heads side by side) = softmax(Q K^T * scale [+ bias] [+ mask]) V for each
+ * segment; scale 1/sqrt(dh) without a bias.
  * key_mask: per row, 0 for keys to ignore (HF's padding mask), or NULL; causal: row i sees keys <= i.
- * scratch: omp_get_max_threads() blocks of scratch_per_thread floats. */
+ * scratch: omp_get_max_threads() blocks of scratch_per_thread floats (with a bias, rounded up
+ * bert__attention_scratch + bert__relpos_scratch). */
 void bert__attention(const float *qkv, size_t H, size_t heads, const bert__seg *segs, size_t n_segs,
-                     const uint8_t *key_mask, int causal, float *out, float *scratch, size_t scratch_per_thread);
+                     const uint8_t *key_mask, int causal, const bert__attn_bias *bias, float *out, float *scratch,
+                     size_t scratch_per_thread);
 
 /* ---- the model ---- */
 typedef struct bert__linear {
@@ -132,9 +172,9 @@ typedef struct bert__linear {
      * compute type (f32, bf16 or s8); NULL when w is used as it is. */
     const void *packed;
     dnnl_memory_desc_t packed_md;
-    dnnl_data_type_t wdt;  /* f32, bf16 or s8: the type of packed */
-    const float *wscale;   /* s8: the dequantisation scale of each output channel */
-    int qgemm;             /* s8: packed for bert__qgemm (6-bit weights), not for oneDNN */
+    dnnl_data_type_t wdt; /* f32, bf16 or s8: the type of packed */
+    const float *wscale;  /* s8: the dequantisation scale of each output channel */
+    int qgemm;            /* s8: packed for bert__qgemm (6-bit weights), not for oneDNN */
     /* BERT_WEIGHTS_MAPPED: the weight as HF stores it, [out, in], in the checkpoint's mapping,
      * read transposed by dnnl_sgemm. A fused QKV keeps its parts apart (the file stores query,
      * key and value apart): part i gives the out / n_parts columns from i * out / n_parts.
@@ -150,6 +190,8 @@ typedef struct bert__layer {
     bert__linear inter;
     bert__linear out;
     const float *ln2_g, *ln2_b;
+    /* DeBERTa: the relative embeddings projected by this layer's query and key, [2 * span, H] */
+    const float *rel_q, *rel_k;
 } bert__layer;
 
 /* The masked/causal LM head: transform (dense + activation + LayerNorm), then the decoder, whose
@@ -162,19 +204,22 @@ typedef struct bert__lm_head {
 
 struct bert_model {
     bert__config cfg;
-    const float *word_emb, *pos_emb, *type_emb; /* [V,H] [P,H] [Tv,H] */
+    const float *word_emb, *pos_emb, *type_emb; /* [V,E] [P,E] [Tv,E]; pos/type NULL where the family has none */
     const float *emb_ln_g, *emb_ln_b;
-    bert__layer *layers;
+    bert__linear emb_proj;   /* E -> H after the embeddings' LayerNorm (ELECTRA, ALBERT); w NULL without */
+    const float *rel_bias;   /* MPNet: [buckets, heads] */
+    const float *rel_emb;    /* DeBERTa: [2 * span, H], LayerNorm'd */
+    bert__layer *layers;     /* [n_layers]; ALBERT's layers are copies of their group's */
     bert__linear pooler;     /* w NULL without a pooler */
     bert__linear classifier; /* w NULL without a classifier */
     bert__lm_head lm;        /* decoder.w NULL without an LM head */
     float *arena;            /* every converted weight lives here */
     size_t arena_floats;
-    void *packed;            /* the encoder layers' matmul weights, pre-packed */
+    void *packed; /* the encoder layers' matmul weights, pre-packed */
     size_t packed_bytes;
     bert_precision precision;
     bert_weights weights_mode;
-    bert__checkpoint ck;     /* kept mapped while uses_mapping: F32 embeddings are used in place */
+    bert__checkpoint ck; /* kept mapped while uses_mapping: F32 embeddings are used in place */
     int uses_mapping;
     bert_tokenizer *tok;
 };
@@ -193,8 +238,6 @@ bert_status bert__weights_load(bert_model *m, const char *dir, char *errbuf, siz
 
 /* ---- dnnl_ops.c: oneDNN primitives cached per shape in a ctx ---- */
 typedef struct bert__dnnl bert__dnnl;
-typedef enum bert__post { BERT__POST_NONE = 0, BERT__POST_GELU_ERF, BERT__POST_GELU_TANH, BERT__POST_RELU,
-                          BERT__POST_SILU, BERT__POST_TANH } bert__post;
 
 bert_status bert__dnnl_new(bert__dnnl **out, char *msg, size_t msg_size);
 void bert__dnnl_free(bert__dnnl *d);
@@ -244,32 +287,43 @@ struct bert_ctx {
 
     float *ws; /* one block, split below */
     size_t ws_floats;
-    float **hidden;  /* [n_layers + 1] pointers: embeddings output, then each layer's output */
-    float *qkv;      /* [R, 3H] for the R rows the dense layers run on (B*T, or the real tokens) */
-    float *scratch;  /* attention: n_threads blocks of attn_scratch floats */
+    float **hidden; /* [n_layers + 1] pointers: embeddings output, then each layer's output */
+    float *qkv;     /* [R, 3H] for the R rows the dense layers run on (B*T, or the real tokens) */
+    float *scratch; /* attention: n_threads blocks of attn_scratch floats */
     size_t attn_scratch;
     float *attn;     /* [R, H] attention context */
     float *inter;    /* [R, I] (bf16 values in bf16 precision) */
     float *xp;       /* [R, H] the packed run's hidden state, or NULL when rows are not packed */
     bert__seg *segs; /* [B] each sequence's rows */
     size_t segs_cap;
-    float *pooled;   /* [B, H] */
-    float *logits;   /* [B, n_labels] or [B, T, n_labels] */
-    float *lm_rows;  /* [n, H] gathered rows for the LM head, then transformed in place */
-    float *lm_out;   /* [n, V] */
-    size_t lm_cap;   /* rows the two LM buffers hold */
-    size_t B, T;     /* the last successful run */
-    int all_hidden;  /* the last run kept every layer */
+    int32_t *pos_ids; /* [B, T] the run's position ids, or NULL for position t */
+    int32_t *pos_buf;
+    size_t pos_cap;
+    float *pooled;  /* [B, H] */
+    float *logits;  /* [B, n_labels] or [B, T, n_labels] */
+    float *lm_rows; /* [n, H] gathered rows for the LM head, then transformed in place */
+    float *lm_out;  /* [n, V] */
+    size_t lm_cap;  /* rows the two LM buffers hold */
+    size_t B, T;    /* the last successful run */
+    int all_hidden; /* the last run kept every layer */
     int valid;
 
     /* incremental decoding (decoder.c): keys and values of every layer for one sequence */
-    float *kv;       /* [n_layers, 2, max_positions, H] */
-    size_t kv_len;   /* positions cached */
-    int kv_fill;     /* set during a prefill: layer() stores K and V */
-    float *step;     /* one token's buffers: x [H], qkv [3H], attn [H], inter [I], scores [P] */
+    float *kv;     /* [n_layers, 2, max_positions, H] */
+    size_t kv_len; /* positions cached */
+    int kv_fill;   /* set during a prefill: layer() stores K and V */
+    float *step;   /* one token's buffers: x [H], qkv [3H], attn [H], inter [I], scores [P] */
 };
 
 bert__post bert__activation(bert_activation a);
+/* The embeddings of the segments' tokens (lookup, LayerNorm, projection) into x [R, H]. */
+bert_status bert__embeddings(bert_ctx *c, const int32_t *ids, const int32_t *types, const int32_t *pos_ids, size_t T,
+                             const bert__seg *segs, size_t B, size_t R, float *x, float *tmp, char *msg, size_t n);
+/* The layer builder's second half, shared by batched runs and the decoder's cached step: on
+ * `rows` rows, x = LN(x + attn . Wo + bo), then x = LN(x + FFN(x)) (the FFN's inner activation in
+ * ctx->inter, bf16 in bf16 precision). x is the residual stream on entry, the output on return. */
+bert_status bert__post_attention(bert_ctx *c, const bert__layer *y, const float *attn, float *x, size_t rows, char *msg,
+                                 size_t n);
 /* bert_ctx_lm_logits with its status. */
 bert_status bert__ctx_lm_logits(bert_ctx *ctx, const size_t *rows, const size_t *positions, size_t n,
                                 const float **out);
@@ -281,7 +335,7 @@ bert_status bert__lm_head_run(bert_ctx *ctx, size_t n, char *msg, size_t msg_siz
 void bert__kv_store(bert_ctx *ctx, size_t l, const float *qkv, size_t T);
 void bert__kv_free(bert_ctx *ctx);
 /* kernels.c: one query against n cached keys/values per head: out[h] = softmax(q.K^T*scale).V */
-void bert__attn_step(const float *restrict q, const float *restrict k, const float *restrict v, size_t n,
-                     size_t heads, size_t dh, size_t H, float scale, float *restrict scores, float *restrict out);
+void bert__attn_step(const float *restrict q, const float *restrict k, const float *restrict v, size_t n, size_t heads,
+                     size_t dh, size_t H, float scale, float *restrict scores, float *restrict out);
 
 #endif

@@ -57,41 +57,62 @@ void bert__bf16_to_f32(const uint16_t *restrict src, float *restrict dst, size_t
     }
 }
 
-void bert__embed(const float *restrict word, const float *restrict pos, const float *restrict type,
-                 const int32_t *restrict ids, const int32_t *restrict types, size_t B, size_t T, size_t H,
-                 float *restrict out)
-{
-    for (size_t b = 0; b < B; b++) {
-        for (size_t t = 0; t < T; t++) {
-            const size_t r = b * T + t;
-            const float *w = word + (size_t)ids[r] * H, *p = pos + t * H;
-            const float *y = type + (size_t)(types ? types[r] : 0) * H;
-            float *o = out + r * H;
-            /* HF adds (word + type) first, then position: keep the order for bit-closeness */
-            for (size_t h = 0; h < H; h++)
-                o[h] = (w[h] + y[h]) + p[h];
-        }
-    }
-}
-
 void bert__embed_segs(const float *restrict word, const float *restrict pos, const float *restrict type,
-                      const int32_t *restrict ids, const int32_t *restrict types, size_t T, const bert__seg *segs,
-                      size_t B, size_t H, float *restrict out)
+                      const int32_t *restrict ids, const int32_t *restrict types, const int32_t *restrict pos_ids,
+                      size_t T, const bert__seg *segs, size_t B, size_t H, float *restrict out)
 {
     for (size_t b = 0; b < B; b++) {
         for (size_t t = 0; t < segs[b].len; t++) {
             const size_t r = b * T + t;
-            const float *w = word + (size_t)ids[r] * H, *p = pos + t * H;
-            const float *y = type + (size_t)(types ? types[r] : 0) * H;
+            const float *w = word + (size_t)ids[r] * H;
             float *o = out + (segs[b].off + t) * H;
-            for (size_t h = 0; h < H; h++)
-                o[h] = (w[h] + y[h]) + p[h];
+            /* HF adds (word + type) first, then position: keep the order for bit-closeness */
+            if (type) {
+                const float *y = type + (size_t)(types ? types[r] : 0) * H;
+                for (size_t h = 0; h < H; h++)
+                    o[h] = w[h] + y[h];
+            } else {
+                memcpy(o, w, H * sizeof *o);
+            }
+            if (pos) {
+                const float *p = pos + (size_t)(pos_ids ? pos_ids[r] : (int32_t)t) * H;
+                for (size_t h = 0; h < H; h++)
+                    o[h] += p[h];
+            }
         }
     }
 }
 
-void bert__attn_step(const float *restrict q, const float *restrict k, const float *restrict v, size_t n,
-                     size_t heads, size_t dh, size_t H, float scale, float *restrict scores, float *restrict out)
+void bert__act(bert__post act, float *x, size_t n)
+{
+    switch (act) {
+    case BERT__POST_NONE:
+        return;
+    case BERT__POST_GELU_ERF:
+        for (size_t i = 0; i < n; i++)
+            x[i] = 0.5f * x[i] * (1.f + erff(x[i] * 0.70710678118654752f));
+        return;
+    case BERT__POST_GELU_TANH:
+        for (size_t i = 0; i < n; i++)
+            x[i] = 0.5f * x[i] * (1.f + tanhf(0.79788456080286536f * (x[i] + 0.044715f * x[i] * x[i] * x[i])));
+        return;
+    case BERT__POST_RELU:
+        for (size_t i = 0; i < n; i++)
+            x[i] = x[i] > 0.f ? x[i] : 0.f;
+        return;
+    case BERT__POST_SILU:
+        for (size_t i = 0; i < n; i++)
+            x[i] = x[i] / (1.f + expf(-x[i]));
+        return;
+    case BERT__POST_TANH:
+        for (size_t i = 0; i < n; i++)
+            x[i] = tanhf(x[i]);
+        return;
+    }
+}
+
+void bert__attn_step(const float *restrict q, const float *restrict k, const float *restrict v, size_t n, size_t heads,
+                     size_t dh, size_t H, float scale, float *restrict scores, float *restrict out)
 {
     for (size_t h = 0; h < heads; h++) {
         const float *qh = q + h * dh;
@@ -126,7 +147,7 @@ void bert__attn_step(const float *restrict q, const float *restrict k, const flo
 #if defined(__x86_64__) && defined(__has_attribute)
 /* not under sanitizers: the clones' ifunc resolver runs before the sanitizer runtime is up (TSan
  * crashed there) */
-#if __has_attribute(target_clones) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) &&            \
+#if __has_attribute(target_clones) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && \
     !defined(__clang__)
 #define BERT__CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
@@ -142,8 +163,7 @@ void bert__attn_step(const float *restrict q, const float *restrict k, const flo
 /* below this many elements a parallel region costs more than it saves */
 #define BERT__PAR_MIN 65536
 
-BERT__CLONES void bert__to_bf16(const float *restrict src, size_t rows, size_t cols, size_t ld,
-                                uint16_t *restrict dst)
+BERT__CLONES void bert__to_bf16(const float *restrict src, size_t rows, size_t cols, size_t ld, uint16_t *restrict dst)
 {
 #pragma omp parallel for schedule(static) if (BERT__OMP_PARALLEL && rows * cols >= BERT__PAR_MIN)
     for (size_t r = 0; r < rows; r++) {
@@ -162,10 +182,14 @@ BERT__CLONES void bert__to_bf16(const float *restrict src, size_t rows, size_t c
 
 /* no NaN or signed-zero care: the range only sets a quantisation scale (a NaN input is garbage
  * either way), and it lets the reductions become MINPS/MAXPS */
-BERT__NO_NAN_CARE BERT__CLONES void bert__minmax(const float *restrict src, size_t rows, size_t cols, size_t ld, float *mn, float *mx)
+BERT__NO_NAN_CARE BERT__CLONES void bert__minmax(const float *restrict src, size_t rows, size_t cols, size_t ld,
+                                                 float *mn, float *mx)
 {
     float lo = INFINITY, hi = -INFINITY;
-#pragma omp parallel for schedule(static) reduction(min : lo) reduction(max : hi) if (BERT__OMP_PARALLEL && rows * cols >= BERT__PAR_MIN)
+#pragma omp parallel for schedule(static) reduction(min   \
+                                                    : lo) \
+    reduction(max                                         \
+              : hi) if (BERT__OMP_PARALLEL && rows * cols >= BERT__PAR_MIN)
     for (size_t r = 0; r < rows; r++) {
         const float *s = src + r * ld;
         for (size_t c = 0; c < cols; c++) {
@@ -225,7 +249,7 @@ static int cpu_level(void)
     int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
     if (v < 0) {
         __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx512f")                                  ? BERT__SIMD_AVX512
+        v = __builtin_cpu_supports("avx512f")                                 ? BERT__SIMD_AVX512
             : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? BERT__SIMD_AVX2
                                                                               : BERT__SIMD_PORTABLE;
         __atomic_store_n(&cached, v, __ATOMIC_RELAXED);

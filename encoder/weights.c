@@ -5,18 +5,16 @@
  * BERT_WEIGHTS_MAPPED an F32 file's layer and pooler matrices are not copied: they stay in the
  * mapping and dnnl_sgemm reads them there. */
 #define _DEFAULT_SOURCE /* madvise */
-#include <math.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <omp.h>
-
 #include "encoder.h"
-
 
 /* The four matmul weights of a layer, packed in one blocked layout each (the same for every layer),
  * and the pooler's, packed in F32 whatever the precision: it runs on B rows read T * H apart, where
@@ -25,20 +23,20 @@ enum { W_QKV, W_ATTN_OUT, W_INTER, W_OUT, W_POOLER, W_KINDS };
 
 typedef struct loader {
     bert_model *m;
-    const char *file; /* for messages */
-    float *next;      /* bump pointer into m->arena */
+    const char *file;     /* for messages */
+    float *next;          /* bump pointer into m->arena */
     unsigned char *pnext; /* bump pointer into m->packed */
-    float *tmp;       /* F32 scratch: the largest weight a reorder packs (fusing QKV, converting
-                       * F16/BF16), or per thread the pieces a transpose reads */
+    float *tmp;           /* F32 scratch: the largest weight a reorder packs (fusing QKV, converting
+                           * F16/BF16), or per thread the pieces a transpose reads */
     size_t tmp_floats;
     size_t in_place_bytes; /* F32 tensors used in the mapping */
-    int fd, fd_file;  /* the shard open for pread, and its index */
-    float *qscale;    /* s8: quantisation scale per output channel of the weight being packed */
+    int fd, fd_file;       /* the shard open for pread, and its index */
+    float *qscale;         /* s8: quantisation scale per output channel of the weight being packed */
     dnnl_engine_t eng;
     dnnl_stream_t stream;
     dnnl_memory_desc_t fmt[W_KINDS];
     size_t fmt_bytes[W_KINDS];
-    int mapped[W_KINDS];    /* BERT_WEIGHTS_MAPPED applies to this kind */
+    int mapped[W_KINDS];      /* BERT_WEIGHTS_MAPPED applies to this kind */
     size_t plain_ld[W_KINDS]; /* the kind's packed layout is plain [in][out] with this row stride, else 0 */
     int qgemm[W_KINDS];       /* the kind is packed for bert__qgemm */
     char *errbuf;
@@ -57,10 +55,13 @@ static void shape_str(const size_t *s, size_t nd, char *out, size_t n)
         snprintf(out + k, n - k, "]");
 }
 
-/* Finds a tensor under HF's spellings: with and without "bert.", LayerNorm.weight/.gamma. */
-static const bert__tensor *find(const bert__checkpoint *ck, const char *name, char *found, size_t found_size)
+/* Finds a tensor under HF's spellings: with and without the family's prefix ("bert.",
+ * "roberta.", ...: a task checkpoint nests the base model under it, a bare one does not), and the
+ * old LayerNorm.gamma/beta. */
+static const bert__tensor *find_in(const bert__checkpoint *ck, const char *prefix, const char *name, char *found,
+                                   size_t found_size)
 {
-    static const char *const prefixes[] = {"bert.", ""};
+    const char *const prefixes[] = {prefix, ""};
     for (int p = 0; p < 2; p++) {
         for (int old = 0; old < 2; old++) {
             char n[256];
@@ -86,15 +87,34 @@ static const bert__tensor *find(const bert__checkpoint *ck, const char *name, ch
     return NULL;
 }
 
+static const bert__tensor *find(const bert_model *m, const char *name, char *found, size_t found_size)
+{
+    return find_in(&m->ck, m->cfg.fam->prefix, name, found, found_size);
+}
+
+/* fmt with its "%zu" replaced by the layer (or group) number l, then suffix (".weight", ".bias", ""):
+ * the table's names are data, not format strings */
+static const char *layer_name(char *buf, size_t n, const char *fmt, size_t l, const char *suffix)
+{
+    const char *at = strstr(fmt, "%zu");
+    const int head = at ? (int)(at - fmt) : (int)strlen(fmt);
+    if (at)
+        snprintf(buf, n, "%.*s%zu%s%s", head, fmt, l, at + 3, suffix);
+    else
+        snprintf(buf, n, "%s%s", fmt, suffix);
+    return buf;
+}
+
 /* Finds tensor `name` and checks that it has the expected shape ([d0] when d1 is 0). */
 static bert_status locate(loader *L, const char *name, size_t d0, size_t d1, const bert__tensor **out)
 {
     const bert_model *m = L->m;
     char found[256];
-    const bert__tensor *t = find(&m->ck, name, found, sizeof found);
+    const bert__tensor *t = find(m, name, found, sizeof found);
     if (!t)
-        return bert__errbuf_set(L->errbuf, L->errbuf_size, BERT_E_FORMAT, "%s: tensor '%s%s' is missing", L->file,
-                                strncmp(name, "classifier", 10) && strncmp(name, "cls.", 4) ? "bert." : "", name);
+        return bert__errbuf_set(L->errbuf, L->errbuf_size, BERT_E_FORMAT,
+                                "%s: tensor '%s' (or '%s%s') is missing; %s (model_type \"%s\") needs it", L->file,
+                                name, m->cfg.fam->prefix, name, m->cfg.info.arch_name, m->cfg.fam->model_type);
     const size_t want[2] = {d0, d1};
     const size_t nd = d1 ? 2 : 1;
     if (t->ndim != nd || t->shape[0] != d0 || (d1 && t->shape[1] != d1)) {
@@ -450,21 +470,23 @@ static bert_status take_linear(loader *L, const char *prefix, size_t out, size_t
     return BERT_OK;
 }
 
-static bert_status take_ln(loader *L, const char *prefix, size_t H, const float **g, const float **b)
+/* LayerNorm `name` (without .weight/.bias) */
+static bert_status take_ln(loader *L, const char *name, size_t H, const float **g, const float **b)
 {
     char n[192];
     bert_status st;
-    snprintf(n, sizeof n, "%s.LayerNorm.weight", prefix);
+    snprintf(n, sizeof n, "%s.weight", name);
     if ((st = take(L, n, H, 0, g)) != BERT_OK)
         return st;
-    snprintf(n, sizeof n, "%s.LayerNorm.bias", prefix);
+    snprintf(n, sizeof n, "%s.bias", name);
     return take(L, n, H, 0, b);
 }
 
 /* Query, key and value as one [3H, H] matrix and [3H] bias: one matmul instead of three. */
 static bert_status take_qkv(loader *L, size_t l, size_t H, bert__linear *qkv)
 {
-    static const char *const parts[3] = {"query", "key", "value"};
+    const bert__tensor_names *tn = &L->m->cfg.fam->t;
+    const char *const parts[3] = {tn->q, tn->k, tn->v};
     float *b = L->next;
     L->next += 3 * H;
     qkv->b = b;
@@ -476,8 +498,7 @@ static bert_status take_qkv(loader *L, size_t l, size_t H, bert__linear *qkv)
         const bert__tensor *t;
         const float *pb;
         bert_status st;
-        snprintf(n, sizeof n, "encoder.layer.%zu.attention.self.%s.weight", l, parts[i]);
-        if ((st = locate(L, n, H, H, &t)) != BERT_OK)
+        if ((st = locate(L, layer_name(n, sizeof n, parts[i], l, ".weight"), H, H, &t)) != BERT_OK)
             return st;
         if (L->mapped[W_QKV])
             qkv->parts[i] = map_in_place(L, t, &st);
@@ -490,9 +511,8 @@ static bert_status take_qkv(loader *L, size_t l, size_t H, bert__linear *qkv)
         }
         if (st != BERT_OK)
             return st;
-        snprintf(n, sizeof n, "encoder.layer.%zu.attention.self.%s.bias", l, parts[i]);
         float *save = L->next;
-        if ((st = take(L, n, H, 0, &pb)) != BERT_OK)
+        if ((st = take(L, layer_name(n, sizeof n, parts[i], l, ".bias"), H, 0, &pb)) != BERT_OK)
             return st;
         memcpy(b + (size_t)i * H, pb, H * sizeof *b);
         L->next = save; /* the bias went where the fused one lives */
@@ -508,19 +528,24 @@ static bert_status take_qkv(loader *L, size_t l, size_t H, bert__linear *qkv)
     return pack(L, w, H, 3 * H, W_QKV, qkv);
 }
 
-/* A tensor for a layer the config does not have means the two files disagree. */
+/* A tensor for a layer (or ALBERT group) the config does not have means the two files disagree. */
 static bert_status check_extra_layers(loader *L)
 {
-    const bert_model_info *in = &L->m->cfg.info;
+    const bert__config *cfg = &L->m->cfg;
+    char stem[192];
+    snprintf(stem, sizeof stem, "%s", cfg->fam->t.q);
+    char *pct = strstr(stem, "%zu");
+    if (!pct)
+        return BERT_OK;
+    *pct = '\0'; /* "encoder.layer." */
     for (size_t i = 0; i < L->m->ck.n; i++) {
-        const char *s = strstr(L->m->ck.tensors[i].name, "encoder.layer.");
-        if (!s)
-            continue;
+        const char *s = strstr(L->m->ck.tensors[i].name, stem);
         size_t l = 0;
-        if (sscanf(s, "encoder.layer.%zu.", &l) == 1 && l >= in->n_layers)
+        if (s && sscanf(s + strlen(stem), "%zu", &l) == 1 && l >= cfg->n_groups)
             return bert__errbuf_set(L->errbuf, L->errbuf_size, BERT_E_SHAPE,
-                                    "%s: tensor '%s' belongs to layer %zu but config.json says num_hidden_layers %zu",
-                                    L->file, L->m->ck.tensors[i].name, l, in->n_layers);
+                                    "%s: tensor '%s' belongs to %s %zu but config.json says %s %zu", L->file,
+                                    L->m->ck.tensors[i].name, cfg->fam->shared_groups ? "group" : "layer", l,
+                                    cfg->fam->shared_groups ? "num_hidden_groups" : "num_hidden_layers", cfg->n_groups);
     }
     return BERT_OK;
 }
@@ -561,16 +586,13 @@ static bert_status pack_setup(loader *L)
     bert_status st;
     if (dnnl_engine_create(&L->eng, dnnl_cpu, 0) != dnnl_success ||
         dnnl_stream_create(&L->stream, L->eng, dnnl_stream_default_flags) != dnnl_success)
-        return bert__errbuf_set(L->errbuf, L->errbuf_size, BERT_E_BACKEND, "%s: creating the oneDNN engine",
-                                L->file);
-    /* BERT_WEIGHTS_MAPPED reads a weight in place only when every layer and pooler weight is
-     * aligned F32 (the arena is sized before any is read), and only for F32 products; a mapped
-     * kind needs no packed layout. */
+        return bert__errbuf_set(L->errbuf, L->errbuf_size, BERT_E_BACKEND, "%s: creating the oneDNN engine", L->file);
+    /* BERT_WEIGHTS_MAPPED reads a weight in place only when every tensor is aligned F32 (the arena is sized before any
+     * is read), and only for F32 products; a mapped kind needs no packed layout. */
     int in_place = L->m->weights_mode == BERT_WEIGHTS_MAPPED;
     for (size_t i = 0; i < L->m->ck.n && in_place; i++) {
         const bert__tensor *t = &L->m->ck.tensors[i];
-        if ((strstr(t->name, "encoder.layer.") || strstr(t->name, "pooler.")) &&
-            (t->dtype != BERT__F32 || ((uintptr_t)t->data & 3)))
+        if (t->dtype != BERT__F32 || ((uintptr_t)t->data & 3))
             in_place = 0;
     }
     for (int k = 0; k < W_KINDS; k++) {
@@ -592,7 +614,7 @@ static bert_status pack_setup(loader *L)
     /* the scratch only packing reads: a whole weight for a reorder, a piece per thread for a transpose */
     L->tmp_floats = 1;
     for (int k = 0; k < W_KINDS; k++) {
-        const size_t need = L->mapped[k]  ? 0
+        const size_t need = L->mapped[k]     ? 0
                             : L->plain_ld[k] ? (size_t)piece_threads() * piece_floats(K[k])
                                              : K[k] * N[k] + LINE_SLACK;
         L->tmp_floats = need > L->tmp_floats ? need : L->tmp_floats;
@@ -601,40 +623,124 @@ static bert_status pack_setup(loader *L)
     bert__populate(L->tmp, L->tmp_floats * sizeof(float));
     L->qscale = bert__calloc(3 * H > I ? 3 * H : I, sizeof(float));
     if (!L->tmp || !L->qscale)
-        return bert__errbuf_set(L->errbuf, L->errbuf_size, BERT_E_NOMEM, "%s: allocating the packing scratch",
+        return bert__errbuf_set(L->errbuf, L->errbuf_size, BERT_E_NOMEM, "%s: allocating the packing scratch", L->file);
+    return BERT_OK;
+}
+
+/* A layer's weight set (one per layer; ALBERT: one per group, shared). */
+static bert_status take_layer(loader *L, size_t g, bert__layer *y)
+{
+    const bert_model_info *in = &L->m->cfg.info;
+    const bert__tensor_names *tn = &L->m->cfg.fam->t;
+    const size_t H = in->hidden_size, I = in->intermediate_size;
+    char p[192];
+    bert_status st;
+    if ((st = take_qkv(L, g, H, &y->qkv)) != BERT_OK ||
+        (st = take_packed(L, layer_name(p, sizeof p, tn->attn_out, g, ""), H, H, W_ATTN_OUT, &y->attn_out)) ||
+        (st = take_ln(L, layer_name(p, sizeof p, tn->ln1, g, ""), H, &y->ln1_g, &y->ln1_b)) ||
+        (st = take_packed(L, layer_name(p, sizeof p, tn->inter, g, ""), I, H, W_INTER, &y->inter)) ||
+        (st = take_packed(L, layer_name(p, sizeof p, tn->out, g, ""), H, I, W_OUT, &y->out)) ||
+        (st = take_ln(L, layer_name(p, sizeof p, tn->ln2, g, ""), H, &y->ln2_g, &y->ln2_b)))
+        return st;
+    return BERT_OK;
+}
+
+/* DeBERTa: the relative embeddings (LayerNorm'd once, as every run would) and, per layer, their
+ * projections by that layer's own query and key weights (share_att_key): constant for the
+ * model's life, so computed here with the layer's packed product rather than in every run. */
+static bert_status take_relative(loader *L)
+{
+    bert_model *m = L->m;
+    const bert__config *cfg = &m->cfg;
+    const size_t H = cfg->info.hidden_size, R = 2 * cfg->rel_span;
+    bert_status st;
+    const float *rel, *g, *b;
+    char name[192], msg[256] = "";
+    snprintf(name, sizeof name, "%s.weight", cfg->fam->t.rel_emb);
+    if ((st = take(L, name, R, H, &rel)) != BERT_OK ||
+        (cfg->rel_ln && (st = take_ln(L, cfg->fam->t.rel_ln, H, &g, &b))))
+        return st;
+    float *e = (float *)rel; /* the arena's copy, ours to normalise */
+    bert__dnnl *d = NULL;
+    float *qkv = bert__calloc(R * 3, H * sizeof(float));
+    if (!qkv)
+        return bert__errbuf_set(L->errbuf, L->errbuf_size, BERT_E_NOMEM, "%s: allocating the relative projections",
                                 L->file);
+    if ((st = bert__dnnl_new(&d, msg, sizeof msg)) != BERT_OK ||
+        (cfg->rel_ln && (st = bert__layer_norm_dnnl(d, e, R, H, g, b, cfg->info.layer_norm_eps, msg, sizeof msg))))
+        goto done;
+    m->rel_emb = e;
+    for (size_t l = 0; l < cfg->info.n_layers; l++) {
+        bert__layer *y = &m->layers[l];
+        if (l > 0 && y->qkv.b == m->layers[l - 1].qkv.b) { /* a shared weight set */
+            y->rel_q = m->layers[l - 1].rel_q;
+            y->rel_k = m->layers[l - 1].rel_k;
+            continue;
+        }
+        if ((st = bert__matmul(d, e, R, H, &y->qkv, qkv, 3 * H, BERT__POST_NONE, 0, msg, sizeof msg)) != BERT_OK)
+            goto done;
+        float *pq = L->next, *pk = L->next + R * H;
+        L->next += 2 * R * H;
+        for (size_t r = 0; r < R; r++) {
+            memcpy(pq + r * H, qkv + r * 3 * H, H * sizeof(float));
+            memcpy(pk + r * H, qkv + r * 3 * H + H, H * sizeof(float));
+        }
+        y->rel_q = pq;
+        y->rel_k = pk;
+    }
+done:
+    bert__free(qkv);
+    bert__dnnl_free(d);
+    if (st != BERT_OK)
+        return bert__errbuf_set(L->errbuf, L->errbuf_size, st, "%s: the relative position embeddings: %s", L->file,
+                                msg);
     return BERT_OK;
 }
 
 static bert_status load_all(loader *L)
 {
     bert_model *m = L->m;
-    const bert_model_info *in = &m->cfg.info;
-    const size_t H = in->hidden_size, I = in->intermediate_size, L_ = in->n_layers;
+    bert__config *cfg = &m->cfg;
+    const bert__family *f = cfg->fam;
+    const bert_model_info *in = &cfg->info;
+    const size_t H = in->hidden_size, I = in->intermediate_size, E = cfg->embedding_size, G = cfg->n_groups;
     char *errbuf = L->errbuf;
     const size_t errbuf_size = L->errbuf_size;
     bert_status st;
     if ((st = check_extra_layers(L)) != BERT_OK || (st = pack_setup(L)) != BERT_OK)
         return st;
-    char found[256];
-    m->cfg.info.has_pooler = find(&m->ck, "pooler.dense.weight", found, sizeof found) != NULL;
+    char found[256], name[192];
     const int has_cls = in->arch == BERT_ARCH_SEQUENCE_CLASSIFICATION || in->arch == BERT_ARCH_TOKEN_CLASSIFICATION ||
                         in->arch == BERT_ARCH_MULTIPLE_CHOICE;
-    if (has_cls && in->arch != BERT_ARCH_TOKEN_CLASSIFICATION && !in->has_pooler)
+    const int token_cls = in->arch == BERT_ARCH_TOKEN_CLASSIFICATION;
+    snprintf(name, sizeof name, "%s.weight", f->pool_dense);
+    cfg->info.has_pooler = find(m, name, found, sizeof found) != NULL && !token_cls;
+    if (has_cls && !token_cls && !in->has_pooler)
         return bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT,
-                                "%s: %s needs the pooler, but tensor 'bert.pooler.dense.weight' is missing", L->file,
-                                in->arch_name);
+                                "%s: %s needs tensor '%s' (or '%s%s'), which is missing", L->file, in->arch_name, name,
+                                f->prefix, name);
+    const int has_pos = cfg->positions != BERT__POS_NONE, has_types = in->type_vocab_size > 0;
+    const size_t R = 2 * cfg->rel_span;
 
-    /* Every float the model keeps, counted before one allocation: embeddings, per layer the biases,
-     * LayerNorms and (s8) the weight scales, the pooler and the classifier; the layers' weights go
-     * to the packed arena. */
-    size_t n = (in->vocab_size + in->max_positions + in->type_vocab_size + 2) * H;
+    /* Every float the model keeps, counted before one allocation: embeddings (and their
+     * projection), per weight set the biases, LayerNorms and (s8) the weight scales, relative
+     * position tables, the pooling dense and the classifier; the layers' weights go to the
+     * packed arena. */
+    size_t n = (in->vocab_size + (has_pos ? in->max_positions : 0) + in->type_vocab_size + 2) * E;
+    snprintf(name, sizeof name, "%s.weight", f->t.emb_proj ? f->t.emb_proj : "");
+    const int has_proj = f->t.emb_proj && (E != H || find(m, name, found, sizeof found));
+    if (has_proj)
+        n += E * H + H;
     const size_t per_layer = 3 * H + H + I + H;
-    n += L_ * (per_layer + 4 * H + (m->precision == BERT_PRECISION_INT8 ? per_layer : 0));
+    n += G * (per_layer + 4 * H + (m->precision == BERT_PRECISION_INT8 ? per_layer : 0));
+    if (f->relative == BERT__REL_BUCKET_BIAS)
+        n += cfg->rel_buckets * in->n_heads;
+    if (f->relative == BERT__REL_DISENTANGLED)
+        n += R * H + 2 * H + G * 2 * R * H;
     size_t pbytes = 0;
     for (int k = 0; k < W_POOLER; k++)
         pbytes += ALIGN64(L->fmt_bytes[k]);
-    pbytes *= L_;
+    pbytes *= G;
     if (in->has_pooler)
         pbytes += ALIGN64(L->fmt_bytes[W_POOLER]);
     if (in->has_pooler)
@@ -642,15 +748,15 @@ static bert_status load_all(loader *L)
     if (has_cls)
         n += in->n_labels * H + in->n_labels;
     const int has_lm = in->arch == BERT_ARCH_MASKED_LM || in->arch == BERT_ARCH_CAUSAL_LM;
-    const int lm_untied = has_lm && find(&m->ck, "cls.predictions.decoder.weight", found, sizeof found) != NULL &&
-                          !m->cfg.tie_word_embeddings;
+    snprintf(name, sizeof name, "%s.weight", f->lm_decoder ? f->lm_decoder : "");
+    const int lm_untied = has_lm && find(m, name, found, sizeof found) != NULL && !cfg->tie_word_embeddings;
     if (has_lm)
         n += (H * H + H) + 2 * H + in->vocab_size + (lm_untied ? in->vocab_size * H : 0);
     m->arena = bert__calloc_big(n, sizeof *m->arena);
     m->arena_floats = m->arena ? n : 0;
     m->packed = bert__calloc_big(pbytes ? pbytes : 1, 1);
     m->packed_bytes = m->packed ? pbytes : 0;
-    m->layers = bert__calloc(L_, sizeof *m->layers);
+    m->layers = bert__calloc(in->n_layers, sizeof *m->layers);
     if (!m->arena || !m->packed || !m->layers)
         return bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "%s: allocating %zu MB of weights", L->file,
                                 (n * sizeof(float) + pbytes) >> 20);
@@ -664,44 +770,46 @@ static bert_status load_all(loader *L)
     L->next = m->arena;
     L->pnext = m->packed;
 
-    if ((st = take_in_place(L, "embeddings.word_embeddings.weight", in->vocab_size, H, &m->word_emb)) ||
-        (st = take_in_place(L, "embeddings.position_embeddings.weight", in->max_positions, H, &m->pos_emb)) ||
-        (st = take_in_place(L, "embeddings.token_type_embeddings.weight", in->type_vocab_size, H, &m->type_emb)) ||
-        (st = take_ln(L, "embeddings", H, &m->emb_ln_g, &m->emb_ln_b)))
+#define NAMED(role, suffix) (snprintf(name, sizeof name, "%s%s", f->t.role, suffix), name)
+    if ((st = take_in_place(L, NAMED(word, ".weight"), in->vocab_size, E, &m->word_emb)) ||
+        (has_pos && (st = take_in_place(L, NAMED(pos, ".weight"), in->max_positions, E, &m->pos_emb))) ||
+        (has_types && (st = take_in_place(L, NAMED(type, ".weight"), in->type_vocab_size, E, &m->type_emb))) ||
+        (st = take_ln(L, f->t.emb_ln, E, &m->emb_ln_g, &m->emb_ln_b)))
         return st;
-    for (size_t l = 0; l < L_; l++) {
-        bert__layer *y = &m->layers[l];
-        char p[128];
-        if ((st = take_qkv(L, l, H, &y->qkv)) != BERT_OK)
+    if (has_proj && (st = take_linear(L, f->t.emb_proj, H, E, &m->emb_proj)) != BERT_OK)
+        return st;
+    if (f->relative == BERT__REL_BUCKET_BIAS &&
+        (st = take(L, NAMED(rel_bias, ".weight"), cfg->rel_buckets, in->n_heads, &m->rel_bias)) != BERT_OK)
+        return st;
+#undef NAMED
+    /* ALBERT: layer l runs group l / (n_layers / n_groups); the other families: G = n_layers */
+    for (size_t g = 0; g < G; g++)
+        if ((st = take_layer(L, g, &m->layers[g * (in->n_layers / G)])) != BERT_OK)
             return st;
-        snprintf(p, sizeof p, "encoder.layer.%zu.attention.output.dense", l);
-        if ((st = take_packed(L, p, H, H, W_ATTN_OUT, &y->attn_out)) != BERT_OK)
-            return st;
-        snprintf(p, sizeof p, "encoder.layer.%zu.attention.output", l);
-        if ((st = take_ln(L, p, H, &y->ln1_g, &y->ln1_b)) != BERT_OK)
-            return st;
-        snprintf(p, sizeof p, "encoder.layer.%zu.intermediate.dense", l);
-        if ((st = take_packed(L, p, I, H, W_INTER, &y->inter)) != BERT_OK)
-            return st;
-        snprintf(p, sizeof p, "encoder.layer.%zu.output.dense", l);
-        if ((st = take_packed(L, p, H, I, W_OUT, &y->out)) != BERT_OK)
-            return st;
-        snprintf(p, sizeof p, "encoder.layer.%zu.output", l);
-        if ((st = take_ln(L, p, H, &y->ln2_g, &y->ln2_b)) != BERT_OK)
+    for (size_t l = 0; l < in->n_layers; l++)
+        if (l % (in->n_layers / G))
+            m->layers[l] = m->layers[l - l % (in->n_layers / G)];
+    if (f->relative == BERT__REL_DISENTANGLED) {
+        /* the projections are per weight set: give the shared copies their pointers too */
+        if ((st = take_relative(L)) != BERT_OK)
             return st;
     }
-    if (in->has_pooler && (st = take_packed(L, "pooler.dense", H, H, W_POOLER, &m->pooler)) != BERT_OK)
+    if (in->has_pooler && (st = take_packed(L, f->pool_dense, H, H, W_POOLER, &m->pooler)) != BERT_OK)
         return st;
-    if (has_cls && (st = take_linear(L, "classifier", in->n_labels, H, &m->classifier)) != BERT_OK)
+    if (has_cls &&
+        (st = take_linear(L, token_cls ? "classifier" : f->cls_out, in->n_labels, H, &m->classifier)) != BERT_OK)
         return st;
     if (has_lm) {
         bert__lm_head *lm = &m->lm;
-        if ((st = take_linear(L, "cls.predictions.transform.dense", H, H, &lm->transform)) != BERT_OK ||
-            (st = take_ln(L, "cls.predictions.transform", H, &lm->ln_g, &lm->ln_b)) != BERT_OK ||
-            (st = take(L, "cls.predictions.bias", in->vocab_size, 0, &lm->decoder.b)) != BERT_OK)
+        snprintf(name, sizeof name, "%s.bias", f->lm_bias_alt ? f->lm_bias_alt : f->lm_bias);
+        const char *bias = find(m, f->lm_bias, found, sizeof found) || !f->lm_bias_alt ? f->lm_bias : name;
+        if ((st = take_linear(L, f->lm_dense, H, H, &lm->transform)) != BERT_OK ||
+            (st = take_ln(L, f->lm_ln, H, &lm->ln_g, &lm->ln_b)) != BERT_OK ||
+            (st = take(L, bias, in->vocab_size, 0, &lm->decoder.b)) != BERT_OK)
             return st;
         if (lm_untied) {
-            if ((st = take_in_place(L, "cls.predictions.decoder.weight", in->vocab_size, H, &lm->decoder.w)) != BERT_OK)
+            snprintf(name, sizeof name, "%s.weight", f->lm_decoder);
+            if ((st = take_in_place(L, name, in->vocab_size, H, &lm->decoder.w)) != BERT_OK)
                 return st;
         } else {
             lm->decoder.w = m->word_emb; /* tied */

@@ -102,7 +102,7 @@ static void check_attention(size_t H, size_t heads, const size_t *lens, size_t n
         if (bert__simd_cap(cap) != cap)
             continue; /* a path this CPU cannot run: the lower ones are all checked */
         memset(out, 0xFF, rows * H * sizeof *out);
-        bert__attention(qkv, H, heads, sg, n, with_mask ? mask : NULL, causal, out, scratch, per);
+        bert__attention(qkv, H, heads, sg, n, with_mask ? mask : NULL, causal, NULL, out, scratch, per);
         double worst = 0;
         for (size_t i = 0; i < rows * H; i++) {
             const double e = fabs(out[i] - ref[i]);

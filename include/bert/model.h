@@ -83,7 +83,8 @@ typedef enum bert_activation {
     BERT_ACT_GELU = 0,      /* exact erf form ("gelu") */
     BERT_ACT_GELU_TANH = 1, /* "gelu_new", "gelu_pytorch_tanh" */
     BERT_ACT_RELU = 2,
-    BERT_ACT_SILU = 3
+    BERT_ACT_SILU = 3,
+    BERT_ACT_TANH = 4
 } bert_activation;
 
 typedef enum bert_problem {
@@ -125,6 +126,11 @@ typedef struct bert_model_info {
     size_t mapped_bytes;   /* of weight_bytes, those read in place from the file's mapping (the
                               embedding tables when F32; with BERT_WEIGHTS_MAPPED, the matmul
                               weights too) */
+    const char *model_type; /* the family: config "model_type" ("bert", "roberta", "xlm-roberta",
+                               "camembert", "distilbert", "electra", "albert", "mpnet",
+                               "deberta-v2"); "bert" when the config names none */
+    size_t embedding_size;  /* the embedding tables' width: hidden_size, or ELECTRA's and ALBERT's
+                               embedding_size (projected to hidden_size) */
 } bert_model_info;
 
 BERT_API bert_model_info bert_model_get_info(const bert_model *m);
