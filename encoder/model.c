@@ -31,7 +31,7 @@ bert_status bert_model_load(const char *dir, const bert_model_params *params, be
 {
     bert_status st = BERT_OK;
     bert_model *m = NULL;
-    char *cfg_path = NULL, *vocab_path = NULL;
+    char *cfg_path = NULL, *vocab_path = NULL, *json_path = NULL;
     const bert_model_params def = bert_model_default_params();
     const bert_model_params *p = params ? params : &def;
 
@@ -41,7 +41,8 @@ bert_status bert_model_load(const char *dir, const bert_model_params *params, be
     m = bert__calloc(1, sizeof *m);
     cfg_path = bert__path_join(dir, "config.json");
     vocab_path = bert__path_join(dir, "vocab.txt");
-    if (!m || !cfg_path || !vocab_path) {
+    json_path = bert__path_join(dir, "tokenizer.json");
+    if (!m || !cfg_path || !vocab_path || !json_path) {
         st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "%s: allocating the model", dir);
         goto fail;
     }
@@ -72,11 +73,14 @@ bert_status bert_model_load(const char *dir, const bert_model_params *params, be
     /* Unless a tensor is read in place, everything now lives in the arenas: the mappings can go. */
     if (!m->uses_mapping)
         bert__checkpoint_close(&m->ck);
-    if (p->load_tokenizer && access(vocab_path, F_OK) == 0) {
+    /* tokenizer.json (every family ships one) or vocab.txt (BERT's older folders) */
+    if (p->load_tokenizer && (access(json_path, F_OK) == 0 || access(vocab_path, F_OK) == 0)) {
         if ((st = bert_tokenizer_load(dir, NULL, &m->tok, errbuf, errbuf_size)) != BERT_OK)
             goto fail;
-        if (bert_tokenizer_vocab_size(m->tok) != m->cfg.info.vocab_size)
-            bert__log(BERT_LOG_WARN, "%s: vocab.txt has %zu tokens but config.json says vocab_size %zu", dir,
+        /* a vocabulary larger than the embedding table would hand the model ids it cannot look
+         * up (bert_ctx_run refuses them); a smaller one is common (padded embedding tables) */
+        if (bert_tokenizer_vocab_size(m->tok) > m->cfg.info.vocab_size)
+            bert__log(BERT_LOG_WARN, "%s: the tokenizer has %zu tokens but config.json says vocab_size %zu", dir,
                       bert_tokenizer_vocab_size(m->tok), m->cfg.info.vocab_size);
     }
     *out = m;
@@ -84,6 +88,7 @@ bert_status bert_model_load(const char *dir, const bert_model_params *params, be
 fail:
     bert__free(cfg_path);
     bert__free(vocab_path);
+    bert__free(json_path);
     bert_model_free(m);
     return st;
 }

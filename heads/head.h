@@ -63,6 +63,9 @@ void bert__result_finish(bert_result *r);
 bert_status bert__result_fail(bert_result *r, bert_status st, const char *fmt, ...) BERT__PRINTF(3, 4);
 
 /* ---- shared helpers ---- */
+/* 1 when tok's model marks word continuations (WordPiece's "##", a BPE continuing_subword_prefix):
+ * HF's pipelines then know subwords from the tokens; else they guess from spaces in the text. */
+int bert__tokenizer_word_aware(const bert_tokenizer *tok);
 /* HF's WordPiece decoder for a list of tokens: "##" pieces joined, others space-separated, and its
  * clean-up of spaces before . ? ! , per token. Writes to out (cap bytes), returns the length. */
 size_t bert__wordpiece_join(const char *const *tokens, const size_t *lens, size_t n, char *out, size_t cap);

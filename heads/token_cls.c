@@ -6,12 +6,15 @@
 #include <math.h>
 #include <string.h>
 
+#include <bert/generate.h>
+
 #include "head.h"
 
 typedef struct pre_entity {
     const float *scores; /* [n_labels] */
     const char *word;    /* the token, or the text it covers for [UNK] */
     size_t word_len;
+    int32_t id;
     int32_t index;
     int is_subword;
     bert_span bytes, chars;
@@ -82,9 +85,24 @@ static const char *group_of(const char *label)
     return d ? d + 1 : label;
 }
 
-/* Decodes the words of pre-entities [first, last] like tokenizer.convert_tokens_to_string. */
-static bert_status join_words(scratch *s, size_t first, size_t last, size_t *len)
+/* Decodes the words of pre-entities [first, last] like tokenizer.convert_tokens_to_string: the
+ * WordPiece join, or the tokenizer.json decoder over the tokens' ids. */
+static bert_status join_words(const bert_tokenizer *tok, scratch *s, size_t first, size_t last, size_t *len)
 {
+    if (!bert__tokenizer_word_aware(tok)) {
+        int32_t ids[256];
+        size_t n = 0;
+        for (size_t i = first; i <= last && n < sizeof ids / sizeof ids[0]; i++)
+            ids[n++] = s->pre[i].id;
+        size_t need = 0;
+        bert_status st = bert_tokenizer_decode(tok, ids, n, 0, NULL, 0, &need);
+        if (st != BERT_OK && st != BERT_E_BUFFER_TOO_SMALL)
+            return st;
+        if (bert__grow((void **)&s->buf, &s->buf_cap, need + 1, 1) != BERT_OK)
+            return BERT_E_NOMEM;
+        st = bert_tokenizer_decode(tok, ids, n, 0, s->buf, s->buf_cap, len);
+        return st;
+    }
     size_t need = 1;
     for (size_t i = first; i <= last; i++) {
         s->words[i - first] = s->pre[i].word;
@@ -97,11 +115,11 @@ static bert_status join_words(scratch *s, size_t first, size_t last, size_t *len
     return BERT_OK;
 }
 
-static bert_status emit(bert_result *r, scratch *s, const char *label, float score, int32_t index, size_t first,
-                        size_t last, bert_span bytes, bert_span chars)
+static bert_status emit(const bert_head *h, bert_result *r, scratch *s, const char *label, float score,
+                        int32_t index, size_t first, size_t last, bert_span bytes, bert_span chars)
 {
     size_t len;
-    if (join_words(s, first, last, &len) != BERT_OK)
+    if (join_words(bert_model_tokenizer(h->m), s, first, last, &len) != BERT_OK)
         return BERT_E_NOMEM;
     return bert__result_add_entity(r, label, score, index, s->buf, len, bytes, chars);
 }
@@ -166,7 +184,7 @@ static bert_status group(const bert_head *h, bert_result *r, scratch *s, const e
                 sum += e[k].score;
             bert_span bytes = {e[start].bytes.begin, e[i - 1].bytes.end};
             bert_span chars = {e[start].chars.begin, e[i - 1].chars.end};
-            if (emit(r, s, name, (float)(sum / (double)(i - start)), -1, e[start].first, e[i - 1].last, bytes,
+            if (emit(h, r, s, name, (float)(sum / (double)(i - start)), -1, e[start].first, e[i - 1].last, bytes,
                      chars) != BERT_OK)
                 return BERT_E_NOMEM;
         }
@@ -182,6 +200,7 @@ static bert_status run_row(const bert_head *h, bert_ctx *ctx, const bert_batch_v
     const size_t nl = bert_model_get_info(h->m).n_labels, T = v->seq_len;
     const float *logits = bert_ctx_logits(ctx) + row * T * nl;
     const int32_t unk = bert_tokenizer_special_id(tok, BERT_SPECIAL_UNK);
+    const int word_aware = bert__tokenizer_word_aware(tok);
     size_t n = 0;
     for (size_t i = 0; i < v->lengths[row]; i++) {
         const size_t at = row * T + i;
@@ -206,8 +225,13 @@ static bert_status run_row(const bert_head *h, bert_ctx *ctx, const bert_batch_v
         if (bert_spans_to_codepoints(text, len, &p->bytes, 1, &p->chars) != BERT_OK)
             return bert__result_fail(r, BERT_E_INVALID_ARG, "ner: row %zu: offsets do not match the text", row);
         p->word = bert_tokenizer_id_to_token(tok, v->ids[at], &p->word_len);
+        p->id = v->ids[at];
         const size_t ref_len = p->chars.end - p->chars.begin;
-        p->is_subword = cp_len(p->word, p->word_len) != ref_len;
+        if (word_aware)
+            p->is_subword = cp_len(p->word, p->word_len) != ref_len;
+        else /* HF's fallback: a token not after a space and not starting with one continues a word */
+            p->is_subword = p->bytes.begin > 0 && text[p->bytes.begin - 1] != ' ' &&
+                            (p->bytes.begin >= len || text[p->bytes.begin] != ' ');
         if (v->ids[at] == unk) {
             p->word = text + p->bytes.begin;
             p->word_len = p->bytes.end - p->bytes.begin;
@@ -230,7 +254,7 @@ static bert_status run_row(const bert_head *h, bert_ctx *ctx, const bert_batch_v
                 const char *label = bert_model_label(h->m, s->ents[i].label);
                 if (!strcmp(label, "O"))
                     continue;
-                if (emit(r, s, label, s->ents[i].score, s->ents[i].index, i, i, s->ents[i].bytes, s->ents[i].chars))
+                if (emit(h, r, s, label, s->ents[i].score, s->ents[i].index, i, i, s->ents[i].bytes, s->ents[i].chars))
                     return bert__result_fail(r, BERT_E_NOMEM, "ner: allocating entities");
             }
             return BERT_OK;

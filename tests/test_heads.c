@@ -118,11 +118,12 @@ static void test_ner_pipeline_all_strategies(void **state)
     bert_model_free(m);
 }
 
-static void test_fill_mask_top5(void **state)
+static void fill_mask_top5(const char *name)
 {
-    (void)state;
-    bert_model *m = load("mini-mlm");
-    json_t *ref = test_read_json(test_shared_path("fixtures/mini-mlm/fill_mask_reference.json"));
+    bert_model *m = load(name);
+    char rel[256];
+    snprintf(rel, sizeof rel, "fixtures/%s/fill_mask_reference.json", name);
+    json_t *ref = test_read_json(test_shared_path(rel));
     char err[512];
     bert_ctx *ctx = NULL;
     bert_batch *b = NULL;
@@ -141,6 +142,13 @@ static void test_fill_mask_top5(void **state)
         in[i] = (bert_text){json_string_value(t), json_string_length(t), NULL, 0};
     }
     assert_int_equal(bert_batch_encode(b, bert_model_tokenizer(m), in, n, NULL), BERT_OK);
+    const bert_batch_view bv = bert_batch_get(b);
+    for (size_t i = 0; i < n; i++) { /* the model's own tokenizer gives the reference's ids */
+        json_t *ids = json_object_get(json_array_get(ref, i), "input_ids");
+        assert_int_equal(bv.lengths[i], json_array_size(ids));
+        for (size_t t = 0; t < bv.lengths[i]; t++)
+            assert_int_equal(bv.ids[i * bv.seq_len + t], (int32_t)json_integer_value(json_array_get(ids, t)));
+    }
     if (bert_head_run(h, ctx, b, in, res) != BERT_OK)
         fail_msg("%s", bert_result_errmsg(res));
     size_t compared = 0;
@@ -161,7 +169,8 @@ static void test_fill_mask_top5(void **state)
             compared++;
         }
     }
-    printf("fill-mask: %zu sentences, %zu predictions identical, max |score diff| %.3g\n", n, compared, worst);
+    printf("fill-mask %s: %zu sentences, %zu predictions identical, max |score diff| %.3g\n", name, n, compared,
+           worst);
     assert_int_equal(compared, 5 * n);
     bert_head_free(h);
     bert_result_free(res);
@@ -169,6 +178,14 @@ static void test_fill_mask_top5(void **state)
     bert_ctx_free(ctx);
     json_decref(ref);
     bert_model_free(m);
+}
+
+static void test_fill_mask_top5(void **state)
+{
+    (void)state;
+    fill_mask_top5("mini-mlm");
+    fill_mask_top5("tiny-distilbert-mlm"); /* vocab_transform/vocab_projector, tied */
+    fill_mask_top5("tiny-roberta-mlm");    /* lm_head, tied, byte-level BPE tokens */
 }
 
 static void test_classify_sst2_probabilities(void **state)
@@ -225,9 +242,12 @@ static void test_classify_sst2_probabilities(void **state)
     bert_model_free(m);
 }
 
-/* Runs the default head of a tiny model on its hidden_states fixture inputs and checks the scores
- * against `expect(logit)` applied to the fixture logits. */
-static void check_tiny(const char *name, const char *head, int sigmoid)
+enum { RAW, SIGMOID, SOFTMAX };
+
+/* Runs a head of a tiny model on its hidden_states fixture texts, tokenized by the model's own
+ * tokenizer (ids checked against the fixture's), and checks the scores against the fixture logits
+ * through the head's function (raw, sigmoid or softmax). */
+static void check_tiny(const char *name, const char *head, int mode)
 {
     bert_model *m = load(name);
     char rel[256], err[512];
@@ -263,12 +283,33 @@ static void check_tiny(const char *name, const char *head, int sigmoid)
     assert_int_equal(bert_result_new(&res, err, sizeof err), BERT_OK);
     assert_int_equal(bert_head_new(m, &hp, &h, err, sizeof err), BERT_OK);
     assert_int_equal(bert_batch_encode(b, bert_model_tokenizer(m), in, n, NULL), BERT_OK);
-    assert_int_equal(bert_head_run(h, ctx, b, in, res), BERT_OK);
+    const bert__tensor *it = bert__checkpoint_find(&ck, "input_ids"), *mt = bert__checkpoint_find(&ck, "attention_mask");
+    const bert_batch_view bv = bert_batch_get(b);
+    for (size_t i = 0; i < n; i++)
+        for (size_t t = 0; t < it->shape[1]; t++) {
+            const int32_t *fi = (const int32_t *)(const void *)it->data, *fm = (const int32_t *)(const void *)mt->data;
+            if (!fm[i * it->shape[1] + t]) {
+                assert_int_equal(bv.lengths[i], t);
+                break;
+            }
+            assert_int_equal(bv.ids[i * bv.seq_len + t], fi[i * it->shape[1] + t]);
+        }
+    if (bert_head_run(h, ctx, b, in, res) != BERT_OK)
+        fail_msg("%s: %s", name, bert_result_errmsg(res));
     const size_t nl = bert_result_n_scores(res);
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < nl; k++) {
-            double w = want[i * nl + k];
-            double expect = sigmoid ? 1.0 / (1.0 + exp(-w)) : w;
+            double w = want[i * nl + k], expect = w;
+            if (mode == SIGMOID)
+                expect = 1.0 / (1.0 + exp(-w));
+            if (mode == SOFTMAX) {
+                double mx = want[i * nl], sum = 0;
+                for (size_t j = 1; j < nl; j++)
+                    mx = want[i * nl + j] > mx ? want[i * nl + j] : mx;
+                for (size_t j = 0; j < nl; j++)
+                    sum += exp(want[i * nl + j] - mx);
+                expect = exp(w - mx) / sum;
+            }
             if (fabs(bert_result_scores(res, i)[k] - expect) > ATOL)
                 fail_msg("%s row %zu label %zu: %g, expected %g", name, i, k, bert_result_scores(res, i)[k], expect);
         }
@@ -286,8 +327,20 @@ static void check_tiny(const char *name, const char *head, int sigmoid)
 static void test_multilabel_sigmoid_and_regression(void **state)
 {
     (void)state;
-    check_tiny("tiny-gelunew-multilabel", "classify", 1);
-    check_tiny("tiny-relu-regression", "classify", 0);
+    check_tiny("tiny-gelunew-multilabel", "classify", SIGMOID);
+    check_tiny("tiny-relu-regression", "classify", RAW);
+}
+
+/* Every family's sequence classifier from text to probabilities: its tokenizer.json, its
+ * embeddings and attention, its head layout. */
+static void test_classify_every_family(void **state)
+{
+    (void)state;
+    static const char *const models[] = {"tiny-distilbert-seqcls", "tiny-roberta-seqcls", "tiny-xlmr-seqcls",
+                                         "tiny-electra-seqcls",    "tiny-albert-seqcls",  "tiny-debertav3-seqcls",
+                                         "tiny-mpnet-seqcls"};
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++)
+        check_tiny(models[i], "classify", SOFTMAX);
 }
 
 static void test_embed_pooling_and_head_errors(void **state)
@@ -374,6 +427,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ner_pipeline_all_strategies),   cmocka_unit_test(test_fill_mask_top5),
+        cmocka_unit_test(test_classify_every_family),
         cmocka_unit_test(test_classify_sst2_probabilities),   cmocka_unit_test(test_multilabel_sigmoid_and_regression),
         cmocka_unit_test(test_embed_pooling_and_head_errors),
     };

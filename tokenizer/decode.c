@@ -91,3 +91,9 @@ bert_status bert_tokenizer_decode(const bert_tokenizer *tok, const int32_t *ids,
     out[k] = '\0';
     return BERT_OK;
 }
+
+int bert__tokenizer_word_aware(const bert_tokenizer *tok)
+{
+    /* HF's test: the model has a continuing_subword_prefix ("##") */
+    return !tok->pipe || tok->pipe->model.prefix_len > 0;
+}

@@ -162,4 +162,7 @@ bert_status bert__tokenize(const bert_tokenizer *tok, const char *text, size_t l
 bert_status bert__word_init(bert__word *w, size_t max_chars);
 void bert__word_free(bert__word *w);
 
+/* 1 when the model marks word continuations ("##", a continuing_subword_prefix); heads/head.h. */
+int bert__tokenizer_word_aware(const bert_tokenizer *tok);
+
 #endif
