@@ -33,6 +33,30 @@ typedef struct tensor_spec {
 /* Writes a random BertForSequenceClassification folder (F32, seeded): speed does not depend on the
  * values. The tokenizer files are copied from the default model. */
 static size_t mm_layers = 12, mm_hidden = 768, mm_heads = 12, mm_inter = 3072;
+static int mm_family;
+static const char *const mm_families[] = {"bert", "roberta", "distilbert", NULL};
+
+/* The tensor names of the families make-model writes (the registry's spellings, as transformers
+ * saves a *ForSequenceClassification checkpoint): layer l's tensors are stem + l + tail. */
+static const struct family_names {
+    const char *prefix, *type, *stem, *q, *k, *v, *o, *ln1, *inter, *out, *ln2, *pool, *cls;
+    const char *arch, *k_hidden, *k_layers, *k_heads, *k_inter, *act, *extra;
+} mm_names[] = {
+    {"bert.", "bert.embeddings.token_type_embeddings", "bert.encoder.layer.", ".attention.self.query",
+     ".attention.self.key", ".attention.self.value", ".attention.output.dense", ".attention.output.LayerNorm",
+     ".intermediate.dense", ".output.dense", ".output.LayerNorm", "bert.pooler.dense", "classifier",
+     "BertForSequenceClassification", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+     "hidden_act", "\"type_vocab_size\": 2, \"layer_norm_eps\": 1e-12"},
+    {"roberta.", "roberta.embeddings.token_type_embeddings", "roberta.encoder.layer.", ".attention.self.query",
+     ".attention.self.key", ".attention.self.value", ".attention.output.dense", ".attention.output.LayerNorm",
+     ".intermediate.dense", ".output.dense", ".output.LayerNorm", "classifier.dense", "classifier.out_proj",
+     "RobertaForSequenceClassification", "hidden_size", "num_hidden_layers", "num_attention_heads",
+     "intermediate_size", "hidden_act", "\"type_vocab_size\": 1, \"layer_norm_eps\": 1e-5, \"pad_token_id\": 1"},
+    {"distilbert.", NULL, "distilbert.transformer.layer.", ".attention.q_lin", ".attention.k_lin", ".attention.v_lin",
+     ".attention.out_lin", ".sa_layer_norm", ".ffn.lin1", ".ffn.lin2", ".output_layer_norm", "pre_classifier",
+     "classifier", "DistilBertForSequenceClassification", "dim", "n_layers", "n_heads", "hidden_dim", "activation",
+     "\"sinusoidal_pos_embds\": false"},
+};
 
 const cli_opt bench_make_model_opts[] = {
     {.names = "--layers", CLI_SIZE(&mm_layers), .metavar = "N", .min = 1, .max = 256,
@@ -43,6 +67,8 @@ const cli_opt bench_make_model_opts[] = {
      .help = "attention heads, %r (default 12)"},
     {.names = "--intermediate", CLI_SIZE(&mm_inter), .metavar = "N", .min = 1, .max = 262144,
      .help = "feed-forward size, %r (default 3072)"},
+    {.names = "--family", CLI_CHOICE(&mm_family), .metavar = "NAME", .choices = mm_families,
+     .help = "the model family's tensor names and config: %r (default bert)"},
     CLI_OPT_END,
 };
 
@@ -53,7 +79,9 @@ int bench_make_model(int argc, char **argv)
     if (pr != CLI_ARGS_OK)
         return pr == CLI_ARGS_HELP ? CLI_OK : CLI_ERR_USAGE;
     const char *dir = n_ops ? argv[1] : NULL;
-    const size_t L = mm_layers, H = mm_hidden, A = mm_heads, I = mm_inter, V = 30522, P = 512;
+    const struct family_names *fn = &mm_names[mm_family];
+    const size_t L = mm_layers, H = mm_hidden, A = mm_heads, I = mm_inter, V = 30522;
+    const size_t P = mm_family == 1 ? 514 : 512; /* RoBERTa counts positions from padding_idx + 1 */
     uint64_t seed = 1234;
     if (!dir || n_ops > 1 || H % A) {
         fprintf(stderr, "%s make-model: give DIR (and a hidden size divisible by the heads)\n", prog);
@@ -75,32 +103,31 @@ int bench_make_model(int argc, char **argv)
         t[n].ones = (one);                                                                                             \
         n++;                                                                                                           \
     } while (0)
-    ADD(V, H, 0, "bert.embeddings.word_embeddings.weight");
-    ADD(P, H, 0, "bert.embeddings.position_embeddings.weight");
-    ADD(2, H, 0, "bert.embeddings.token_type_embeddings.weight");
-    ADD(H, 0, 1, "bert.embeddings.LayerNorm.weight");
-    ADD(H, 0, 0, "bert.embeddings.LayerNorm.bias");
-    static const char *const qkv[3] = {"query", "key", "value"};
+    ADD(V, H, 0, "%sembeddings.word_embeddings.weight", fn->prefix);
+    ADD(P, H, 0, "%sembeddings.position_embeddings.weight", fn->prefix);
+    if (fn->type)
+        ADD(mm_family == 1 ? 1 : 2, H, 0, "%s.weight", fn->type);
+    ADD(H, 0, 1, "%sembeddings.LayerNorm.weight", fn->prefix);
+    ADD(H, 0, 0, "%sembeddings.LayerNorm.bias", fn->prefix);
     for (size_t l = 0; l < L; l++) {
-        for (int k = 0; k < 3; k++) {
-            ADD(H, H, 0, "bert.encoder.layer.%zu.attention.self.%s.weight", l, qkv[k]);
-            ADD(H, 0, 0, "bert.encoder.layer.%zu.attention.self.%s.bias", l, qkv[k]);
+        const char *lin[4] = {fn->q, fn->k, fn->v, fn->o};
+        for (int k = 0; k < 4; k++) {
+            ADD(H, H, 0, "%s%zu%s.weight", fn->stem, l, lin[k]);
+            ADD(H, 0, 0, "%s%zu%s.bias", fn->stem, l, lin[k]);
         }
-        ADD(H, H, 0, "bert.encoder.layer.%zu.attention.output.dense.weight", l);
-        ADD(H, 0, 0, "bert.encoder.layer.%zu.attention.output.dense.bias", l);
-        ADD(H, 0, 1, "bert.encoder.layer.%zu.attention.output.LayerNorm.weight", l);
-        ADD(H, 0, 0, "bert.encoder.layer.%zu.attention.output.LayerNorm.bias", l);
-        ADD(I, H, 0, "bert.encoder.layer.%zu.intermediate.dense.weight", l);
-        ADD(I, 0, 0, "bert.encoder.layer.%zu.intermediate.dense.bias", l);
-        ADD(H, I, 0, "bert.encoder.layer.%zu.output.dense.weight", l);
-        ADD(H, 0, 0, "bert.encoder.layer.%zu.output.dense.bias", l);
-        ADD(H, 0, 1, "bert.encoder.layer.%zu.output.LayerNorm.weight", l);
-        ADD(H, 0, 0, "bert.encoder.layer.%zu.output.LayerNorm.bias", l);
+        ADD(H, 0, 1, "%s%zu%s.weight", fn->stem, l, fn->ln1);
+        ADD(H, 0, 0, "%s%zu%s.bias", fn->stem, l, fn->ln1);
+        ADD(I, H, 0, "%s%zu%s.weight", fn->stem, l, fn->inter);
+        ADD(I, 0, 0, "%s%zu%s.bias", fn->stem, l, fn->inter);
+        ADD(H, I, 0, "%s%zu%s.weight", fn->stem, l, fn->out);
+        ADD(H, 0, 0, "%s%zu%s.bias", fn->stem, l, fn->out);
+        ADD(H, 0, 1, "%s%zu%s.weight", fn->stem, l, fn->ln2);
+        ADD(H, 0, 0, "%s%zu%s.bias", fn->stem, l, fn->ln2);
     }
-    ADD(H, H, 0, "bert.pooler.dense.weight");
-    ADD(H, 0, 0, "bert.pooler.dense.bias");
-    ADD(2, H, 0, "classifier.weight");
-    ADD(2, 0, 0, "classifier.bias");
+    ADD(H, H, 0, "%s.weight", fn->pool);
+    ADD(H, 0, 0, "%s.bias", fn->pool);
+    ADD(2, H, 0, "%s.weight", fn->cls);
+    ADD(2, 0, 0, "%s.bias", fn->cls);
 #undef ADD
     /* header */
     size_t hcap = n * 200 + 64, hl = 0, off = 0;
@@ -158,11 +185,12 @@ int bench_make_model(int argc, char **argv)
         goto done;
     }
     fprintf(f,
-            "{\"architectures\": [\"BertForSequenceClassification\"], \"model_type\": \"bert\", \"hidden_act\": \"gelu\",\n"
-            " \"vocab_size\": %zu, \"hidden_size\": %zu, \"num_hidden_layers\": %zu, \"num_attention_heads\": %zu,\n"
-            " \"intermediate_size\": %zu, \"max_position_embeddings\": %zu, \"type_vocab_size\": 2,\n"
-            " \"layer_norm_eps\": 1e-12, \"id2label\": {\"0\": \"LABEL_0\", \"1\": \"LABEL_1\"}, \"dtype\": \"float32\"}\n",
-            V, H, L, A, I, P);
+            "{\"architectures\": [\"%s\"], \"model_type\": \"%s\", \"%s\": \"gelu\",\n"
+            " \"vocab_size\": %zu, \"%s\": %zu, \"%s\": %zu, \"%s\": %zu,\n"
+            " \"%s\": %zu, \"max_position_embeddings\": %zu, %s,\n"
+            " \"id2label\": {\"0\": \"LABEL_0\", \"1\": \"LABEL_1\"}, \"dtype\": \"float32\"}\n",
+            fn->arch, mm_families[mm_family], fn->act, V, fn->k_hidden, H, fn->k_layers, L, fn->k_heads, A, fn->k_inter,
+            I, P, fn->extra);
     fclose(f);
     /* the tokenizer of the default model (same 30522-token uncased vocabulary) */
     static const char *const files[2] = {"vocab.txt", "tokenizer_config.json"};
@@ -183,7 +211,8 @@ int bench_make_model(int argc, char **argv)
             fclose(out);
     }
     if (rc == CLI_OK)
-        printf("%s: L%zu H%zu A%zu I%zu, %.1f MB of F32 weights\n", dir, L, H, A, I, (double)off / 1e6);
+        printf("%s: %s, L%zu H%zu A%zu I%zu, %.1f MB of F32 weights\n", dir, mm_families[mm_family], L, H, A, I,
+               (double)off / 1e6);
 done:
     free(hdr);
     free(t);

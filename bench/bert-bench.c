@@ -313,6 +313,7 @@ static void usage(FILE *out)
                  "                     [--weights packed|mapped] [--workload NAME] [--inputs DIR] [--round N]\n"
                  "                     [--all-rows]\n"
                  "    bert-bench make-model DIR [--layers 12] [--hidden 768] [--heads 12] [--intermediate 3072]\n"
+                 "                          [--family bert|roberta|distilbert]\n"
                  "\n"
                  "DESCRIPTION\n"
                  "    tokenizer   single-thread WordPiece throughput on FILE (one text per line): one line\n"
@@ -341,7 +342,8 @@ static void usage(FILE *out)
                  "                the FFN shape, fma_share with the CPU's f32 FMA rate (registers only).\n"
                  "                bench/compare_peers.sh runs it side by side with ONNX Runtime and\n"
                  "                PyTorch and prints the ratios.\n"
-                 "    make-model  writes a random bert-base-shaped HF folder (F32, seeded) for the above\n"
+                 "    make-model  writes a random bert-base-shaped HF folder (F32, seeded) for the above,\n"
+                 "                with the tensor names and config of --family\n"
                  "\n"
                  "\n");
     fputs("OPTIONS of tokenizer\n", out);

@@ -11,6 +11,8 @@
  *   every tile and block edge, and through bert__matmul); the activation quantisation's vector
  *   path equals its portable loop and the formula;
  * - cls_only runs (the last layer on [CLS] rows only) against full runs;
+ * - every model family in f32 on each attention path this CPU has (the relative position terms go
+ *   through all of them) against transformers, and in bf16 and int8, their distance to f32 reported;
  * - a bad precision value is an error. */
 #include <math.h>
 #include <setjmp.h>
@@ -799,6 +801,110 @@ static void test_absmax_rows(void **state)
     free(w);
 }
 
+/* The family fixtures' inputs through one model; the last hidden state and the logits copied out. */
+static void run_family(const char *name, bert_precision prec, float *hidden, float *logits, size_t *n_hidden,
+                       size_t *n_logits, double *vs_hf)
+{
+    char dir[512], rel[256], err[512];
+    snprintf(dir, sizeof dir, "%s/models/%s", test_shared_dir(), name);
+    snprintf(rel, sizeof rel, "fixtures/%s/hidden_states.safetensors", name);
+    bert_model_params mp = bert_model_default_params();
+    mp.precision = prec;
+    mp.load_tokenizer = 0;
+    bert_model *m = NULL;
+    if (bert_model_load(dir, &mp, &m, err, sizeof err) != BERT_OK)
+        fail_msg("%s", err);
+    char *data;
+    size_t len;
+    bert__checkpoint ck;
+    memset(&ck, 0, sizeof ck);
+    assert_int_equal(bert__read_file(test_shared_path(rel), &data, &len, err, sizeof err), BERT_OK);
+    assert_int_equal(bert__safetensors_parse((const unsigned char *)data, len, rel, 0, &ck, err, sizeof err), BERT_OK);
+    const bert__tensor *it = bert__checkpoint_find(&ck, "input_ids"), *mt = bert__checkpoint_find(&ck, "attention_mask");
+    const bert__tensor *lt = bert__checkpoint_find(&ck, "logits");
+    const size_t B = it->shape[0], T = it->shape[1], H = bert_model_get_info(m).hidden_size;
+    const size_t nl = bert_model_get_info(m).n_labels;
+    uint8_t mask[1024];
+    assert_true(B * T <= sizeof mask);
+    for (size_t i = 0; i < B * T; i++)
+        mask[i] = ((const int32_t *)(const void *)mt->data)[i] != 0;
+    bert_ctx *ctx = NULL;
+    assert_int_equal(bert_ctx_new(m, NULL, &ctx, err, sizeof err), BERT_OK);
+    const bert__tensor *tt = bert__checkpoint_find(&ck, "token_type_ids");
+    if (bert_ctx_run(ctx, (const int32_t *)(const void *)it->data, (const int32_t *)(const void *)tt->data, mask, B,
+                     T, NULL) != BERT_OK)
+        fail_msg("%s: %s", name, bert_ctx_errmsg(ctx));
+    *n_hidden = B * T * H;
+    memcpy(hidden, bert_ctx_hidden(ctx, -1), *n_hidden * sizeof(float));
+    *n_logits = 0;
+    *vs_hf = 0;
+    if (lt && lt->ndim == 2) {
+        *n_logits = B * nl;
+        memcpy(logits, bert_ctx_logits(ctx), *n_logits * sizeof(float));
+        for (size_t i = 0; i < *n_logits; i++) {
+            const double d = fabs(logits[i] - ((const float *)(const void *)lt->data)[i]);
+            *vs_hf = d > *vs_hf ? d : *vs_hf;
+        }
+    }
+    bert_ctx_free(ctx);
+    bert__checkpoint_close(&ck);
+    bert__free(data);
+    bert_model_free(m);
+}
+
+static double max_abs_diff(const float *a, const float *b, size_t n)
+{
+    double w = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double d = fabs((double)a[i] - b[i]);
+        w = d > w || d != d ? d : w;
+    }
+    return w;
+}
+
+static void test_every_family_every_path_and_precision(void **state)
+{
+    (void)state;
+    static const char *const models[] = {"tiny-gelu-3labels",   "tiny-distilbert-seqcls", "tiny-roberta-seqcls",
+                                         "tiny-xlmr-seqcls",    "tiny-electra-seqcls",    "tiny-albert-seqcls",
+                                         "tiny-debertav3-seqcls", "tiny-mpnet-seqcls"};
+    enum { CAP = 6 * 80 * 32 };
+    float *h32 = malloc(CAP * sizeof(float)), *h = malloc(CAP * sizeof(float)), l32[64], l[64];
+    assert_non_null(h32);
+    assert_non_null(h);
+    for (size_t k = 0; k < sizeof models / sizeof models[0]; k++) {
+        size_t nh, nlg;
+        double hf;
+        /* f32 on every attention path: within the project's 1e-4 of transformers */
+        for (int cap = BERT__SIMD_PORTABLE; cap <= BERT__SIMD_AVX512; cap++) {
+            if (bert__simd_cap(cap) != cap)
+                continue;
+            run_family(models[k], BERT_PRECISION_F32, h32, l32, &nh, &nlg, &hf);
+            assert_true(nh <= CAP && nlg <= 64);
+            if (!(hf <= 1e-4))
+                fail_msg("%s f32 (simd level %d): logits %g from transformers", models[k], cap, hf);
+        }
+        bert__simd_cap(BERT__SIMD_AVX512);
+        run_family(models[k], BERT_PRECISION_F32, h32, l32, &nh, &nlg, &hf);
+        const bert_precision precs[2] = {BERT_PRECISION_BF16, BERT_PRECISION_INT8};
+        for (int pi = 0; pi < 2; pi++) {
+            if (precs[pi] == BERT_PRECISION_BF16 && !cpu_has_bf16_matmul())
+                continue;
+            double hf_r;
+            run_family(models[k], precs[pi], h, l, &nh, &nlg, &hf_r);
+            const double dh = max_abs_diff(h, h32, nh), dl = max_abs_diff(l, l32, nlg);
+            printf("%-24s %s: last hidden state within %.3g of f32, logits within %.3g (f32: %.2g from HF)\n",
+                   models[k], pi ? "int8" : "bf16", dh, dl, hf);
+            /* the tiny models' weights are large (init range 0.2) and their LayerNorm'd outputs O(1):
+             * a reduced precision moves them by a few hundredths, a wrong formula by far more */
+            if (!(dh < 0.5 && dl < 0.5))
+                fail_msg("%s %s: hidden %g, logits %g from f32", models[k], pi ? "int8" : "bf16", dh, dl);
+        }
+    }
+    free(h32);
+    free(h);
+}
+
 /* BERT_WEIGHTS_MAPPED in a reduced precision: the layers are packed in that type as by default and
  * only the F32 pooler is read in place, so the pooled output and logits equal the packed model's
  * (1e-5: the same products, another GEMM), and mapped_bytes grows by the pooler's weight alone. */
@@ -902,6 +1008,7 @@ int main(void)
         cmocka_unit_test(test_absmax_rows),
         cmocka_unit_test(test_load_threads_do_not_change_weights),
         cmocka_unit_test(test_mapped_weights_in_reduced_precision),
+        cmocka_unit_test(test_every_family_every_path_and_precision),
         cmocka_unit_test(test_bad_precision_is_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
