@@ -42,32 +42,54 @@ static const struct family_names {
     const char *prefix, *type, *stem, *q, *k, *v, *o, *ln1, *inter, *out, *ln2, *pool, *cls;
     const char *arch, *k_hidden, *k_layers, *k_heads, *k_inter, *act, *extra;
 } mm_names[] = {
-    {"bert.", "bert.embeddings.token_type_embeddings", "bert.encoder.layer.", ".attention.self.query",
-     ".attention.self.key", ".attention.self.value", ".attention.output.dense", ".attention.output.LayerNorm",
-     ".intermediate.dense", ".output.dense", ".output.LayerNorm", "bert.pooler.dense", "classifier",
-     "BertForSequenceClassification", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-     "hidden_act", "\"type_vocab_size\": 2, \"layer_norm_eps\": 1e-12"},
-    {"roberta.", "roberta.embeddings.token_type_embeddings", "roberta.encoder.layer.", ".attention.self.query",
-     ".attention.self.key", ".attention.self.value", ".attention.output.dense", ".attention.output.LayerNorm",
-     ".intermediate.dense", ".output.dense", ".output.LayerNorm", "classifier.dense", "classifier.out_proj",
-     "RobertaForSequenceClassification", "hidden_size", "num_hidden_layers", "num_attention_heads",
-     "intermediate_size", "hidden_act", "\"type_vocab_size\": 1, \"layer_norm_eps\": 1e-5, \"pad_token_id\": 1"},
-    {"distilbert.", NULL, "distilbert.transformer.layer.", ".attention.q_lin", ".attention.k_lin", ".attention.v_lin",
-     ".attention.out_lin", ".sa_layer_norm", ".ffn.lin1", ".ffn.lin2", ".output_layer_norm", "pre_classifier",
-     "classifier", "DistilBertForSequenceClassification", "dim", "n_layers", "n_heads", "hidden_dim", "activation",
-     "\"sinusoidal_pos_embds\": false"},
+/* clang-format off */
+#define BERT_LAYER_TAILS ".attention.self.query", ".attention.self.key", ".attention.self.value", \
+    ".attention.output.dense", ".attention.output.LayerNorm", ".intermediate.dense", ".output.dense", ".output.LayerNorm"
+#define BERT_KEYS "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "hidden_act"
+    {"bert.", "bert.embeddings.token_type_embeddings", "bert.encoder.layer.", BERT_LAYER_TAILS,
+     "bert.pooler.dense", "classifier", "BertForSequenceClassification", BERT_KEYS,
+     "\"type_vocab_size\": 2, \"layer_norm_eps\": 1e-12"},
+    {"roberta.", "roberta.embeddings.token_type_embeddings", "roberta.encoder.layer.", BERT_LAYER_TAILS,
+     "classifier.dense", "classifier.out_proj", "RobertaForSequenceClassification", BERT_KEYS,
+     "\"type_vocab_size\": 1, \"layer_norm_eps\": 1e-5, \"pad_token_id\": 1"},
+    {"distilbert.", NULL, "distilbert.transformer.layer.", ".attention.q_lin", ".attention.k_lin",
+     ".attention.v_lin", ".attention.out_lin", ".sa_layer_norm", ".ffn.lin1", ".ffn.lin2", ".output_layer_norm",
+     "pre_classifier", "classifier", "DistilBertForSequenceClassification", "dim", "n_layers", "n_heads",
+     "hidden_dim", "activation", "\"sinusoidal_pos_embds\": false"},
+#undef BERT_LAYER_TAILS
+#undef BERT_KEYS
+    /* clang-format on */
 };
 
 const cli_opt bench_make_model_opts[] = {
-    {.names = "--layers", CLI_SIZE(&mm_layers), .metavar = "N", .min = 1, .max = 256,
+    {.names = "--layers",
+     CLI_SIZE(&mm_layers),
+     .metavar = "N",
+     .min = 1,
+     .max = 256,
      .help = "encoder layers, %r (default 12)"},
-    {.names = "--hidden", CLI_SIZE(&mm_hidden), .metavar = "N", .min = 1, .max = 65536,
+    {.names = "--hidden",
+     CLI_SIZE(&mm_hidden),
+     .metavar = "N",
+     .min = 1,
+     .max = 65536,
      .help = "hidden size, %r (default 768; divisible by --heads)"},
-    {.names = "--heads", CLI_SIZE(&mm_heads), .metavar = "N", .min = 1, .max = 1024,
+    {.names = "--heads",
+     CLI_SIZE(&mm_heads),
+     .metavar = "N",
+     .min = 1,
+     .max = 1024,
      .help = "attention heads, %r (default 12)"},
-    {.names = "--intermediate", CLI_SIZE(&mm_inter), .metavar = "N", .min = 1, .max = 262144,
+    {.names = "--intermediate",
+     CLI_SIZE(&mm_inter),
+     .metavar = "N",
+     .min = 1,
+     .max = 262144,
      .help = "feed-forward size, %r (default 3072)"},
-    {.names = "--family", CLI_CHOICE(&mm_family), .metavar = "NAME", .choices = mm_families,
+    {.names = "--family",
+     CLI_CHOICE(&mm_family),
+     .metavar = "NAME",
+     .choices = mm_families,
      .help = "the model family's tensor names and config: %r (default bert)"},
     CLI_OPT_END,
 };
@@ -95,13 +117,13 @@ int bench_make_model(int argc, char **argv)
     tensor_spec *t = calloc(cap, sizeof *t);
     if (!t)
         return CLI_ERR_RUNTIME;
-#define ADD(r, c, one, ...)                                                                                            \
-    do {                                                                                                               \
-        snprintf(t[n].name, sizeof t[n].name, __VA_ARGS__);                                                            \
-        t[n].rows = (r);                                                                                               \
-        t[n].cols = (c);                                                                                               \
-        t[n].ones = (one);                                                                                             \
-        n++;                                                                                                           \
+#define ADD(r, c, one, ...)                                 \
+    do {                                                    \
+        snprintf(t[n].name, sizeof t[n].name, __VA_ARGS__); \
+        t[n].rows = (r);                                    \
+        t[n].cols = (c);                                    \
+        t[n].ones = (one);                                  \
+        n++;                                                \
     } while (0)
     ADD(V, H, 0, "%sembeddings.word_embeddings.weight", fn->prefix);
     ADD(P, H, 0, "%sembeddings.position_embeddings.weight", fn->prefix);
@@ -140,11 +162,13 @@ int bench_make_model(int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
         size_t bytes = t[i].rows * (t[i].cols ? t[i].cols : 1) * 4;
         if (t[i].cols)
-            hl += (size_t)snprintf(hdr + hl, hcap - hl, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[%zu,%zu],\"data_offsets\":[%zu,%zu]}",
+            hl += (size_t)snprintf(hdr + hl, hcap - hl,
+                                   ",\"%s\":{\"dtype\":\"F32\",\"shape\":[%zu,%zu],\"data_offsets\":[%zu,%zu]}",
                                    t[i].name, t[i].rows, t[i].cols, off, off + bytes);
         else
-            hl += (size_t)snprintf(hdr + hl, hcap - hl, ",\"%s\":{\"dtype\":\"F32\",\"shape\":[%zu],\"data_offsets\":[%zu,%zu]}",
-                                   t[i].name, t[i].rows, off, off + bytes);
+            hl += (size_t)snprintf(hdr + hl, hcap - hl,
+                                   ",\"%s\":{\"dtype\":\"F32\",\"shape\":[%zu],\"data_offsets\":[%zu,%zu]}", t[i].name,
+                                   t[i].rows, off, off + bytes);
         off += bytes;
     }
     hl += (size_t)snprintf(hdr + hl, hcap - hl, "}");
@@ -272,20 +296,37 @@ static const char *const bm_workloads[] = {"b1_s128", "b8_s128", "b32_s64_var", 
 static int bm_workload;
 
 const cli_opt bench_model_opts[] = {
-    {.names = "--model", CLI_STRING(&bm_model), .metavar = "DIR",
+    {.names = "--model",
+     CLI_STRING(&bm_model),
+     .metavar = "DIR",
      .help = "the checkpoint (default: the embedded default model)"},
     CLI_OPT_THREADS(&bm_threads),
-    {.names = "--reps", CLI_SIZE(&bm_reps), .metavar = "N", .min = 1, .max = 1000000,
+    {.names = "--reps",
+     CLI_SIZE(&bm_reps),
+     .metavar = "N",
+     .min = 1,
+     .max = 1000000,
      .help = "timed runs after the warm-up, %r (default 10)"},
     CLI_OPT_PRECISION(&bm_prec),
     CLI_OPT_WEIGHTS(&bm_weights),
-    {.names = "--workload", CLI_CHOICE(&bm_workload), .metavar = "NAME", .choices = bm_workloads,
+    {.names = "--workload",
+     CLI_CHOICE(&bm_workload),
+     .metavar = "NAME",
+     .choices = bm_workloads,
      .help = "only this one: %r (default: all)"},
-    {.names = "--inputs", CLI_STRING(&bm_inputs), .metavar = "DIR",
+    {.names = "--inputs",
+     CLI_STRING(&bm_inputs),
+     .metavar = "DIR",
      .help = "the peers' inputs (../shared/bench/make_inputs.py)"},
-    {.names = "--round", CLI_SIZE(&bm_round), .metavar = "N", .min = 0, .max = 1000000,
+    {.names = "--round",
+     CLI_SIZE(&bm_round),
+     .metavar = "N",
+     .min = 0,
+     .max = 1000000,
      .help = "a number copied into the JSON (compare_peers.sh's rounds), %r"},
-    {.names = "--all-rows", CLI_FLAG(&bm_all_rows), .value = 1,
+    {.names = "--all-rows",
+     CLI_FLAG(&bm_all_rows),
+     .value = 1,
      .help = "compute every row of the last layer (not only [CLS])"},
     CLI_OPT_END,
 };
@@ -389,20 +430,24 @@ int bench_model(int argc, char **argv)
             qsort(times, reps, sizeof *times, cli_cmp_double);
             /* the peak at this workload's row count, measured now (the machine's speed drifts) */
             const size_t rows = real < 2048 ? real : 2048;
-            const double peak = bench_matmul_peak(cp.n_threads, mp.precision, rows, in.hidden_size,
-                                                  in.intermediate_size);
+            const double peak =
+                bench_matmul_peak(cp.n_threads, mp.precision, rows, in.hidden_size, in.intermediate_size);
             double med = times[reps / 2], best = times[0];
             const char *mname = strrchr(model ? model : cli_default_model(), '/');
             mname = mname ? mname + 1 : model ? model : cli_default_model();
-            printf("{\"tool\":\"libbert\",\"bench\":\"model\",\"model\":\"%s\",\"workload\":\"%s\",\"batch\":%zu,\"seq\":%zu,"
-                   "\"real_tokens\":%zu,\"threads\":%d,\"precision\":\"%s\",\"weights\":\"%s\",\"round\":%ld,\"reps\":%zu,\"median_ms\":%.2f,\"min_ms\":%.2f,"
-                   "\"seq_per_s\":%.1f,\"tokens_per_s\":%.0f,\"gflop_per_s\":%.1f,\"real_gflop_per_s\":%.1f,"
-                   "\"matmul_peak_gflop_per_s\":%.1f,\"peak_share\":%.3f,\"fma_peak_gflop_per_s\":%.1f,\"fma_share\":%.3f,"
-                   "\"cls_only\":%d,\"isa\":\"%s\",\"kernels\":\"%s\"}\n",
-                   mname, w[k].name, B, T, real, cp.n_threads, prec, weights, round, reps, med * 1e3, best * 1e3, (double)B / med,
-                   (double)real / med, fl / med / 1e9, fl_real / med / 1e9, peak, peak > 0 ? fl_real / med / 1e9 / peak : 0.0,
-                   fma_peak, fma_peak > 0 ? fl_real / med / 1e9 / fma_peak : 0.0, rp.cls_only, bert_cpu_isa(),
-                   bert_ctx_kernels(ctx));
+            printf(
+                "{\"tool\":\"libbert\",\"bench\":\"model\",\"model\":\"%s\",\"workload\":\"%s\",\"batch\":%zu,\"seq\":%"
+                "zu,"
+                "\"real_tokens\":%zu,\"threads\":%d,\"precision\":\"%s\",\"weights\":\"%s\",\"round\":%ld,\"reps\":%zu,"
+                "\"median_ms\":%.2f,\"min_ms\":%.2f,"
+                "\"seq_per_s\":%.1f,\"tokens_per_s\":%.0f,\"gflop_per_s\":%.1f,\"real_gflop_per_s\":%.1f,"
+                "\"matmul_peak_gflop_per_s\":%.1f,\"peak_share\":%.3f,\"fma_peak_gflop_per_s\":%.1f,\"fma_share\":%.3f,"
+                "\"cls_only\":%d,\"isa\":\"%s\",\"kernels\":\"%s\"}\n",
+                mname, w[k].name, B, T, real, cp.n_threads, prec, weights, round, reps, med * 1e3, best * 1e3,
+                (double)B / med, (double)real / med, fl / med / 1e9, fl_real / med / 1e9, peak,
+                peak > 0 ? fl_real / med / 1e9 / peak : 0.0, fma_peak,
+                fma_peak > 0 ? fl_real / med / 1e9 / fma_peak : 0.0, rp.cls_only, bert_cpu_isa(),
+                bert_ctx_kernels(ctx));
             fflush(stdout);
         }
         free(ids);

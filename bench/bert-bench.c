@@ -27,7 +27,7 @@
 static const char *prog = "bert-bench";
 
 typedef struct corpus {
-    char *data;       /* all lines, '\n' removed, back to back */
+    char *data; /* all lines, '\n' removed, back to back */
     size_t *off, *len;
     size_t n, bytes;
 } corpus;
@@ -117,11 +117,21 @@ static long long pass(const bert_tokenizer *tok, bert_batch *b, const corpus *c,
 static const char *tk_model;
 static size_t tk_reps = 5, tk_batch = 1000;
 static const cli_opt tokenizer_opts[] = {
-    {.names = "--model", CLI_STRING(&tk_model), .metavar = "DIR",
+    {.names = "--model",
+     CLI_STRING(&tk_model),
+     .metavar = "DIR",
      .help = "tokenizer folder (default: the embedded default model)"},
-    {.names = "--reps", CLI_SIZE(&tk_reps), .metavar = "N", .min = 1, .max = 1000000,
+    {.names = "--reps",
+     CLI_SIZE(&tk_reps),
+     .metavar = "N",
+     .min = 1,
+     .max = 1000000,
      .help = "timed passes per mode, %r (default 5)"},
-    {.names = "--batch", CLI_SIZE(&tk_batch), .metavar = "N", .min = 1, .max = 1000000,
+    {.names = "--batch",
+     CLI_SIZE(&tk_batch),
+     .metavar = "N",
+     .min = 1,
+     .max = 1000000,
      .help = "lines per call in the batched mode, %r (default 1000)"},
     CLI_OPT_END,
 };
@@ -231,9 +241,15 @@ static const char *ld_model;
 static size_t ld_reps = 5;
 static int ld_prec, ld_weights;
 static const cli_opt load_opts[] = {
-    {.names = "--model", CLI_STRING(&ld_model), .metavar = "DIR",
+    {.names = "--model",
+     CLI_STRING(&ld_model),
+     .metavar = "DIR",
      .help = "the checkpoint (default: the embedded default model)"},
-    {.names = "--reps", CLI_SIZE(&ld_reps), .metavar = "N", .min = 1, .max = 10000,
+    {.names = "--reps",
+     CLI_SIZE(&ld_reps),
+     .metavar = "N",
+     .min = 1,
+     .max = 10000,
      .help = "loads, each in a fresh child process, %r (default 5)"},
     CLI_OPT_PRECISION(&ld_prec),
     CLI_OPT_WEIGHTS(&ld_weights),

@@ -39,13 +39,13 @@ struct bert__dnnl {
     char kernels[256]; /* the implementations that ran products, comma-separated, each once */
 };
 
-#define CHECK(call, what)                                                                                              \
-    do {                                                                                                               \
-        dnnl_status_t s_ = (call);                                                                                     \
-        if (s_ != dnnl_success) {                                                                                      \
-            snprintf(msg, msg_size, "oneDNN %s: %s (%s)", what, #call, dnnl_status2str(s_));                           \
-            goto fail;                                                                                                 \
-        }                                                                                                              \
+#define CHECK(call, what)                                                                    \
+    do {                                                                                     \
+        dnnl_status_t s_ = (call);                                                           \
+        if (s_ != dnnl_success) {                                                            \
+            snprintf(msg, msg_size, "oneDNN %s: %s (%s)", what, #call, dnnl_status2str(s_)); \
+            goto fail;                                                                       \
+        }                                                                                    \
     } while (0)
 
 bert_status bert__dnnl_new(bert__dnnl **out, char *msg, size_t msg_size)
@@ -376,7 +376,10 @@ bert_status bert__pack_desc(dnnl_engine_t eng, size_t K, size_t N, bert_precisio
             return st;
         if (dnnl_primitive_desc_create(&pd, &mm, attr, eng, NULL) != dnnl_success) {
             snprintf(msg, msg_size, "oneDNN has no %s matmul for this CPU (K %zu, N %zu)",
-                     prec == BERT_PRECISION_BF16 ? "bf16" : prec == BERT_PRECISION_INT8 ? "u8 x s8" : "f32", K, N);
+                     prec == BERT_PRECISION_BF16   ? "bf16"
+                     : prec == BERT_PRECISION_INT8 ? "u8 x s8"
+                                                   : "f32",
+                     K, N);
             dnnl_primitive_attr_destroy(attr);
             return BERT_E_UNSUPPORTED;
         }
@@ -585,9 +588,82 @@ bert_status bert__matmul(bert__dnnl *d, const float *src, size_t M, size_t lds, 
     return bert__matmul_t(d, src, dnnl_f32, M, lds, lin, dst, dnnl_f32, ldd, post, accumulate, msg, msg_size);
 }
 
+/* The F32 source dynamically quantised to u8 (per-tensor scale and zero point) into d's
+ * conversion buffer, rows lda bytes apart. */
+static bert_status quantize_src(bert__dnnl *d, const float *s, size_t M, size_t K, size_t lds, size_t lda,
+                                float *qscale, int32_t *zp, char *msg, size_t msg_size)
+{
+    bert_status st = reserve(&d->cvt, &d->cvt_bytes, M * lda * 2, msg, msg_size);
+    if (st != BERT_OK)
+        return st;
+    float mn, mx;
+    bert__minmax(s, M, K, lds, &mn, &mx);
+    mn = mn < 0.f ? mn : 0.f; /* zero must be exact: padding and ReLU zeros stay zero */
+    mx = mx > 0.f ? mx : 0.f;
+    *qscale = mx > mn ? (mx - mn) / 255.f : 1.f;
+    *zp = (int32_t)lrintf(-mn / *qscale);
+    if (bert__quantize_u8(s, M, K, lds, 1.f / *qscale, *zp, d->cvt, lda) != 0) {
+        snprintf(msg, msg_size,
+                 "a NaN or infinity in the activations entering an int8 product (the model's values overflow float)");
+        return BERT_E_NUMERIC;
+    }
+    return BERT_OK;
+}
+
+static bert_status f32_only(dnnl_data_type_t sdt, dnnl_data_type_t ddt, const char *what, char *msg, size_t msg_size)
+{
+    if (sdt == dnnl_f32 && ddt == dnnl_f32)
+        return BERT_OK;
+    snprintf(msg, msg_size, "%s weight multiplied with a %s source into a %s destination", what, dnnl_dt2str(sdt),
+             dnnl_dt2str(ddt));
+    return BERT_E_INTERNAL;
+}
+
+/* bert__qgemm: libbert's int8 product on its own weight layout, then the activation. */
+static bert_status qgemm_linear(bert__dnnl *d, const float *src, size_t M, size_t lds, const bert__linear *lin,
+                                float *dst, size_t ldd, bert__post post, int accumulate, char *msg, size_t msg_size)
+{
+    const size_t K = lin->in, lda = bert__qgemm_lda(K);
+    float qscale;
+    int32_t zp;
+    bert_status st = quantize_src(d, src, M, K, lds, lda, &qscale, &zp, msg, msg_size);
+    if (st != BERT_OK)
+        return st;
+    note_kernel(d, bert__simd_level() >= BERT__SIMD_AVX2 ? "qgemm:avx2 u8s8" : "qgemm:portable u8s8");
+    bert__qgemm(d->cvt, M, K, zp, qscale, lin->packed, lin->out, lin->wscale, lin->b, dst, ldd, accumulate);
+    return eltwise_inplace(d, dst, M, lin->out, ldd, post, msg, msg_size);
+}
+
+static bert_status onednn_linear(bert__dnnl *d, const void *src, dnnl_data_type_t sdt, size_t M, size_t lds,
+                                 const bert__linear *lin, void *dst, dnnl_data_type_t ddt, size_t ldd, bert__post post,
+                                 int accumulate, char *msg, size_t msg_size);
+
 bert_status bert__matmul_t(bert__dnnl *d, const void *src, dnnl_data_type_t sdt, size_t M, size_t lds,
                            const bert__linear *lin, void *dst, dnnl_data_type_t ddt, size_t ldd, bert__post post,
                            int accumulate, char *msg, size_t msg_size)
+{
+    bert_status st;
+    switch (lin->gemm) {
+    case BERT__GEMM_SGEMM:
+    case BERT__GEMM_SGEMM_MAPPED:
+        if ((st = f32_only(sdt, ddt, "an f32", msg, msg_size)) != BERT_OK)
+            return st;
+        return sgemm_linear(d, src, M, lds, lin, dst, ldd, post, accumulate, msg, msg_size);
+    case BERT__GEMM_QGEMM:
+        if ((st = f32_only(sdt, ddt, "an s8", msg, msg_size)) != BERT_OK)
+            return st;
+        return qgemm_linear(d, src, M, lds, lin, dst, ldd, post, accumulate, msg, msg_size);
+    case BERT__GEMM_ONEDNN:
+        break;
+    }
+    return onednn_linear(d, src, sdt, M, lds, lin, dst, ddt, ldd, post, accumulate, msg, msg_size);
+}
+
+/* oneDNN's matmul primitive, cached per shape: the source converted to the weights' type first
+ * (bf16 by rounding, u8 by dynamic quantisation), bias, residual and activation as post-ops. */
+static bert_status onednn_linear(bert__dnnl *d, const void *src, dnnl_data_type_t sdt, size_t M, size_t lds,
+                                 const bert__linear *lin, void *dst, dnnl_data_type_t ddt, size_t ldd, bert__post post,
+                                 int accumulate, char *msg, size_t msg_size)
 {
     const dnnl_dim_t K = (dnnl_dim_t)lin->in, N = (dnnl_dim_t)lin->out;
     const dnnl_data_type_t wdt = lin->packed ? lin->wdt : dnnl_f32;
@@ -595,56 +671,23 @@ bert_status bert__matmul_t(bert__dnnl *d, const void *src, dnnl_data_type_t sdt,
     bert_status st;
     float qscale = 1.f;
     int32_t zp = 0;
-    if (lin->n_parts) {
-        if (sdt != dnnl_f32 || ddt != dnnl_f32) {
-            snprintf(msg, msg_size, "an f32 weight multiplied with a %s source into a %s destination",
-                     dnnl_dt2str(sdt), dnnl_dt2str(ddt));
-            return BERT_E_INTERNAL;
-        }
-        return sgemm_linear(d, (const float *)src, M, lds, lin, dst, ldd, post, accumulate, msg, msg_size);
-    }
-    if (lin->packed && wdt == dnnl_f32 && sdt == dnnl_f32 && ddt == dnnl_f32 && plain_kn(&lin->packed_md, N))
-        return sgemm_linear(d, src, M, lds, lin, dst, ldd, post, accumulate, msg, msg_size);
-    if (lin->qgemm && (sdt != dnnl_f32 || ddt != dnnl_f32)) {
-        snprintf(msg, msg_size, "an s8 weight multiplied with a %s source into a %s destination", dnnl_dt2str(sdt),
-                 dnnl_dt2str(ddt));
-        return BERT_E_INTERNAL;
-    }
-    /* The source in the weights' type: bf16 by rounding, u8 by dynamic per-tensor quantisation */
     if (sdt == dnnl_f32 && wdt != dnnl_f32) {
-        const float *s = src;
-        const size_t lda = lin->qgemm ? bert__qgemm_lda((size_t)K) : (size_t)K;
-        if ((st = reserve(&d->cvt, &d->cvt_bytes, M * lda * 2, msg, msg_size)) != BERT_OK)
-            return st;
         if (int8) {
-            float mn, mx;
-            bert__minmax(s, M, (size_t)K, lds, &mn, &mx);
-            mn = mn < 0.f ? mn : 0.f; /* zero must be exact: padding and ReLU zeros stay zero */
-            mx = mx > 0.f ? mx : 0.f;
-            qscale = mx > mn ? (mx - mn) / 255.f : 1.f;
-            zp = (int32_t)lrintf(-mn / qscale);
-            if (bert__quantize_u8(s, M, (size_t)K, lds, 1.f / qscale, zp, d->cvt, lda) != 0) {
-                snprintf(msg, msg_size,
-                         "a NaN or infinity in the activations entering an int8 product (the model's values "
-                         "overflow float)");
-                return BERT_E_NUMERIC;
-            }
-            if (lin->qgemm) {
-                note_kernel(d, bert__simd_level() >= BERT__SIMD_AVX2 ? "qgemm:avx2 u8s8" : "qgemm:portable u8s8");
-                bert__qgemm(d->cvt, M, (size_t)K, zp, qscale, lin->packed, (size_t)N, lin->wscale, lin->b, dst, ldd,
-                            accumulate);
-                return eltwise_inplace(d, dst, M, (size_t)N, ldd, post, msg, msg_size);
-            }
+            if ((st = quantize_src(d, src, M, (size_t)K, lds, (size_t)K, &qscale, &zp, msg, msg_size)) != BERT_OK)
+                return st;
             sdt = dnnl_u8;
         } else {
-            bert__to_bf16(s, M, (size_t)K, lds, d->cvt);
+            if ((st = reserve(&d->cvt, &d->cvt_bytes, M * (size_t)K * 2, msg, msg_size)) != BERT_OK)
+                return st;
+            bert__to_bf16(src, M, (size_t)K, lds, d->cvt);
             sdt = dnnl_bf16;
         }
         src = d->cvt;
         lds = (size_t)K;
     }
-    dnnl_dim_t key[KEY_LEN] = {(dnnl_dim_t)M, K, N, (dnnl_dim_t)lds, (dnnl_dim_t)ldd, post, accumulate,
-                               lin->b != NULL, sdt, wdt, ddt, lin->packed != NULL};
+    dnnl_dim_t key[KEY_LEN] = {
+        (dnnl_dim_t)M, K,   N,   (dnnl_dim_t)lds,    (dnnl_dim_t)ldd, post, accumulate, lin->b != NULL,
+        sdt,           wdt, ddt, lin->packed != NULL};
     prim *p = lookup(d, K_LINEAR, key);
     dnnl_primitive_attr_t attr = NULL;
     st = BERT_E_BACKEND;

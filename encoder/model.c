@@ -47,13 +47,13 @@ bert_status bert_model_load(const char *dir, const bert_model_params *params, be
         goto fail;
     }
     if ((unsigned)p->precision > BERT_PRECISION_INT8) {
-        st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG, "bert_model_load: precision %d is not a bert_precision",
-                              (int)p->precision);
+        st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG,
+                              "bert_model_load: precision %d is not a bert_precision", (int)p->precision);
         goto fail;
     }
     if ((unsigned)p->weights > BERT_WEIGHTS_MAPPED) {
-        st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG, "bert_model_load: weights %d is not a bert_weights",
-                              (int)p->weights);
+        st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG,
+                              "bert_model_load: weights %d is not a bert_weights", (int)p->weights);
         goto fail;
     }
     m->precision = p->precision;

@@ -320,6 +320,10 @@ static void packed_at_pnext(loader *L, int kind, bert_precision prec, bert__line
     lin->packed_md = L->fmt[kind];
     lin->wdt = prec == BERT_PRECISION_BF16 ? dnnl_bf16 : prec == BERT_PRECISION_INT8 ? dnnl_s8 : dnnl_f32;
     lin->w = NULL;
+    /* the implementation is chosen here, once, from the layout just written */
+    lin->gemm = L->qgemm[kind]                                    ? BERT__GEMM_QGEMM
+                : prec == BERT_PRECISION_F32 && L->plain_ld[kind] ? BERT__GEMM_SGEMM
+                                                                  : BERT__GEMM_ONEDNN;
     L->pnext += ALIGN64(L->fmt_bytes[kind]);
 }
 
@@ -412,7 +416,6 @@ static bert_status pack(loader *L, const float *w, size_t K, size_t N, int kind,
     if (L->qgemm[kind]) {
         bert__qgemm_pack(w, K, N, qscale, L->pnext);
         packed_at_pnext(L, kind, prec, lin);
-        lin->qgemm = 1;
         return BERT_OK;
     }
     char msg[256];
@@ -440,6 +443,7 @@ static bert_status take_packed(loader *L, const char *prefix, size_t out, size_t
     lin->out = out;
     if (L->mapped[kind]) {
         lin->n_parts = 1;
+        lin->gemm = BERT__GEMM_SGEMM_MAPPED;
         lin->w = lin->parts[0] = map_in_place(L, t, &st);
         return st;
     }
@@ -519,6 +523,7 @@ static bert_status take_qkv(loader *L, size_t l, size_t H, bert__linear *qkv)
     }
     if (L->mapped[W_QKV]) {
         qkv->n_parts = 3;
+        qkv->gemm = BERT__GEMM_SGEMM_MAPPED;
         return BERT_OK;
     }
     if (L->plain_ld[W_QKV]) {

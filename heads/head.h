@@ -13,8 +13,7 @@ typedef struct bert__head_ops {
     /* Checks that the model can serve this head; the message says what is missing. */
     bert_status (*check)(const bert_model *m, const bert_head_params *p, char *errbuf, size_t errbuf_size);
     /* Fills r from ctx's last run on b (the encoder has run already). */
-    bert_status (*run)(const bert_head *h, bert_ctx *ctx, const bert_batch *b, const bert_text *texts,
-                       bert_result *r);
+    bert_status (*run)(const bert_head *h, bert_ctx *ctx, const bert_batch *b, const bert_text *texts, bert_result *r);
     int cls_only; /* reads only [CLS]-level outputs (pooled, sequence logits): bert_run_params.cls_only */
 } bert__head_ops;
 

@@ -115,8 +115,8 @@ static bert_status join_words(const bert_tokenizer *tok, scratch *s, size_t firs
     return BERT_OK;
 }
 
-static bert_status emit(const bert_head *h, bert_result *r, scratch *s, const char *label, float score,
-                        int32_t index, size_t first, size_t last, bert_span bytes, bert_span chars)
+static bert_status emit(const bert_head *h, bert_result *r, scratch *s, const char *label, float score, int32_t index,
+                        size_t first, size_t last, bert_span bytes, bert_span chars)
 {
     size_t len;
     if (join_words(bert_model_tokenizer(h->m), s, first, last, &len) != BERT_OK)
@@ -193,8 +193,8 @@ static bert_status group(const bert_head *h, bert_result *r, scratch *s, const e
     return BERT_OK;
 }
 
-static bert_status run_row(const bert_head *h, bert_ctx *ctx, const bert_batch_view *v, size_t row,
-                           const bert_text *t, bert_result *r, scratch *s)
+static bert_status run_row(const bert_head *h, bert_ctx *ctx, const bert_batch_view *v, size_t row, const bert_text *t,
+                           bert_result *r, scratch *s)
 {
     const bert_tokenizer *tok = bert_model_tokenizer(h->m);
     const size_t nl = bert_model_get_info(h->m).n_labels, T = v->seq_len;

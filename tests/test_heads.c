@@ -169,8 +169,7 @@ static void fill_mask_top5(const char *name)
             compared++;
         }
     }
-    printf("fill-mask %s: %zu sentences, %zu predictions identical, max |score diff| %.3g\n", name, n, compared,
-           worst);
+    printf("fill-mask %s: %zu sentences, %zu predictions identical, max |score diff| %.3g\n", name, n, compared, worst);
     assert_int_equal(compared, 5 * n);
     bert_head_free(h);
     bert_result_free(res);
@@ -269,8 +268,9 @@ static void check_tiny(const char *name, const char *head, int mode)
     for (size_t i = 0; i < n; i++) {
         json_t *p = json_array_get(texts, i);
         json_t *a = json_array_get(p, 0), *b2 = json_array_get(p, 1);
-        in[i] = (bert_text){json_string_value(a), json_string_length(a), json_is_string(b2) ? json_string_value(b2) : NULL,
-                            json_is_string(b2) ? json_string_length(b2) : 0};
+        in[i] =
+            (bert_text){json_string_value(a), json_string_length(a), json_is_string(b2) ? json_string_value(b2) : NULL,
+                        json_is_string(b2) ? json_string_length(b2) : 0};
     }
     bert_ctx *ctx = NULL;
     bert_batch *b = NULL;
@@ -283,7 +283,8 @@ static void check_tiny(const char *name, const char *head, int mode)
     assert_int_equal(bert_result_new(&res, err, sizeof err), BERT_OK);
     assert_int_equal(bert_head_new(m, &hp, &h, err, sizeof err), BERT_OK);
     assert_int_equal(bert_batch_encode(b, bert_model_tokenizer(m), in, n, NULL), BERT_OK);
-    const bert__tensor *it = bert__checkpoint_find(&ck, "input_ids"), *mt = bert__checkpoint_find(&ck, "attention_mask");
+    const bert__tensor *it = bert__checkpoint_find(&ck, "input_ids"),
+                       *mt = bert__checkpoint_find(&ck, "attention_mask");
     const bert_batch_view bv = bert_batch_get(b);
     for (size_t i = 0; i < n; i++)
         for (size_t t = 0; t < it->shape[1]; t++) {
@@ -426,9 +427,11 @@ static void test_embed_pooling_and_head_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ner_pipeline_all_strategies),   cmocka_unit_test(test_fill_mask_top5),
+        cmocka_unit_test(test_ner_pipeline_all_strategies),
+        cmocka_unit_test(test_fill_mask_top5),
         cmocka_unit_test(test_classify_every_family),
-        cmocka_unit_test(test_classify_sst2_probabilities),   cmocka_unit_test(test_multilabel_sigmoid_and_regression),
+        cmocka_unit_test(test_classify_sst2_probabilities),
+        cmocka_unit_test(test_multilabel_sigmoid_and_regression),
         cmocka_unit_test(test_embed_pooling_and_head_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@
  *   through all of them) against transformers, and in bf16 and int8, their distance to f32 reported;
  * - a bad precision value is an error. */
 #include <math.h>
+#include <omp.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,7 +24,6 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <omp.h>
 
 #include <bert/bert.h>
 
@@ -37,8 +37,8 @@ static float frand(unsigned *s)
 }
 
 /* out[rows, H] by the textbook formula, in double; masked keys get HF's float minimum added */
-static void attention_ref(const float *qkv, size_t H, size_t heads, const bert__seg *sg, size_t n,
-                          const uint8_t *mask, int causal, double *out)
+static void attention_ref(const float *qkv, size_t H, size_t heads, const bert__seg *sg, size_t n, const uint8_t *mask,
+                          int causal, double *out)
 {
     const size_t dh = H / heads, ld = 3 * H;
     double *s = malloc(1024 * sizeof *s);
@@ -111,8 +111,8 @@ static void check_attention(size_t H, size_t heads, const size_t *lens, size_t n
             worst = e > worst || isnan(e) ? (isnan(e) ? INFINITY : e) : worst;
         }
         if (worst > 1e-5)
-            fail_msg("attention H %zu heads %zu causal %d mask %d path %d: max error %g", H, heads, causal,
-                     with_mask, cap, worst);
+            fail_msg("attention H %zu heads %zu causal %d mask %d path %d: max error %g", H, heads, causal, with_mask,
+                     cap, worst);
     }
     bert__simd_cap(BERT__SIMD_AVX512);
     free(qkv);
@@ -408,8 +408,8 @@ static void test_int8_matmul_is_exact(void **state)
         fail_msg("%s", msg);
     bert__dnnl *d = NULL;
     assert_int_equal(bert__dnnl_new(&d, msg, sizeof msg), BERT_OK);
-    const bert__linear lin = {.b = b, .in = K, .out = N, .packed = packed, .packed_md = md, .wdt = dnnl_s8,
-                              .wscale = ws};
+    const bert__linear lin = {
+        .b = b, .in = K, .out = N, .packed = packed, .packed_md = md, .wdt = dnnl_s8, .wscale = ws};
     if (bert__matmul(d, x, M, K, &lin, y, N, BERT__POST_NONE, 0, msg, sizeof msg) != BERT_OK)
         fail_msg("%s", msg);
     uint8_t *u = malloc((size_t)M * K);
@@ -469,7 +469,8 @@ static void test_int8_pack_matches_onednn(void **state)
         float *w = malloc(sizeof(float) * N * K), *ws = malloc(sizeof(float) * N), *qs = malloc(sizeof(float) * N);
         int8_t *q = malloc(N * K);
         const size_t bytes = dnnl_memory_desc_get_size(&md);
-        unsigned char *ours = aligned_alloc(64, (bytes + 63) / 64 * 64), *ref = aligned_alloc(64, (bytes + 63) / 64 * 64);
+        unsigned char *ours = aligned_alloc(64, (bytes + 63) / 64 * 64),
+                      *ref = aligned_alloc(64, (bytes + 63) / 64 * 64);
         assert_true(w && ws && qs && q && ours && ref);
         for (size_t i = 0; i < N * K; i++)
             w[i] = frand(&seed) * 0.1f;
@@ -562,10 +563,10 @@ static double qgemm_ref(const uint8_t *a, size_t lda, const float *w, const floa
 
 /* bert__qgemm (the int8 products where oneDNN's best is AVX2): its AVX2 paths and its portable loops
  * pack the same bytes (NaN and huge weights included) and give the same floats, bit for bit, and
- * both equal exact integer arithmetic on the quantised values, for row counts around its 4-row tiles and 128-row blocks, inputs not a multiple of 8,
- * channels around its 16-column blocks, with and without bias and accumulation. Activations 255
- * against weights at +-31 everywhere are the largest 16-bit pair sums it forms (31620): any
- * saturation or a 7-bit weight would show. */
+ * both equal exact integer arithmetic on the quantised values, for row counts around its 4-row tiles and 128-row
+ * blocks, inputs not a multiple of 8, channels around its 16-column blocks, with and without bias and accumulation.
+ * Activations 255 against weights at +-31 everywhere are the largest 16-bit pair sums it forms (31620): any saturation
+ * or a 7-bit weight would show. */
 static void test_qgemm_is_exact(void **state)
 {
     (void)state;
@@ -661,7 +662,8 @@ static void test_qgemm_linear(void **state)
     bert__qgemm_pack(w, K, N, is, packed);
     bert__dnnl *d = NULL;
     assert_int_equal(bert__dnnl_new(&d, msg, sizeof msg), BERT_OK);
-    const bert__linear lin = {.b = b, .in = K, .out = N, .packed = packed, .wdt = dnnl_s8, .wscale = ws, .qgemm = 1};
+    const bert__linear lin = {
+        .b = b, .in = K, .out = N, .packed = packed, .wdt = dnnl_s8, .wscale = ws, .gemm = BERT__GEMM_QGEMM};
     for (size_t i = 0; i < (size_t)M * N; i++)
         y[i] = 0.25f * (float)(i % 9) - 1.f;
     if (bert__matmul(d, x, M, K, &lin, y, N, BERT__POST_RELU, 1, msg, sizeof msg) != BERT_OK)
@@ -715,8 +717,8 @@ static void test_quantize_paths_agree(void **state)
                     fail_msg("cols %zu row %zu col %zu: x %g -> %u (vector) %u (portable), expected %u", cols, r, c,
                              (double)x[r * LD + c], a[r * cols + c], b[r * cols + c], (unsigned)v);
             }
-    }    /* a NaN or an infinity in a row (at the vector part or the tail): both paths count the rows that
-     * hold one, and their bytes there are 0, never a NaN's undefined conversion */
+    } /* a NaN or an infinity in a row (at the vector part or the tail): both paths count the rows that
+       * hold one, and their bytes there are 0, never a NaN's undefined conversion */
     static const uint32_t specials[3] = {0x7FC00000u, 0x7F800000u, 0xFF800000u};
     for (int k = 0; k < 3; k++)
         for (size_t at = 0; at < 70; at += 33) {
@@ -768,8 +770,8 @@ static void test_transpose_paths_agree(void **state)
                             const float want = k < K && n < N ? src[n * LDS + k] : -1.f;
                             if (dst[k * LDD + n] != want)
                                 fail_msg("%s, ldd %zu, N %zu K %zu: dst[%zu][%zu] = %g, expected %g",
-                                         way ? "portable" : "vector", LDD, N, K, k, n,
-                                         (double)dst[k * LDD + n], (double)want);
+                                         way ? "portable" : "vector", LDD, N, K, k, n, (double)dst[k * LDD + n],
+                                         (double)want);
                         }
                 }
     }
@@ -820,7 +822,8 @@ static void run_family(const char *name, bert_precision prec, float *hidden, flo
     memset(&ck, 0, sizeof ck);
     assert_int_equal(bert__read_file(test_shared_path(rel), &data, &len, err, sizeof err), BERT_OK);
     assert_int_equal(bert__safetensors_parse((const unsigned char *)data, len, rel, 0, &ck, err, sizeof err), BERT_OK);
-    const bert__tensor *it = bert__checkpoint_find(&ck, "input_ids"), *mt = bert__checkpoint_find(&ck, "attention_mask");
+    const bert__tensor *it = bert__checkpoint_find(&ck, "input_ids"),
+                       *mt = bert__checkpoint_find(&ck, "attention_mask");
     const bert__tensor *lt = bert__checkpoint_find(&ck, "logits");
     const size_t B = it->shape[0], T = it->shape[1], H = bert_model_get_info(m).hidden_size;
     const size_t nl = bert_model_get_info(m).n_labels;
@@ -831,8 +834,8 @@ static void run_family(const char *name, bert_precision prec, float *hidden, flo
     bert_ctx *ctx = NULL;
     assert_int_equal(bert_ctx_new(m, NULL, &ctx, err, sizeof err), BERT_OK);
     const bert__tensor *tt = bert__checkpoint_find(&ck, "token_type_ids");
-    if (bert_ctx_run(ctx, (const int32_t *)(const void *)it->data, (const int32_t *)(const void *)tt->data, mask, B,
-                     T, NULL) != BERT_OK)
+    if (bert_ctx_run(ctx, (const int32_t *)(const void *)it->data, (const int32_t *)(const void *)tt->data, mask, B, T,
+                     NULL) != BERT_OK)
         fail_msg("%s: %s", name, bert_ctx_errmsg(ctx));
     *n_hidden = B * T * H;
     memcpy(hidden, bert_ctx_hidden(ctx, -1), *n_hidden * sizeof(float));
@@ -865,8 +868,8 @@ static double max_abs_diff(const float *a, const float *b, size_t n)
 static void test_every_family_every_path_and_precision(void **state)
 {
     (void)state;
-    static const char *const models[] = {"tiny-gelu-3labels",   "tiny-distilbert-seqcls", "tiny-roberta-seqcls",
-                                         "tiny-xlmr-seqcls",    "tiny-electra-seqcls",    "tiny-albert-seqcls",
+    static const char *const models[] = {"tiny-gelu-3labels",     "tiny-distilbert-seqcls", "tiny-roberta-seqcls",
+                                         "tiny-xlmr-seqcls",      "tiny-electra-seqcls",    "tiny-albert-seqcls",
                                          "tiny-debertav3-seqcls", "tiny-mpnet-seqcls"};
     enum { CAP = 6 * 80 * 32 };
     float *h32 = malloc(CAP * sizeof(float)), *h = malloc(CAP * sizeof(float)), l32[64], l[64];

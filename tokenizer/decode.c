@@ -1,9 +1,9 @@
 /* Ids to text: tokenizers' WordPiece decoder (prefix "##", cleanup on), token by token. */
 #include <string.h>
 
-#include "pipe.h"
-
 #include <bert/generate.h>
+
+#include "pipe.h"
 
 size_t bert__wordpiece_cleanup(char *s, size_t n)
 {
@@ -35,8 +35,8 @@ static int is_special(const bert_tokenizer *tok, int32_t id)
     return 0;
 }
 
-bert_status bert_tokenizer_decode(const bert_tokenizer *tok, const int32_t *ids, size_t n, int skip_special,
-                                  char *out, size_t cap, size_t *len)
+bert_status bert_tokenizer_decode(const bert_tokenizer *tok, const int32_t *ids, size_t n, int skip_special, char *out,
+                                  size_t cap, size_t *len)
 {
     if (!tok || (!ids && n) || (!out && cap) || !len)
         return BERT_E_INVALID_ARG;

@@ -134,12 +134,12 @@ void bert__seq_free(bert__seq *s);
 
 /* ---- one pre-token word, normalised, with the original byte span of every normalised byte ---- */
 typedef struct bert__word {
-    char *bytes;       /* [cap] normalised UTF-8 */
-    size_t *orig_b;    /* [cap] original begin of the character each byte belongs to */
-    size_t *orig_e;    /* [cap] original end */
-    size_t len, cap;   /* bytes stored; bytes stop being stored past max_input_chars_per_word */
-    size_t n_chars;    /* normalised characters, counted even when no longer stored */
-    bert_span span;    /* original span of the whole word */
+    char *bytes;     /* [cap] normalised UTF-8 */
+    size_t *orig_b;  /* [cap] original begin of the character each byte belongs to */
+    size_t *orig_e;  /* [cap] original end */
+    size_t len, cap; /* bytes stored; bytes stop being stored past max_input_chars_per_word */
+    size_t n_chars;  /* normalised characters, counted even when no longer stored */
+    bert_span span;  /* original span of the whole word */
 } bert__word;
 
 /* ---- wordpiece.c ---- */
