@@ -75,10 +75,13 @@ typedef struct bert__family {
     const char *pool_dense;
     int pool_act; /* bert__post value, or BERT__ACT_POOLER */
     const char *cls_out;
-    /* masked LM: transform dense + activation + LayerNorm, then the decoder (tied to the word
-     * embeddings when the file has no decoder weight) with its bias */
+    /* masked LM: transform dense + activation + LayerNorm (embedding_size wide), then the decoder
+     * (tied to the word embeddings when the file has no decoder weight) with its bias */
     const char *lm_dense, *lm_ln, *lm_bias, *lm_bias_alt, *lm_decoder;
     int lm_act; /* bert__post value, or BERT__ACT_CONFIG */
+    /* *ForPreTraining as a replaced-token discriminator (ELECTRA): dense + the config's activation
+     * + a one-logit projection per token; NULL: *ForPreTraining is the masked LM (BERT, ALBERT) */
+    const char *disc_dense, *disc_out;
 } bert__family;
 
 /* The family of a config.json "model_type", or NULL. */

@@ -402,6 +402,12 @@ bert_status bert__config_parse(const char *data, size_t len, const char *path, b
     }
     in->arch = tasks[k].arch;
     in->arch_name = cfg->arch_name;
+    if (tasks[k].task == BERT__TASK_PRETRAIN && f->disc_dense) {
+        /* ELECTRA's discriminator: a per-token logit, the probability (sigmoid) that the token was
+         * replaced: token classification with one sigmoid label */
+        in->arch = BERT_ARCH_TOKEN_CLASSIFICATION;
+        cfg->discriminator = 1;
+    }
 
     /* "dtype" (transformers 5) or the older "torch_dtype": informative; the file's dtypes rule. */
     v = json_object_get(root, "dtype");
@@ -422,7 +428,17 @@ bert_status bert__config_parse(const char *data, size_t len, const char *path, b
     }
     in->dtype = cfg->dtype;
 
-    if (in->arch == BERT_ARCH_SEQUENCE_CLASSIFICATION || in->arch == BERT_ARCH_TOKEN_CLASSIFICATION) {
+    if (cfg->discriminator) {
+        cfg->labels = bert__calloc(1, sizeof *cfg->labels);
+        if (cfg->labels)
+            cfg->labels[0] = bert__strndup("replaced", 8);
+        if (!cfg->labels || !cfg->labels[0]) {
+            st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "%s: allocating labels", path);
+            goto fail;
+        }
+        in->n_labels = 1;
+        in->problem = BERT_PROBLEM_MULTI_LABEL;
+    } else if (in->arch == BERT_ARCH_SEQUENCE_CLASSIFICATION || in->arch == BERT_ARCH_TOKEN_CLASSIFICATION) {
         if ((st = read_labels(path, root, cfg, errbuf, errbuf_size)) != BERT_OK)
             goto fail;
         v = json_object_get(root, "problem_type");

@@ -137,15 +137,16 @@ static bert_status plan(bert_ctx *c, size_t B, size_t T, size_t R, int packed, i
 #define UP(x) (((x) + A - 1) / A * A)
     const size_t n_hidden = all_hidden ? L + 1 : 1;
     c->attn_scratch = UP(bert__attention_scratch(T, H / in->n_heads)) + UP(bert__relpos_scratch(c->m, T));
-    const size_t sizes[7] = {UP(R * 3 * H),
+    const size_t sizes[8] = {UP(R * 3 * H),
                              UP((size_t)c->n_threads * c->attn_scratch),
                              UP(R * H),
                              UP(R * in->intermediate_size),
                              UP(B * H),
                              UP(BT * (in->n_labels ? in->n_labels : 1)),
-                             packed ? UP(R * H) : 0};
+                             packed ? UP(R * H) : 0,
+                             c->m->tok_dense.w ? UP(BT * H) : 0};
     size_t total = n_hidden * UP(BT * H);
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < 8; i++)
         total += sizes[i];
 #undef UP
     if (total > c->ws_floats) {
@@ -162,8 +163,8 @@ static bert_status plan(bert_ctx *c, size_t B, size_t T, size_t R, int packed, i
         c->hidden[all_hidden ? l : L] = p;
         p += (BT * H + A - 1) / A * A;
     }
-    float **bufs[7] = {&c->qkv, &c->scratch, &c->attn, &c->inter, &c->pooled, &c->logits, &c->xp};
-    for (int i = 0; i < 7; i++) {
+    float **bufs[8] = {&c->qkv, &c->scratch, &c->attn, &c->inter, &c->pooled, &c->logits, &c->xp, &c->tok};
+    for (int i = 0; i < 8; i++) {
         *bufs[i] = p;
         p += sizes[i];
     }
@@ -348,7 +349,12 @@ static bert_status forward(bert_ctx *c, const int32_t *ids, const int32_t *types
     }
     if (m->classifier.w) {
         const size_t nl = in->n_labels;
-        if (in->arch == BERT_ARCH_TOKEN_CLASSIFICATION)
+        if (in->arch == BERT_ARCH_TOKEN_CLASSIFICATION && m->tok_dense.w) {
+            if ((st = bert__matmul(c->d, x, B * T, H, &m->tok_dense, c->tok, H, BERT__POST_NONE, 0, msg, n)) != BERT_OK)
+                return st;
+            bert__act(bert__activation(in->activation), c->tok, B * T * H);
+            st = bert__matmul(c->d, c->tok, B * T, H, &m->classifier, c->logits, nl, BERT__POST_NONE, 0, msg, n);
+        } else if (in->arch == BERT_ARCH_TOKEN_CLASSIFICATION)
             st = bert__matmul(c->d, x, B * T, H, &m->classifier, c->logits, nl, BERT__POST_NONE, 0, msg, n);
         else
             st = bert__matmul(c->d, c->pooled, B, H, &m->classifier, c->logits, nl, BERT__POST_NONE, 0, msg, n);
@@ -578,17 +584,18 @@ bert_status bert__lm_head_run(bert_ctx *ctx, size_t n, char *msg, size_t msg_siz
 {
     const bert_model *m = ctx->m;
     const bert_model_info *in = &m->cfg.info;
-    const size_t H = in->hidden_size, V = in->vocab_size;
-    /* transform: dense + activation (into lm_out as scratch, then back), LayerNorm, then the decoder */
-    bert_status st = bert__matmul(ctx->d, ctx->lm_rows, n, H, &m->lm.transform, ctx->lm_out, H,
+    const size_t H = in->hidden_size, V = in->vocab_size, E = m->lm.transform.out;
+    /* transform: dense H -> E + activation (into lm_out as scratch, then back), LayerNorm, then the
+     * decoder E -> V */
+    bert_status st = bert__matmul(ctx->d, ctx->lm_rows, n, H, &m->lm.transform, ctx->lm_out, E,
                                   (bert__post)m->cfg.lm_act, 0, msg, msg_size);
     if (st != BERT_OK)
         return st;
-    memcpy(ctx->lm_rows, ctx->lm_out, n * H * sizeof(float));
-    st = bert__layer_norm_dnnl(ctx->d, ctx->lm_rows, n, H, m->lm.ln_g, m->lm.ln_b, in->layer_norm_eps, msg, msg_size);
+    memcpy(ctx->lm_rows, ctx->lm_out, n * E * sizeof(float));
+    st = bert__layer_norm_dnnl(ctx->d, ctx->lm_rows, n, E, m->lm.ln_g, m->lm.ln_b, in->layer_norm_eps, msg, msg_size);
     if (st != BERT_OK)
         return st;
-    st = bert__matmul(ctx->d, ctx->lm_rows, n, H, &m->lm.decoder, ctx->lm_out, V, BERT__POST_NONE, 0, msg, msg_size);
+    st = bert__matmul(ctx->d, ctx->lm_rows, n, E, &m->lm.decoder, ctx->lm_out, V, BERT__POST_NONE, 0, msg, msg_size);
     if (st != BERT_OK)
         return st;
     /* as bert_ctx_run's results: fill-mask scores and the next token come from these */

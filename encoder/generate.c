@@ -103,16 +103,16 @@ bert_status bert_generate(bert_ctx *ctx, const int32_t *prompt, size_t n_prompt,
     ctx->errmsg[0] = '\0';
     if (n_out)
         *n_out = 0;
-#define BAD(...)                                                                                                       \
-    do {                                                                                                               \
-        snprintf(ctx->errmsg, sizeof ctx->errmsg, __VA_ARGS__);                                                        \
-        return BERT_E_INVALID_ARG;                                                                                     \
+#define BAD(...)                                                \
+    do {                                                        \
+        snprintf(ctx->errmsg, sizeof ctx->errmsg, __VA_ARGS__); \
+        return BERT_E_INVALID_ARG;                              \
     } while (0)
     if (!prompt || n_prompt == 0)
         BAD("bert_generate: the prompt is empty");
     if (!n_out || (!out && cap))
         BAD("bert_generate: NULL output");
-    if (p->do_sample && !(p->temperature > 0.f) )
+    if (p->do_sample && !(p->temperature > 0.f))
         BAD("bert_generate: temperature %g must be > 0 when sampling", (double)p->temperature);
     if (p->temperature < 0.f)
         BAD("bert_generate: temperature %g is negative", (double)p->temperature);

@@ -31,6 +31,7 @@ typedef struct bert__config {
     size_t rel_buckets, rel_max_distance;
     size_t rel_span, rel_log_buckets, rel_max_pos;
     int c2p, p2c, rel_ln;
+    int discriminator; /* ELECTRA's *ForPreTraining: one replaced-token logit per token */
 } bert__config;
 
 bert_status bert__config_read(const char *path, bert__config *cfg, char *errbuf, size_t errbuf_size);

@@ -24,12 +24,13 @@ typedef struct bert__layer {
     const float *rel_q, *rel_k;
 } bert__layer;
 
-/* The masked/causal LM head: transform (dense + activation + LayerNorm), then the decoder, whose
- * weight is the word embeddings when tied (HF's default; the tensor is then absent from the file). */
+/* The masked/causal LM head: transform (dense H -> E + activation + LayerNorm; E the embedding
+ * width), then the decoder, whose weight is the word embeddings when tied (HF's default; the
+ * tensor is then absent from the file). */
 typedef struct bert__lm_head {
     bert__linear transform;
     const float *ln_g, *ln_b;
-    bert__linear decoder; /* [V, H] + bias [V] */
+    bert__linear decoder; /* [V, E] + bias [V] */
 } bert__lm_head;
 
 struct bert_model {
@@ -42,6 +43,8 @@ struct bert_model {
     bert__layer *layers;     /* [n_layers]; ALBERT's layers are copies of their group's */
     bert__linear pooler;     /* w NULL without a pooler */
     bert__linear classifier; /* w NULL without a classifier */
+    bert__linear tok_dense;  /* ELECTRA's discriminator: dense + hidden_act before the per-token
+                                classifier; w NULL without */
     bert__lm_head lm;        /* decoder.w NULL without an LM head */
     float *arena;            /* every converted weight lives here */
     size_t arena_floats;
@@ -87,6 +90,7 @@ struct bert_ctx {
     size_t pos_cap;
     float *pooled;  /* [B, H] */
     float *logits;  /* [B, n_labels] or [B, T, n_labels] */
+    float *tok;     /* [B, T, H]: the discriminator's dense output, or NULL */
     float *lm_rows; /* [n, H] gathered rows for the LM head, then transformed in place */
     float *lm_out;  /* [n, V] */
     size_t lm_cap;  /* rows the two LM buffers hold */

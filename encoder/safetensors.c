@@ -25,8 +25,8 @@ static const struct {
     size_t size;
     int id; /* bert__dtype, or -1 */
 } dtypes[] = {
-    {"F32", 4, BERT__F32}, {"F16", 2, BERT__F16}, {"BF16", 2, BERT__BF16}, {"F64", 8, -1},  {"I64", 8, -1},
-    {"I32", 4, -1},        {"I16", 2, -1},        {"I8", 1, -1},           {"U8", 1, -1},   {"U16", 2, -1},
+    {"F32", 4, BERT__F32}, {"F16", 2, BERT__F16}, {"BF16", 2, BERT__BF16}, {"F64", 8, -1},     {"I64", 8, -1},
+    {"I32", 4, -1},        {"I16", 2, -1},        {"I8", 1, -1},           {"U8", 1, -1},      {"U16", 2, -1},
     {"U32", 4, -1},        {"U64", 8, -1},        {"BOOL", 1, -1},         {"F8_E4M3", 1, -1}, {"F8_E5M2", 1, -1},
 };
 
@@ -138,8 +138,8 @@ bert_status bert__safetensors_parse(const unsigned char *data, size_t len, const
         x->file = file;
         size_t nd = json_array_size(shape);
         if (nd > 4) {
-            st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_UNSUPPORTED, "%s: tensor '%s' has %zu dimensions (at most 4)",
-                                  name, key, nd);
+            st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_UNSUPPORTED,
+                                  "%s: tensor '%s' has %zu dimensions (at most 4)", name, key, nd);
             goto fail;
         }
         size_t count = 1;
@@ -147,8 +147,9 @@ bert_status bert__safetensors_parse(const unsigned char *data, size_t len, const
         for (size_t i = 0; i < nd; i++) {
             json_t *d = json_array_get(shape, i);
             if (!json_is_integer(d) || json_integer_value(d) < 0) {
-                st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT,
-                                      "%s: tensor '%s' has a shape entry that is not a non-negative integer", name, key);
+                st =
+                    bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT,
+                                     "%s: tensor '%s' has a shape entry that is not a non-negative integer", name, key);
                 goto fail;
             }
             x->shape[i] = (size_t)json_integer_value(d);
@@ -180,8 +181,8 @@ bert_status bert__safetensors_parse(const unsigned char *data, size_t len, const
             else
                 snprintf(need, sizeof need, "%zu bytes", count * dtypes[k].size);
             st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT,
-                                  "%s: tensor '%s': shape %s of %s needs %s but data_offsets [%zu, %zu] hold %zu",
-                                  name, key, sh, dtypes[k].name, need, begin, end, end - begin);
+                                  "%s: tensor '%s': shape %s of %s needs %s but data_offsets [%zu, %zu] hold %zu", name,
+                                  key, sh, dtypes[k].name, need, begin, end, end - begin);
             goto fail;
         }
         if (end > data_len) {
@@ -207,9 +208,10 @@ bert_status bert__safetensors_parse(const unsigned char *data, size_t len, const
         const bert__tensor *x = &ck->tensors[i];
         size_t b = (size_t)(x->data - base);
         if (b < pos) {
-            st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT,
-                                  "%s: tensor '%s' at data offset %zu overlaps the tensor before it (which ends at %zu)",
-                                  name, x->name, b, pos);
+            st =
+                bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT,
+                                 "%s: tensor '%s' at data offset %zu overlaps the tensor before it (which ends at %zu)",
+                                 name, x->name, b, pos);
             goto fail;
         }
         if (b > pos) {
@@ -285,8 +287,8 @@ static bert_status open_sharded(const char *dir, const char *index_path, bert__c
     json_error_t jerr;
     json_t *root = json_load_file(index_path, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
-        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT, "%s:%d:%d: invalid JSON: %s", index_path,
-                                jerr.line, jerr.column, jerr.text);
+        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT, "%s:%d:%d: invalid JSON: %s", index_path, jerr.line,
+                                jerr.column, jerr.text);
     json_t *wm = json_object_get(root, "weight_map");
     if (!json_is_object(wm) || json_object_size(wm) == 0) {
         st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT, "%s: \"weight_map\" must be a non-empty object",
@@ -300,7 +302,8 @@ static bert_status open_sharded(const char *dir, const char *index_path, bert__c
         const char *file = json_string_value(val);
         if (!file || strchr(file, '/') || !strcmp(file, "..")) {
             st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT,
-                                  "%s: weight_map entry for '%s' must be a file name in the same folder", index_path, key);
+                                  "%s: weight_map entry for '%s' must be a file name in the same folder", index_path,
+                                  key);
             goto fail;
         }
         char *path = bert__path_join(dir, file);
@@ -351,8 +354,8 @@ bert_status bert__checkpoint_open(const char *dir, bert__checkpoint *ck, char *e
                               "safe_serialization=True)",
                               dir);
     } else {
-        st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_IO, "%s: no model.safetensors or model.safetensors.index.json",
-                              dir);
+        st = bert__errbuf_set(errbuf, errbuf_size, BERT_E_IO,
+                              "%s: no model.safetensors or model.safetensors.index.json", dir);
     }
     bert__free(single);
     bert__free(index);

@@ -751,12 +751,12 @@ static bert_status load_all(loader *L)
     if (in->has_pooler)
         n += H * H + H;
     if (has_cls)
-        n += in->n_labels * H + in->n_labels;
+        n += in->n_labels * H + in->n_labels + (cfg->discriminator ? H * H + H : 0);
     const int has_lm = in->arch == BERT_ARCH_MASKED_LM || in->arch == BERT_ARCH_CAUSAL_LM;
     snprintf(name, sizeof name, "%s.weight", f->lm_decoder ? f->lm_decoder : "");
     const int lm_untied = has_lm && find(m, name, found, sizeof found) != NULL && !cfg->tie_word_embeddings;
     if (has_lm)
-        n += (H * H + H) + 2 * H + in->vocab_size + (lm_untied ? in->vocab_size * H : 0);
+        n += (E * H + E) + 2 * E + in->vocab_size + (lm_untied ? in->vocab_size * E : 0);
     m->arena = bert__calloc_big(n, sizeof *m->arena);
     m->arena_floats = m->arena ? n : 0;
     m->packed = bert__calloc_big(pbytes ? pbytes : 1, 1);
@@ -801,25 +801,28 @@ static bert_status load_all(loader *L)
     }
     if (in->has_pooler && (st = take_packed(L, f->pool_dense, H, H, W_POOLER, &m->pooler)) != BERT_OK)
         return st;
-    if (has_cls &&
+    if (cfg->discriminator && ((st = take_linear(L, f->disc_dense, H, H, &m->tok_dense)) != BERT_OK ||
+                               (st = take_linear(L, f->disc_out, 1, H, &m->classifier)) != BERT_OK))
+        return st;
+    if (has_cls && !cfg->discriminator &&
         (st = take_linear(L, token_cls ? "classifier" : f->cls_out, in->n_labels, H, &m->classifier)) != BERT_OK)
         return st;
     if (has_lm) {
         bert__lm_head *lm = &m->lm;
         snprintf(name, sizeof name, "%s.bias", f->lm_bias_alt ? f->lm_bias_alt : f->lm_bias);
         const char *bias = find(m, f->lm_bias, found, sizeof found) || !f->lm_bias_alt ? f->lm_bias : name;
-        if ((st = take_linear(L, f->lm_dense, H, H, &lm->transform)) != BERT_OK ||
-            (st = take_ln(L, f->lm_ln, H, &lm->ln_g, &lm->ln_b)) != BERT_OK ||
+        if ((st = take_linear(L, f->lm_dense, E, H, &lm->transform)) != BERT_OK ||
+            (st = take_ln(L, f->lm_ln, E, &lm->ln_g, &lm->ln_b)) != BERT_OK ||
             (st = take(L, bias, in->vocab_size, 0, &lm->decoder.b)) != BERT_OK)
             return st;
         if (lm_untied) {
             snprintf(name, sizeof name, "%s.weight", f->lm_decoder);
-            if ((st = take_in_place(L, name, in->vocab_size, H, &lm->decoder.w)) != BERT_OK)
+            if ((st = take_in_place(L, name, in->vocab_size, E, &lm->decoder.w)) != BERT_OK)
                 return st;
         } else {
             lm->decoder.w = m->word_emb; /* tied */
         }
-        lm->decoder.in = H;
+        lm->decoder.in = E;
         lm->decoder.out = in->vocab_size;
     }
     m->cfg.info.weight_bytes = (size_t)(L->next - m->arena) * sizeof(float) + pbytes + L->in_place_bytes;

@@ -47,6 +47,11 @@ static bert_status check_ner(const bert_model *m, const bert_head_params *p, cha
         return bert__errbuf_set(errbuf, errbuf_size, BERT_E_UNSUPPORTED,
                                 "head \"ner\" needs a BertForTokenClassification checkpoint; this one is %s",
                                 in.arch_name);
+    if (in.problem == BERT_PROBLEM_MULTI_LABEL)
+        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_UNSUPPORTED,
+                                "head \"ner\" needs entity labels; %s gives one sigmoid per token (%s: replaced-token "
+                                "detection), read by bert_ctx_logits",
+                                in.arch_name, bert_model_label(m, 0));
     if (!bert_model_tokenizer(m))
         return bert__errbuf_set(errbuf, errbuf_size, BERT_E_UNSUPPORTED, "head \"ner\" needs the model's vocab.txt");
     return BERT_OK;

@@ -316,9 +316,11 @@ static void test_unsupported_and_broken_configs(void **state)
      * not implement is refused by key and value */
     d = folder("mixed", "{\"model_type\": \"roberta\", \"architectures\": [\"BertForSequenceClassification\"]}");
     expect_fail(d, BERT_E_UNSUPPORTED, "(RobertaModel, RobertaForSequenceClassification");
-    d = folder("electra_mlm", "{\"model_type\": \"electra\", \"architectures\": [\"ElectraForMaskedLM\"]}");
+    d = folder("electra_qa", "{\"model_type\": \"electra\", \"architectures\": [\"ElectraForQuestionAnswering\"]}");
     expect_fail(d, BERT_E_UNSUPPORTED,
-                "architectures \"ElectraForMaskedLM\" is not supported for model_type \"electra\"");
+                "architectures \"ElectraForQuestionAnswering\" is not supported for model_type \"electra\" "
+                "(ElectraModel, ElectraForSequenceClassification, ElectraForTokenClassification, ElectraForMaskedLM, "
+                "ElectraForPreTraining)");
     d = folder("albert_inner", "{\"model_type\": \"albert\", \"inner_group_num\": 2, \"hidden_size\": 32,"
                                " \"num_attention_heads\": 4}");
     expect_fail(d, BERT_E_UNSUPPORTED, "inner_group_num 2 is not supported");
