@@ -51,15 +51,15 @@ void bert__kv_store(bert_ctx *ctx, size_t l, const float *qkv, size_t T)
 
 static bert_status need_lm(bert_ctx *ctx, const char *fn)
 {
-    if (!ctx->m->lm.decoder.w) {
-        snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s: %s has no LM head to predict the next token", fn,
-                 ctx->m->cfg.info.arch_name);
-        return BERT_E_UNSUPPORTED;
-    }
     if (ctx->m->cfg.fam->relative != BERT__REL_NONE) {
         snprintf(ctx->errmsg, sizeof ctx->errmsg,
                  "%s: incremental decoding is not implemented for relative positions (model_type \"%s\")", fn,
                  ctx->m->cfg.fam->model_type);
+        return BERT_E_UNSUPPORTED;
+    }
+    if (!ctx->m->lm.decoder.w) {
+        snprintf(ctx->errmsg, sizeof ctx->errmsg, "%s: %s has no LM head to predict the next token", fn,
+                 ctx->m->cfg.info.arch_name);
         return BERT_E_UNSUPPORTED;
     }
     return BERT_OK;

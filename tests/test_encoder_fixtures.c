@@ -399,6 +399,14 @@ static void check_synth(const char *base, const char *dir, int lm, int gelu_tanh
     printf("%s as %s: hidden states within %.3g of the fixture, %zu positions' %s within %.3g of the formula\n", base,
            in.arch_name, dh, checked, lm ? "LM logits" : "replaced-token logits", worst);
     assert_true(worst <= ATOL);
+    if (!lm) { /* one sigmoid per token is no entity tagger */
+        bert_head_params hp = bert_head_default_params();
+        hp.name = "ner";
+        bert_head *h = NULL;
+        assert_int_equal(bert_head_new(m, &hp, &h, err, sizeof err), BERT_E_UNSUPPORTED);
+        assert_non_null(
+            strstr(err, "head \"ner\" needs entity labels; ElectraForPreTraining gives one sigmoid per token"));
+    }
     free(xd);
     free(t);
     free(y);

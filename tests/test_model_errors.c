@@ -604,6 +604,39 @@ static void test_overflowing_lm_logits_are_an_error(void **state)
     bert_model_free(m);
 }
 
+/* Families without absolute positions cannot continue a cached sequence: refused by name, as is
+ * a RoBERTa input longer than its positions counted from padding_idx + 1 allow. */
+static void test_family_run_limits(void **state)
+{
+    (void)state;
+    char dir[512], err[512];
+    snprintf(dir, sizeof dir, "%s/models/tiny-mpnet-seqcls", test_shared_dir());
+    bert_model *m = NULL;
+    assert_int_equal(bert_model_load(dir, NULL, &m, err, sizeof err), BERT_OK);
+    bert_ctx *c = NULL;
+    assert_int_equal(bert_ctx_new(m, NULL, &c, err, sizeof err), BERT_OK);
+    const int32_t ids[3] = {0, 100, 2};
+    assert_int_equal(bert_ctx_prefill(c, ids, 3), BERT_E_UNSUPPORTED);
+    assert_non_null(strstr(bert_ctx_errmsg(c), "bert_ctx_prefill: incremental decoding is not implemented for "
+                                               "relative positions (model_type \"mpnet\")"));
+    bert_ctx_free(c);
+    bert_model_free(m);
+    snprintf(dir, sizeof dir, "%s/models/tiny-roberta-seqcls", test_shared_dir());
+    assert_int_equal(bert_model_load(dir, NULL, &m, err, sizeof err), BERT_OK);
+    assert_int_equal(bert_ctx_new(m, NULL, &c, err, sizeof err), BERT_OK);
+    int32_t *many = calloc(513, sizeof *many);
+    assert_non_null(many);
+    for (size_t i = 0; i < 513; i++)
+        many[i] = 100;
+    assert_int_equal(bert_ctx_run(c, many, NULL, NULL, 1, 513, NULL), BERT_E_TOO_LONG);
+    assert_non_null(strstr(bert_ctx_errmsg(c), "sequence length 513 exceeds 512 (max_position_embeddings 514, "
+                                               "positions counted from padding_idx + 1)"));
+    assert_int_equal(bert_ctx_run(c, many, NULL, NULL, 1, 512, NULL), BERT_OK);
+    free(many);
+    bert_ctx_free(c);
+    bert_model_free(m);
+}
+
 static void test_run_rejects_bad_inputs(void **state)
 {
     (void)state;
@@ -686,6 +719,7 @@ int main(void)
         cmocka_unit_test(test_overflowing_results_are_an_error),
         cmocka_unit_test(test_overflowing_lm_logits_are_an_error),
         cmocka_unit_test(test_run_rejects_bad_inputs),
+        cmocka_unit_test(test_family_run_limits),
         cmocka_unit_test(test_forced_causal_mask_changes_bidirectional_output),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -38,7 +38,8 @@ static int parse(int argc, char **argv, opts *o)
         {.names = "--model",
          CLI_STRING(&o->model),
          .metavar = "DIR",
-         .help = "Hugging Face folder with vocab.txt and tokenizer_config.json\n(default: the embedded default "
+         .help = "Hugging Face folder: its tokenizer.json, or vocab.txt + tokenizer_config.json\n(default: the "
+                 "embedded default "
                  "model, models/mini-sst2)"},
         {.names = "--vocab",
          CLI_STRING(&o->vocab),
