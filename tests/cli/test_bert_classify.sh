@@ -157,4 +157,26 @@ printf '{"text":"a\\tb\\nc\\\\d\\re"}\n{"text":"plain"}\n' > "$tmp/esc.jsonl"
 [ $rc -eq 0 ] && [ "$(wc -l < "$tmp/esc.out")" -eq 2 ] && [ "$(awk -F'\t' '{print NF}' "$tmp/esc.out" | sort -u)" = 3 ] \
     && [ "$(head -1 "$tmp/esc.out" | cut -f3)" = 'a\tb\nc\\d\re' ]
 check "TSV output escapes tab, newline, CR and backslash of a JSONL text" $?
+# Every family through the tool, with every precision and weight mode and two threads: the first
+# text of each fixture gets transformers' label (the argmax of fixtures/<model>'s logits) in f32,
+# and every mode gives one row per line. RoBERTa's probability is the fixture's softmax, 0.460582.
+printf 'The quick brown fox jumps over the lazy dog.\nA second line.\n' > "$tmp/fam.txt"
+for fam in distilbert-seqcls:NEGATIVE roberta-seqcls:negative xlmr-seqcls:contradiction electra-seqcls:unacceptable \
+           albert-seqcls:equivalent debertav3-seqcls:contradiction mpnet-seqcls:positive; do
+    model=${fam%%:*}; want=${fam#*:}
+    "$bin" -q --model "$shared/models/tiny-$model" "$tmp/fam.txt" > "$tmp/fam.out"; rc=$?
+    [ $rc -eq 0 ] && [ "$(head -1 "$tmp/fam.out" | cut -f1)" = "$want" ]; check "$model: transformers' label" $?
+    for mode in "--precision bf16" "--precision int8 --weights mapped" "--weights mapped --threads 2" \
+                "--task embed --pooling mean"; do
+        # shellcheck disable=SC2086
+        "$bin" -q --model "$shared/models/tiny-$model" $mode "$tmp/fam.txt" > "$tmp/fam.out" 2> "$tmp/err"; rc=$?
+        [ $rc -eq 0 ] && [ "$(wc -l < "$tmp/fam.out")" -eq 2 ]; check "$model $mode: one row per line" $?
+    done
+done
+"$bin" -q --model "$shared/models/tiny-roberta-seqcls" "$tmp/fam.txt" | head -1 | cut -f2 > "$tmp/p"
+[ "$(cat "$tmp/p")" = 0.460582 ]; check "roberta: the probability transformers gives" $?
+printf 'The capital of France is <mask>.\n' | "$bin" -q --model "$shared/models/tiny-roberta-mlm" > "$tmp/fm.out"; rc=$?
+[ $rc -eq 0 ] && grep -q '"token":"ĠJudgment","token_id":44319' "$tmp/fm.out"; check "roberta fill-mask <mask>" $?
+printf 'John lives in Paris.\n' | "$bin" -q --model "$shared/models/tiny-roberta-tokcls" --task ner > "$tmp/ner2.out"; rc=$?
+[ $rc -eq 0 ] && grep -q '^{"line":1,"entities":\[' "$tmp/ner2.out"; check "roberta ner runs" $?
 [ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }
