@@ -12,4 +12,8 @@
 bert_status bert__json_object(const char *data, size_t len, const char *path, json_t **out, char *errbuf,
                               size_t errbuf_size);
 
+/* The same for any JSON value (a list: sentence-transformers' modules.json). */
+bert_status bert__json_value(const char *data, size_t len, const char *path, json_t **out, char *errbuf,
+                             size_t errbuf_size);
+
 #endif

@@ -19,6 +19,7 @@ void bert_model_free(bert_model *m)
         return;
     bert__checkpoint_close(&m->ck);
     bert__config_free(&m->cfg);
+    bert__st_free(&m->st);
     bert__free_big(m->arena, m->arena_floats * sizeof *m->arena);
     bert__free_big(m->packed, m->packed_bytes);
     bert__free(m->layers);
@@ -60,7 +61,8 @@ bert_status bert_model_load(const char *dir, const bert_model_params *params, be
     m->weights_mode = p->weights;
     if ((st = bert__config_read(cfg_path, &m->cfg, errbuf, errbuf_size)) != BERT_OK)
         goto fail;
-    if ((st = bert__weights_load(m, dir, errbuf, errbuf_size)) != BERT_OK)
+    if ((st = bert__weights_load(m, dir, errbuf, errbuf_size)) != BERT_OK ||
+        (st = bert__st_load(dir, m->cfg.info.hidden_size, &m->st, errbuf, errbuf_size)) != BERT_OK)
         goto fail;
     /* AVX512_BF16 without AMX has one bf16 dot-product instruction per cycle for the FMA unit's two
      * f32 ones: the same peak as f32 at best, and oneDNN's bf16 kernels stay below it (see
@@ -122,4 +124,30 @@ int32_t bert_model_label_id(const bert_model *m, const char *name)
 const bert_tokenizer *bert_model_tokenizer(const bert_model *m)
 {
     return m ? m->tok : NULL;
+}
+
+bert_st_info bert_model_st_info(const bert_model *m)
+{
+    bert_st_info i;
+    memset(&i, 0, sizeof i);
+    if (!m)
+        return i;
+    i.present = m->st.present;
+    i.max_seq_length = m->st.max_seq_length;
+    i.dim = m->st.present ? m->st.dim : m->cfg.info.hidden_size;
+    i.normalize = m->st.normalize;
+    i.n_dense = m->st.n_dense;
+    i.n_prompts = m->st.n_prompts;
+    i.default_prompt_name = m->st.default_prompt;
+    return i;
+}
+
+const char *bert_model_prompt(const bert_model *m, const char *name)
+{
+    return m && name ? bert__st_prompt(&m->st, name) : NULL;
+}
+
+const char *bert_model_prompt_name(const bert_model *m, size_t i)
+{
+    return m && i < m->st.n_prompts ? m->st.prompt_names[i] : NULL;
 }

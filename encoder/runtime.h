@@ -33,7 +33,43 @@ typedef struct bert__lm_head {
     bert__linear decoder; /* [V, E] + bias [V] */
 } bert__lm_head;
 
+/* ---- st.c: a sentence-transformers folder's modules ---- */
+enum {
+    BERT__ST_CLS = 1,
+    BERT__ST_MAX = 2,
+    BERT__ST_MEAN = 4,
+    BERT__ST_MEAN_SQRT = 8,
+    BERT__ST_WEIGHTED = 16,
+    BERT__ST_LAST = 32,
+    BERT__ST_ALL = 64 /* one past the last mode bit */
+};
+enum { BERT__ST_IDENTITY = 0, BERT__ST_TANH, BERT__ST_RELU, BERT__ST_GELU, BERT__ST_SIGMOID };
+enum { BERT__ST_MAX_DENSE = 8 };
+typedef struct bert__st_dense {
+    bert__linear lin; /* plain F32 [out, in] */
+    int act;          /* BERT__ST_* */
+} bert__st_dense;
+typedef struct bert__st {
+    int present;    /* the folder has modules.json */
+    unsigned modes; /* BERT__ST_CLS | ...: pooled vectors concatenated in this bit order */
+    bert__st_dense dense[BERT__ST_MAX_DENSE];
+    size_t n_dense;
+    int normalize;
+    size_t dim;            /* the embedding's width after pooling and Dense */
+    size_t max_seq_length; /* 0: none given */
+    char **prompt_names, **prompts;
+    size_t n_prompts;
+    char *default_prompt; /* NULL: none */
+    int ce_act;           /* a cross-encoder's configured activation (BERT__ST_*), -1: the default */
+} bert__st;
+bert_status bert__st_load(const char *dir, size_t hidden, bert__st *st, char *errbuf, size_t errbuf_size);
+void bert__st_free(bert__st *st);
+const char *bert__st_prompt(const bert__st *st, const char *name);
+/* x[i] = act(x[i]) for a Dense module's or a cross-encoder's activation (BERT__ST_*). */
+void bert__st_act(int act, float *x, size_t n);
+
 struct bert_model {
+    bert__st st;
     bert__config cfg;
     const float *word_emb, *pos_emb, *type_emb; /* [V,E] [P,E] [Tv,E]; pos/type NULL where the family has none */
     const float *emb_ln_g, *emb_ln_b;

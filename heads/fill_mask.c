@@ -83,4 +83,4 @@ static bert_status run_fill(const bert_head *h, bert_ctx *ctx, const bert_batch 
     return BERT_OK;
 }
 
-const bert__head_ops bert__head_fill_mask = {"fill-mask", BERT_TASK_FILL_MASK, check_fill, run_fill, 0};
+const bert__head_ops bert__head_fill_mask = {"fill-mask", BERT_TASK_FILL_MASK, check_fill, run_fill, 0, 0};

@@ -1,11 +1,12 @@
 /* The head registry and the one interface every head is called through. */
-#include <string.h>
-
 #include "head.h"
+
+#include <string.h>
 
 /* Adding a head: define its bert__head_ops in a new file and list it here. */
 static const bert__head_ops *const registry[] = {
-    &bert__head_classify, &bert__head_sentiment, &bert__head_ner, &bert__head_fill_mask, &bert__head_embed,
+    &bert__head_classify, &bert__head_sentiment, &bert__head_ner,       &bert__head_fill_mask,
+    &bert__head_embed,    &bert__head_rerank,    &bert__head_zero_shot,
 };
 #define N_HEADS (sizeof registry / sizeof registry[0])
 
@@ -25,7 +26,7 @@ bert_head_params bert_head_default_params(void)
     memset(&p, 0, sizeof p);
     p.top_k = 5;
     p.aggregation = BERT_AGG_NONE;
-    p.pooling = BERT_POOL_MEAN;
+    p.pooling = BERT_POOL_AUTO;
     return p;
 }
 
@@ -62,8 +63,9 @@ bert_status bert_head_new(const bert_model *m, const bert_head_params *params, b
             ops = registry[i];
     if (!ops)
         return bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG,
-                                "unknown head \"%s\" (classify, sentiment, ner, fill-mask, embed)", name);
-    if ((unsigned)p->aggregation > BERT_AGG_MAX || (unsigned)p->pooling > BERT_POOL_POOLER || p->top_k == 0 ||
+                                "unknown head \"%s\" (classify, sentiment, ner, fill-mask, embed, rerank, zero-shot)",
+                                name);
+    if ((unsigned)p->aggregation > BERT_AGG_MAX || (unsigned)p->pooling > BERT_POOL_AUTO || p->top_k == 0 ||
         p->top_k > bert_model_get_info(m).vocab_size)
         return bert__errbuf_set(errbuf, errbuf_size, BERT_E_INVALID_ARG,
                                 "bert_head_new: aggregation, pooling or top_k (%zu) out of range", p->top_k);
@@ -77,13 +79,54 @@ bert_status bert_head_new(const bert_model *m, const bert_head_params *params, b
     h->m = m;
     h->p = *p;
     h->p.name = ops->name;
+    h->p.labels = NULL;
+    h->p.hypothesis_template = NULL;
+    /* the zero-shot strings are the caller's: keep copies */
+    if (p->n_labels) {
+        h->labels = bert__calloc(p->n_labels, sizeof *h->labels);
+        for (size_t i = 0; h->labels && i < p->n_labels; i++)
+            if (!(h->labels[i] = bert__strndup(p->labels[i], strlen(p->labels[i])))) {
+                bert_head_free(h);
+                return bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "bert_head_new: copying the labels");
+            }
+        h->p.labels = (const char *const *)h->labels;
+    }
+    if (p->hypothesis_template) {
+        h->hypothesis_template = bert__strndup(p->hypothesis_template, strlen(p->hypothesis_template));
+        h->p.hypothesis_template = h->hypothesis_template;
+    }
+    if ((p->n_labels && !h->labels) || (p->hypothesis_template && !h->hypothesis_template)) {
+        bert_head_free(h);
+        return bert__errbuf_set(errbuf, errbuf_size, BERT_E_NOMEM, "bert_head_new: copying the labels");
+    }
     *out = h;
     return BERT_OK;
 }
 
 void bert_head_free(bert_head *h)
 {
+    if (!h)
+        return;
+    for (size_t i = 0; h->labels && i < h->p.n_labels; i++)
+        bert__free(h->labels[i]);
+    bert__free(h->labels);
+    bert__free(h->hypothesis_template);
     bert__free(h);
+}
+
+void bert_rank(const float *scores, size_t n, size_t *order)
+{
+    if (!scores || !order)
+        return;
+    /* insertion sort, descending; an equal score goes before the earlier ones (reversed argsort) */
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i;
+        while (j > 0 && scores[order[j - 1]] <= scores[i]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
 }
 
 const char *bert_head_name(const bert_head *h)
@@ -107,11 +150,13 @@ bert_status bert_head_run(const bert_head *h, bert_ctx *ctx, const bert_batch *b
         return bert__result_fail(r, BERT_E_INVALID_ARG, "bert_head_run: NULL head, context or batch");
     if (bert_batch_get(b).n_rows == 0)
         return bert__result_reset(r, 0, 0);
-    bert_run_params rp = bert_run_default_params();
-    rp.cls_only = h->ops->cls_only;
-    bert_status st = bert_ctx_run_batch(ctx, b, &rp);
-    if (st != BERT_OK)
-        return bert__result_fail(r, st, "%s", bert_ctx_errmsg(ctx));
+    bert_status st;
+    if (!h->ops->own_runs) {
+        bert_run_params rp = bert_run_default_params();
+        rp.cls_only = h->ops->cls_only;
+        if ((st = bert_ctx_run_batch(ctx, b, &rp)) != BERT_OK)
+            return bert__result_fail(r, st, "%s", bert_ctx_errmsg(ctx));
+    }
     st = h->ops->run(h, ctx, b, texts, r);
     if (st != BERT_OK && !r->errmsg[0])
         bert__result_fail(r, st, "%s head: %s", h->ops->name, bert_status_str(st));

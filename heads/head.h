@@ -15,12 +15,15 @@ typedef struct bert__head_ops {
     /* Fills r from ctx's last run on b (the encoder has run already). */
     bert_status (*run)(const bert_head *h, bert_ctx *ctx, const bert_batch *b, const bert_text *texts, bert_result *r);
     int cls_only; /* reads only [CLS]-level outputs (pooled, sequence logits): bert_run_params.cls_only */
+    int own_runs; /* runs the encoder itself (zero-shot: on pairs it makes): bert_head_run does not */
 } bert__head_ops;
 
 struct bert_head {
     const bert__head_ops *ops;
     const bert_model *m;
-    bert_head_params p;
+    bert_head_params p; /* labels and hypothesis_template point at the copies below */
+    char **labels;
+    char *hypothesis_template;
 };
 
 extern const bert__head_ops bert__head_classify;
@@ -28,6 +31,8 @@ extern const bert__head_ops bert__head_sentiment;
 extern const bert__head_ops bert__head_ner;
 extern const bert__head_ops bert__head_fill_mask;
 extern const bert__head_ops bert__head_embed;
+extern const bert__head_ops bert__head_rerank;
+extern const bert__head_ops bert__head_zero_shot;
 
 /* ---- result.c: the result container the heads fill ---- */
 struct bert_result {

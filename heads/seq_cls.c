@@ -74,5 +74,5 @@ static bert_status run_classify(const bert_head *h, bert_ctx *ctx, const bert_ba
     return BERT_OK;
 }
 
-const bert__head_ops bert__head_classify = {"classify", BERT_TASK_CLASSIFY, check_classify, run_classify, 1};
-const bert__head_ops bert__head_sentiment = {"sentiment", BERT_TASK_CLASSIFY, check_sentiment, run_classify, 1};
+const bert__head_ops bert__head_classify = {"classify", BERT_TASK_CLASSIFY, check_classify, run_classify, 1, 0};
+const bert__head_ops bert__head_sentiment = {"sentiment", BERT_TASK_CLASSIFY, check_sentiment, run_classify, 1, 0};

@@ -320,4 +320,4 @@ done:
     return st;
 }
 
-const bert__head_ops bert__head_ner = {"ner", BERT_TASK_NER, check_ner, run_ner, 0};
+const bert__head_ops bert__head_ner = {"ner", BERT_TASK_NER, check_ner, run_ner, 0, 0};

@@ -410,7 +410,7 @@ static void test_embed_pooling_and_head_errors(void **state)
     size_t k = 0;
     while (names[k])
         k++;
-    assert_int_equal(k, 5);
+    assert_int_equal(k, 7);
     bert_model *ner = load("mini-conll03-ner");
     hp.name = "embed";
     hp.pooling = BERT_POOL_POOLER;

@@ -20,6 +20,7 @@ struct bert_batch {
     size_t txt_len, txt_cap;
     const bert_tokenizer *tok; /* of the last encode */
     size_t *row_start, *row_len, *row_sample;
+    uint8_t *row_trunc; /* the row lost tokens to truncation (overflow windows: always) */
     size_t n_rows, rows_cap;
 
     /* padded output [n_rows x seq_len] */
@@ -80,6 +81,7 @@ void bert_batch_free(bert_batch *b)
     bert__free(b->row_start);
     bert__free(b->row_len);
     bert__free(b->row_sample);
+    bert__free(b->row_trunc);
     bert__free(b->ids);
     bert__free(b->type_ids);
     bert__free(b->seq_ids);
@@ -137,10 +139,11 @@ static bert_status reserve_rows(bert_batch *b, size_t need)
 {
     if (need <= b->rows_cap)
         return BERT_OK;
-    size_t c[3] = {b->rows_cap, b->rows_cap, b->rows_cap};
+    size_t c[4] = {b->rows_cap, b->rows_cap, b->rows_cap, b->rows_cap};
     if (bert__grow((void **)&b->row_start, &c[0], need, sizeof(size_t)) ||
         bert__grow((void **)&b->row_len, &c[1], need, sizeof(size_t)) ||
-        bert__grow((void **)&b->row_sample, &c[2], need, sizeof(size_t)))
+        bert__grow((void **)&b->row_sample, &c[2], need, sizeof(size_t)) ||
+        bert__grow((void **)&b->row_trunc, &c[3], need, sizeof(uint8_t)))
         return BERT_E_NOMEM;
     b->rows_cap = c[0];
     return BERT_OK;
@@ -214,6 +217,8 @@ static bert_status add_row(bert_batch *b, const bert_tokenizer *tok, const bert_
     const bert_span none = {0, 0};
     b->row_start[b->n_rows] = b->r_n;
     b->row_sample[b->n_rows] = sample;
+    /* the tokenizer stops a sequence past the limit, so a cut one is always longer than its window */
+    b->row_trunc[b->n_rows] = (uint8_t)(a1 - a0 < b->sa.n || (sb && b1 - b0 < sb->n));
     if (!specials) {
         /* the sequences alone, with the template's type ids */
         int32_t ta = 0, tb = 1;
@@ -434,6 +439,7 @@ bert_batch_view bert_batch_get(const bert_batch *b)
     v.word_ids = b->word_ids;
     v.lengths = b->row_len;
     v.sample_index = b->row_sample;
+    v.truncated = b->row_trunc;
     return v;
 }
 

@@ -33,6 +33,9 @@ static void print_row(const bert_head *head, const bert_model *model, const bert
     case BERT_TASK_EMBED:
         printf("  a vector of %zu floats\n", bert_result_dim(res));
         break;
+    case BERT_TASK_RERANK:
+    case BERT_TASK_ZERO_SHOT: /* never a checkpoint's own head: docs/examples/retrieval.c shows them */
+        break;
     }
 }
 

@@ -14,8 +14,14 @@
  *   "ner"        token classification with Hugging Face's entity aggregation (none, simple, first,
  *                average, max), entities with label, score, word and spans into the original text
  *   "fill-mask"  the masked-LM head: top-k tokens and probabilities for each [MASK]
- *   "embed"      sentence embeddings: [CLS], mean over the attention mask, or the pooler output;
+ *   "embed"      sentence embeddings: a sentence-transformers folder's own modules (Pooling, Dense,
+ *                Normalize), or [CLS], mean, max, ... over the attention mask, or the pooler output;
  *                optionally L2-normalised
+ *   "rerank"     a cross-encoder (sequence classifier) on (query, passage) pairs: each pair's score
+ *                through sentence-transformers' CrossEncoder activation (sigmoid for one label,
+ *                identity otherwise, or the one config.json names; softmax on request)
+ *   "zero-shot"  an NLI model as HF's zero-shot-classification pipeline uses it: each text against
+ *                "This example is {label}." for every candidate label, scores per label
  * A bert_head is immutable and may be shared by threads; a bert_result belongs to one thread. */
 #ifndef BERT_HEADS_H
 #define BERT_HEADS_H
@@ -39,7 +45,9 @@ typedef enum bert_task {
     BERT_TASK_CLASSIFY = 0,
     BERT_TASK_NER = 1,
     BERT_TASK_FILL_MASK = 2,
-    BERT_TASK_EMBED = 3
+    BERT_TASK_EMBED = 3,
+    BERT_TASK_RERANK = 4,
+    BERT_TASK_ZERO_SHOT = 5
 } bert_task;
 
 /* HF token-classification pipeline's aggregation_strategy. */
@@ -52,17 +60,32 @@ typedef enum bert_aggregation {
 } bert_aggregation;
 
 typedef enum bert_pooling {
-    BERT_POOL_CLS = 0,    /* the last hidden state at [CLS] */
-    BERT_POOL_MEAN = 1,   /* mean of the last hidden state over attended tokens */
-    BERT_POOL_POOLER = 2  /* the pooler output (dense + tanh on [CLS]) */
+    BERT_POOL_CLS = 0,           /* the last hidden state at the first token */
+    BERT_POOL_MEAN = 1,          /* mean of the last hidden state over attended tokens */
+    BERT_POOL_POOLER = 2,        /* the pooler output (dense + tanh on [CLS]) */
+    BERT_POOL_MAX = 3,           /* per dimension, the maximum over attended tokens */
+    BERT_POOL_MEAN_SQRT_LEN = 4, /* the sum over attended tokens / sqrt(their number) */
+    BERT_POOL_WEIGHTED_MEAN = 5, /* the mean weighted by position (1, 2, ...) */
+    BERT_POOL_LAST_TOKEN = 6,    /* the last attended token */
+    BERT_POOL_AUTO = 7           /* default: the folder's sentence-transformers Pooling and the
+                                    modules after it; mean without modules.json */
 } bert_pooling;
 
 typedef struct bert_head_params {
     const char *name;             /* NULL: chosen from config.json "architectures" */
     size_t top_k;                 /* fill-mask: predictions per mask (default 5) */
     bert_aggregation aggregation; /* ner (default BERT_AGG_NONE, as HF's pipeline) */
-    bert_pooling pooling;         /* embed (default BERT_POOL_MEAN) */
-    int normalize;                /* embed: 1 = L2-normalise the vectors */
+    bert_pooling pooling;         /* embed (default BERT_POOL_AUTO). Another mode replaces only the
+                                     folder's Pooling: its Dense and Normalize modules still apply */
+    int normalize;                /* embed: 1 = L2-normalise the vectors (also without Normalize) */
+    int softmax;                  /* rerank: softmax over the labels instead of the activation */
+    /* zero-shot: the candidate labels (copied by bert_head_new), multi_label (each label scored
+     * alone, entailment against contradiction) and the hypothesis template ("{}" is the label;
+     * NULL: "This example is {}.") */
+    const char *const *labels;
+    size_t n_labels;
+    int multi_label;
+    const char *hypothesis_template;
 } bert_head_params;
 
 BERT_API bert_head_params bert_head_default_params(void);
@@ -84,17 +107,26 @@ BERT_API const char *bert_result_errmsg(const bert_result *r);
 
 /* Runs ctx's encoder on the batch, then the head; one result row per batch row. texts are the
  * inputs the batch was encoded from (row i came from texts[sample_index[i]]); "ner" needs them for
- * words and character offsets, the other heads accept NULL. Errors are reported in r. */
+ * words and character offsets, the other heads accept NULL. "zero-shot" is different: it needs the
+ * texts and makes its own (text, hypothesis) pairs, one result row per text (the batch says how
+ * many: rows of sample_index 0 .. n-1), scores in the order of the candidate labels.
+ * Errors are reported in r. */
 BERT_API bert_status bert_head_run(const bert_head *h, bert_ctx *ctx, const bert_batch *b, const bert_text *texts,
                                    bert_result *r);
 
 BERT_API size_t bert_result_n_rows(const bert_result *r);
 
 /* classify / sentiment: n_labels scores per row (probabilities, or the raw regression value) and
- * the predicted label (argmax; 0 for regression). Pointers are valid until the next run on r. */
+ * the predicted label (argmax; 0 for regression); rerank: the pair's scores (one for a one-label
+ * cross-encoder); zero-shot: one score per candidate label, in the order given, and the best.
+ * Pointers are valid until the next run on r. */
 BERT_API size_t bert_result_n_scores(const bert_result *r);
 BERT_API const float *bert_result_scores(const bert_result *r, size_t row);
 BERT_API int32_t bert_result_label(const bert_result *r, size_t row);
+
+/* order[0..n) = the indices of scores[0..n) by descending score, ties as HF's pipelines break them
+ * (numpy's argsort reversed: the later index first). */
+BERT_API void bert_rank(const float *scores, size_t n, size_t *order);
 
 /* embed: one vector of bert_result_dim() floats per row. */
 BERT_API size_t bert_result_dim(const bert_result *r);

@@ -142,6 +142,25 @@ BERT_API int32_t bert_model_label_id(const bert_model *m, const char *name);
  * It lives as long as the model. */
 BERT_API const bert_tokenizer *bert_model_tokenizer(const bert_model *m);
 
+/* A sentence-transformers folder (modules.json: Transformer, Pooling, Dense, Normalize), read with
+ * the model; the "embed" head applies its modules unless its params override the pooling. */
+typedef struct bert_st_info {
+    int present;                     /* the folder has modules.json */
+    size_t max_seq_length;           /* sentence_bert_config.json's; 0 when none: truncate there */
+    size_t dim;                      /* the embedding's width (after Pooling and Dense) */
+    int normalize;                   /* a Normalize module: unit-length vectors */
+    size_t n_dense;                  /* Dense modules */
+    size_t n_prompts;                /* named prompts (config_sentence_transformers.json) */
+    const char *default_prompt_name; /* NULL when none */
+} bert_st_info;
+
+BERT_API bert_st_info bert_model_st_info(const bert_model *m);
+/* The text of a named prompt ("query" -> "query: "), which sentence-transformers prepends to each
+ * text before tokenizing; NULL for a name the folder does not define. */
+BERT_API const char *bert_model_prompt(const bert_model *m, const char *name);
+/* The name of prompt i (i < n_prompts), or NULL. */
+BERT_API const char *bert_model_prompt_name(const bert_model *m, size_t i);
+
 /* ------------------------------------------------------------------------------------------------
  * Context: one per thread
  * ---------------------------------------------------------------------------------------------- */

@@ -211,6 +211,8 @@ typedef struct bert_batch_view {
     const int32_t *word_ids;      /* index of the word within its sequence, -1 for specials/padding */
     const size_t *lengths;        /* [n_rows] tokens before padding */
     const size_t *sample_index;   /* [n_rows] index of the input the row came from */
+    const uint8_t *truncated;     /* [n_rows] 1 when the row holds less than its input: truncation
+                                     cut it (every overflowing window is 1) */
 } bert_batch_view;
 
 BERT_API bert_batch_view bert_batch_get(const bert_batch *b);
