@@ -21,15 +21,7 @@
 
 #define ATOL 1e-4 /* the project's float tolerance against HF's fp32 outputs (printed to 6 digits) */
 
-static bert_model *load(const char *name)
-{
-    char dir[512], err[512];
-    snprintf(dir, sizeof dir, "%s/models/%s", test_shared_dir(), name);
-    bert_model *m = NULL;
-    if (bert_model_load(dir, NULL, &m, err, sizeof err) != BERT_OK)
-        fail_msg("%s", err);
-    return m;
-}
+#define load test_load_model
 
 static size_t mismatches;
 static void report(const char *fmt, ...)

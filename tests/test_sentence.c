@@ -28,15 +28,7 @@
 
 #include "support.h"
 
-static bert_model *load(const char *name)
-{
-    char dir[512], err[512];
-    snprintf(dir, sizeof dir, "%s/models/%s", test_shared_dir(), name);
-    bert_model *m = NULL;
-    if (bert_model_load(dir, NULL, &m, err, sizeof err) != BERT_OK)
-        fail_msg("%s", err);
-    return m;
-}
+#define load test_load_model
 
 static json_t *fixture(const char *model, const char *file)
 {
@@ -59,18 +51,10 @@ static void assert_ids(const bert_batch *b, size_t r, json_t *ids)
  * folder's max_seq_length) and embeds them; returns the largest difference from the references. */
 static double embed_rows(bert_model *m, json_t *rows, const char *prompt, size_t *truncated)
 {
-    char err[512];
-    bert_ctx *ctx = NULL;
-    bert_batch *b = NULL;
-    bert_result *res = NULL;
-    bert_head *h = NULL;
     bert_head_params hp = bert_head_default_params();
     hp.name = "embed";
-    assert_int_equal(bert_ctx_new(m, NULL, &ctx, err, sizeof err), BERT_OK);
-    assert_int_equal(bert_batch_new(&b, err, sizeof err), BERT_OK);
-    assert_int_equal(bert_result_new(&res, err, sizeof err), BERT_OK);
-    if (bert_head_new(m, &hp, &h, err, sizeof err) != BERT_OK)
-        fail_msg("%s", err);
+    test_run r;
+    test_run_open(&r, m, &hp);
     const bert_st_info si = bert_model_st_info(m);
     bert_encode_params ep = bert_encode_default_params();
     if (si.max_seq_length) {
@@ -95,28 +79,25 @@ static double embed_rows(bert_model *m, json_t *rows, const char *prompt, size_t
             }
             in[i] = (bert_text){text[i], strlen(text[i]), NULL, 0};
         }
-        if (bert_batch_encode(b, bert_model_tokenizer(m), in, k, &ep) != BERT_OK)
-            fail_msg("%s", bert_batch_errmsg(b));
+        if (bert_batch_encode(r.b, bert_model_tokenizer(m), in, k, &ep) != BERT_OK)
+            fail_msg("%s", bert_batch_errmsg(r.b));
         for (size_t i = 0; i < k; i++) {
-            assert_ids(b, i, json_object_get(json_array_get(rows, s + i), "input_ids"));
-            *truncated += bert_batch_get(b).truncated[i] != 0;
+            assert_ids(r.b, i, json_object_get(json_array_get(rows, s + i), "input_ids"));
+            *truncated += bert_batch_get(r.b).truncated[i] != 0;
         }
-        if (bert_head_run(h, ctx, b, in, res) != BERT_OK)
-            fail_msg("%s", bert_result_errmsg(res));
-        assert_int_equal(bert_result_dim(res), si.dim);
+        if (bert_head_run(r.h, r.ctx, r.b, in, r.res) != BERT_OK)
+            fail_msg("%s", bert_result_errmsg(r.res));
+        assert_int_equal(bert_result_dim(r.res), si.dim);
         for (size_t i = 0; i < k; i++) {
             json_t *e = json_object_get(json_array_get(rows, s + i), "embedding");
             assert_int_equal(json_array_size(e), si.dim);
             for (size_t d = 0; d < si.dim; d++) {
-                const double diff = fabs(bert_result_vector(res, i)[d] - json_number_value(json_array_get(e, d)));
+                const double diff = fabs(bert_result_vector(r.res, i)[d] - json_number_value(json_array_get(e, d)));
                 worst = diff > worst || diff != diff ? diff : worst;
             }
         }
     }
-    bert_head_free(h);
-    bert_result_free(res);
-    bert_batch_free(b);
-    bert_ctx_free(ctx);
+    test_run_close(&r);
     return worst;
 }
 
@@ -169,19 +150,11 @@ static void test_embeddings_match_sentence_transformers(void **state)
 /* Scores pairs with the rerank head; returns the largest difference from field (per label). */
 static double rerank_pairs(bert_model *m, json_t *pairs, int softmax, const char *field, double *logit_diff)
 {
-    char err[512];
-    bert_ctx *ctx = NULL;
-    bert_batch *b = NULL;
-    bert_result *res = NULL;
-    bert_head *h = NULL;
     bert_head_params hp = bert_head_default_params();
     hp.name = "rerank";
     hp.softmax = softmax;
-    assert_int_equal(bert_ctx_new(m, NULL, &ctx, err, sizeof err), BERT_OK);
-    assert_int_equal(bert_batch_new(&b, err, sizeof err), BERT_OK);
-    assert_int_equal(bert_result_new(&res, err, sizeof err), BERT_OK);
-    if (bert_head_new(m, &hp, &h, err, sizeof err) != BERT_OK)
-        fail_msg("%s", err);
+    test_run r;
+    test_run_open(&r, m, &hp);
     const size_t n = json_array_size(pairs), nl = bert_model_get_info(m).n_labels;
     double worst = 0;
     *logit_diff = 0;
@@ -189,23 +162,20 @@ static double rerank_pairs(bert_model *m, json_t *pairs, int softmax, const char
         json_t *p = json_array_get(pairs, i);
         json_t *a = json_object_get(p, "text_a"), *t = json_object_get(p, "text_b");
         bert_text in = {json_string_value(a), json_string_length(a), json_string_value(t), json_string_length(t)};
-        assert_int_equal(bert_batch_encode(b, bert_model_tokenizer(m), &in, 1, NULL), BERT_OK);
-        assert_ids(b, 0, json_object_get(p, "input_ids"));
-        if (bert_head_run(h, ctx, b, &in, res) != BERT_OK)
-            fail_msg("%s", bert_result_errmsg(res));
+        assert_int_equal(bert_batch_encode(r.b, bert_model_tokenizer(m), &in, 1, NULL), BERT_OK);
+        assert_ids(r.b, 0, json_object_get(p, "input_ids"));
+        if (bert_head_run(r.h, r.ctx, r.b, &in, r.res) != BERT_OK)
+            fail_msg("%s", bert_result_errmsg(r.res));
         json_t *want = json_object_get(p, field), *lg = json_object_get(p, "logits");
         for (size_t k = 0; k < nl; k++) {
             const double w = json_is_array(want) ? json_number_value(json_array_get(want, k)) : json_number_value(want);
-            const double d = fabs(bert_result_scores(res, 0)[k] - w);
-            const double dl = fabs(bert_ctx_logits(ctx)[k] - json_number_value(json_array_get(lg, k)));
+            const double d = fabs(bert_result_scores(r.res, 0)[k] - w);
+            const double dl = fabs(bert_ctx_logits(r.ctx)[k] - json_number_value(json_array_get(lg, k)));
             worst = d > worst || d != d ? d : worst;
             *logit_diff = dl > *logit_diff ? dl : *logit_diff;
         }
     }
-    bert_head_free(h);
-    bert_result_free(res);
-    bert_batch_free(b);
-    bert_ctx_free(ctx);
+    test_run_close(&r);
     return worst;
 }
 
@@ -221,17 +191,10 @@ static void test_cross_encoders_and_ranking(void **state)
     assert_true(d <= 1e-4 && dl <= 1e-4);
     /* the ranking: each question against the 8 passages, scores and order */
     json_t *rank = json_object_get(ref, "rank"), *passages = json_object_get(rank, "passages");
-    char err[512];
-    bert_ctx *ctx = NULL;
-    bert_batch *b = NULL;
-    bert_result *res = NULL;
-    bert_head *h = NULL;
     bert_head_params hp = bert_head_default_params();
     hp.name = "rerank";
-    assert_int_equal(bert_ctx_new(m, NULL, &ctx, err, sizeof err), BERT_OK);
-    assert_int_equal(bert_batch_new(&b, err, sizeof err), BERT_OK);
-    assert_int_equal(bert_result_new(&res, err, sizeof err), BERT_OK);
-    assert_int_equal(bert_head_new(m, &hp, &h, err, sizeof err), BERT_OK);
+    test_run r;
+    test_run_open(&r, m, &hp);
     size_t qi;
     json_t *q;
     double worst = 0;
@@ -245,12 +208,12 @@ static void test_cross_encoders_and_ranking(void **state)
             in[i] = (bert_text){json_string_value(qq), json_string_length(qq), json_string_value(pp),
                                 json_string_length(pp)};
         }
-        assert_int_equal(bert_batch_encode(b, bert_model_tokenizer(m), in, np, NULL), BERT_OK);
-        assert_int_equal(bert_head_run(h, ctx, b, in, res), BERT_OK);
+        assert_int_equal(bert_batch_encode(r.b, bert_model_tokenizer(m), in, np, NULL), BERT_OK);
+        assert_int_equal(bert_head_run(r.h, r.ctx, r.b, in, r.res), BERT_OK);
         float scores[8];
         size_t order[8];
         for (size_t i = 0; i < np; i++) {
-            scores[i] = bert_result_scores(res, i)[0];
+            scores[i] = bert_result_scores(r.res, i)[0];
             const double dd = fabs(scores[i] - json_number_value(json_array_get(json_object_get(q, "scores"), i)));
             worst = dd > worst ? dd : worst;
         }
@@ -260,10 +223,7 @@ static void test_cross_encoders_and_ranking(void **state)
     }
     printf("tiny-crossencoder: 3 questions x 8 passages ranked as sentence-transformers, scores within %.3g\n", worst);
     assert_true(worst <= 1e-4);
-    bert_head_free(h);
-    bert_result_free(res);
-    bert_batch_free(b);
-    bert_ctx_free(ctx);
+    test_run_close(&r);
     json_decref(ref);
     bert_model_free(m);
 
@@ -283,12 +243,8 @@ static double zero_shot_calls(const char *name, json_t *calls)
 {
     bert_model *m = load(name);
     char err[512];
-    bert_ctx *ctx = NULL;
-    bert_batch *b = NULL;
-    bert_result *res = NULL;
-    assert_int_equal(bert_ctx_new(m, NULL, &ctx, err, sizeof err), BERT_OK);
-    assert_int_equal(bert_batch_new(&b, err, sizeof err), BERT_OK);
-    assert_int_equal(bert_result_new(&res, err, sizeof err), BERT_OK);
+    test_run r;
+    test_run_open(&r, m, NULL);
     double worst = 0;
     size_t ci;
     json_t *c;
@@ -325,26 +281,24 @@ static double zero_shot_calls(const char *name, json_t *calls)
             fail_msg("%s", err);
         json_t *seq = json_object_get(c, "sequence");
         bert_text in = {json_string_value(seq), json_string_length(seq), NULL, 0};
-        assert_int_equal(bert_batch_encode(b, bert_model_tokenizer(m), &in, 1, NULL), BERT_OK);
-        if (bert_head_run(h, ctx, b, &in, res) != BERT_OK)
-            fail_msg("%s", bert_result_errmsg(res));
-        assert_int_equal(bert_result_n_rows(res), 1);
+        assert_int_equal(bert_batch_encode(r.b, bert_model_tokenizer(m), &in, 1, NULL), BERT_OK);
+        if (bert_head_run(h, r.ctx, r.b, &in, r.res) != BERT_OK)
+            fail_msg("%s", bert_result_errmsg(r.res));
+        assert_int_equal(bert_result_n_rows(r.res), 1);
         size_t order[8];
-        bert_rank(bert_result_scores(res, 0), nl, order);
+        bert_rank(bert_result_scores(r.res, 0), nl, order);
         json_t *want_labels = json_object_get(c, "labels"), *want_scores = json_object_get(c, "scores");
         assert_int_equal(json_array_size(want_labels), nl);
         for (size_t i = 0; i < nl; i++) {
             assert_string_equal(labels[order[i]], json_string_value(json_array_get(want_labels, i)));
             const double d =
-                fabs(bert_result_scores(res, 0)[order[i]] - json_number_value(json_array_get(want_scores, i)));
+                fabs(bert_result_scores(r.res, 0)[order[i]] - json_number_value(json_array_get(want_scores, i)));
             worst = d > worst || d != d ? d : worst;
         }
-        assert_int_equal((size_t)bert_result_label(res, 0), order[0]);
+        assert_int_equal((size_t)bert_result_label(r.res, 0), order[0]);
         bert_head_free(h);
     }
-    bert_result_free(res);
-    bert_batch_free(b);
-    bert_ctx_free(ctx);
+    test_run_close(&r);
     bert_model_free(m);
     return worst;
 }

@@ -14,8 +14,8 @@
 
 #include "support.h"
 
-#define N_THREADS 8
-#define N_TEXTS 64
+#define N_THREADS  8
+#define N_TEXTS    64
 #define GEN_TOKENS 12
 
 static bert_model *sst2, *ner, *causal;
@@ -89,15 +89,7 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-static bert_model *load(const char *name)
-{
-    char dir[512], err[512];
-    snprintf(dir, sizeof dir, "%s/models/%s", test_shared_dir(), name);
-    bert_model *m = NULL;
-    if (bert_model_load(dir, NULL, &m, err, sizeof err) != BERT_OK)
-        fail_msg("%s", err);
-    return m;
-}
+#define load test_load_model
 
 static void test_eight_threads_share_one_model(void **state)
 {

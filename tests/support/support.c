@@ -140,3 +140,36 @@ int test_fill_batch(json_t *rows, size_t start, size_t n, size_t cap, int32_t *i
     *T = t;
     return 0;
 }
+
+bert_model *test_load_model(const char *name)
+{
+    char dir[1024], err[512];
+    snprintf(dir, sizeof dir, "%s/models/%s", test_shared_dir(), name);
+    bert_model *m = NULL;
+    if (bert_model_load(dir, NULL, &m, err, sizeof err) != BERT_OK) {
+        fprintf(stderr, "%s\n", err);
+        exit(1);
+    }
+    return m;
+}
+
+void test_run_open(test_run *t, const bert_model *m, const bert_head_params *hp)
+{
+    char err[512] = "";
+    memset(t, 0, sizeof *t);
+    if (bert_ctx_new(m, NULL, &t->ctx, err, sizeof err) != BERT_OK ||
+        bert_batch_new(&t->b, err, sizeof err) != BERT_OK || bert_result_new(&t->res, err, sizeof err) != BERT_OK ||
+        (hp && bert_head_new(m, hp, &t->h, err, sizeof err) != BERT_OK)) {
+        fprintf(stderr, "%s\n", err);
+        exit(1);
+    }
+}
+
+void test_run_close(test_run *t)
+{
+    bert_head_free(t->h);
+    bert_result_free(t->res);
+    bert_batch_free(t->b);
+    bert_ctx_free(t->ctx);
+    memset(t, 0, sizeof *t);
+}

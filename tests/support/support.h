@@ -3,10 +3,11 @@
 #define BERT_TEST_SUPPORT_H
 
 #include <stddef.h>
-
 #include <stdint.h>
 
 #include <jansson.h>
+
+#include <bert/bert.h>
 
 /* $BERT_SHARED_DIR, else the compiled-in default (the source tree's ../shared). */
 const char *test_shared_dir(void);
@@ -27,5 +28,20 @@ int test_fill_batch(json_t *rows, size_t start, size_t n, size_t cap, int32_t *i
 const char *test_tmpdir(void);
 /* Writes len bytes to dir/name; returns the full path in a static buffer. */
 const char *test_write_file(const char *dir, const char *name, const void *data, size_t len);
+
+/* ../shared/models/NAME loaded with default params; exits 1 with the library's message when it
+ * cannot be. */
+bert_model *test_load_model(const char *name);
+
+/* A context, batch and result for model m, and a head made with hp (NULL: none); exits 1 with the
+ * library's message on a failure. test_run_close frees what test_run_open made. */
+typedef struct test_run {
+    bert_ctx *ctx;
+    bert_batch *b;
+    bert_result *res;
+    bert_head *h;
+} test_run;
+void test_run_open(test_run *t, const bert_model *m, const bert_head_params *hp);
+void test_run_close(test_run *t);
 
 #endif
