@@ -1,4 +1,5 @@
-/* bert-classify: runs a BERT checkpoint's head over a text file, one result per input line. */
+/* bert-classify: runs a checkpoint's head over a text file, one result per input line (a reranking
+ * group per JSONL line with --task rerank). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -18,9 +19,9 @@
 static const char *prog = "bert-classify";
 
 typedef struct opts {
-    const char *model, *input, *task;
+    const char *model, *input, *task, *prompt, *labels, *template_;
     reader_opts rd;
-    int header, on_invalid, jsonl_out, format_set, line_numbers, quiet, verbose, normalize;
+    int header, on_invalid, jsonl_out, format_set, line_numbers, quiet, verbose, normalize, multi_label, softmax;
     size_t top_k, batch, threads, max_length, shard_i, shard_n;
     bert_precision precision;
     bert_weights weights;
@@ -34,7 +35,9 @@ static const char *const input_formats[] = {"text", "tsv", "jsonl", NULL};
 static const char *const invalid_policies[] = {"error", "replace", "skip", NULL};
 static const char *const output_formats[] = {"tsv", "jsonl", NULL};
 static const char *const aggregations[] = {"none", "simple", "first", "average", "max", NULL};
-static const char *const poolings[] = {"cls", "mean", "pooler", NULL};
+/* in bert_pooling's order */
+static const char *const poolings[] = {"cls", "mean", "pooler", "max", "mean_sqrt_len", "weightedmean", "lasttoken",
+                                       NULL};
 static const char *const truncations[] = {"longest_first", "only_first", "only_second", NULL};
 
 /* --pair: the TSV columns of a sentence pair */
@@ -80,7 +83,7 @@ static int parse(int argc, char **argv, opts *o)
     o->batch = 32;
     o->top_k = 1;
     o->rd.text_col = 1;
-    choices ch = {-1, BERT_AGG_SIMPLE, BERT_POOL_MEAN, BERT_TRUNCATION_LONGEST_FIRST, BERT_PRECISION_F32,
+    choices ch = {-1, BERT_AGG_SIMPLE, BERT_POOL_AUTO, BERT_TRUNCATION_LONGEST_FIRST, BERT_PRECISION_F32,
                   BERT_WEIGHTS_PACKED};
     choices *c = &ch;
     const cli_opt table[] = {
@@ -123,21 +126,34 @@ static int parse(int argc, char **argv, opts *o)
         {.names = "--aggregation", CLI_CHOICE(&c->aggregation), .metavar = "A",
          .choices = aggregations, .help = "ner: %r (default simple; Hugging Face's)"},
         {.names = "--pooling", CLI_CHOICE(&c->pooling), .metavar = "P", .choices = poolings,
-         .help = "embed: %r (default mean)"},
+         .help = "embed: %r (default: a sentence-transformers\nfolder's own Pooling, Dense and Normalize "
+                 "modules; mean\nwithout modules.json). P replaces only the folder's Pooling"},
         {.names = "--normalize", CLI_FLAG(&o->normalize), .value = 1,
          .help = "embed: L2-normalise the vectors"},
+        {.names = "--prompt", CLI_STRING(&o->prompt), .metavar = "NAME",
+         .help = "embed: prepend the folder's named prompt (\"query\" ->\n\"query: \") to every text, as "
+                 "sentence-transformers'\nprompt_name; default: its default_prompt_name"},
+        {.names = "--softmax", CLI_FLAG(&o->softmax), .value = 1,
+         .help = "rerank: softmax over the labels instead of the cross-encoder's\nactivation"},
+        {.names = "--labels", CLI_STRING(&o->labels), .metavar = "A,B,...",
+         .help = "zero-shot: the candidate labels, comma-separated"},
+        {.names = "--multi-label", CLI_FLAG(&o->multi_label), .value = 1,
+         .help = "zero-shot: score each label alone (entailment against\ncontradiction)"},
+        {.names = "--template", CLI_STRING(&o->template_), .metavar = "T",
+         .help = "zero-shot: the hypothesis, {} standing for the label\n(default \"This example is {}.\")"},
         {.names = "--line-numbers", CLI_FLAG(&o->line_numbers), .value = 1,
          .help = "start each TSV line with the input line number (JSONL always\nhas it)"},
         {.names = "    In TSV, a tab, carriage return or backslash inside a text is written \\t, \\r, \\\\.\n\n"
                   "RUNNING",
          .kind = CLI_OPT_TEXT},
         {.names = "--model", CLI_STRING(&o->model), .metavar = "DIR",
-         .help = "a Hugging Face BERT folder (config.json, model.safetensors,\nvocab.txt). An F32 file's embedding "
+         .help = "a Hugging Face folder (config.json, model.safetensors,\ntokenizer.json or vocab.txt) of any "
+                 "supported family, or a\nsentence-transformers folder. An F32 file's embedding "
                  "tables (and with --weights\nmapped its layer weights) are read in place: do not truncate\nor "
                  "rewrite the file while a run uses it (the run stops with\nexit 4 or reads the new bytes); write a "
                  "new file and rename it\nover the old one instead"},
         {.names = "--task", CLI_STRING(&o->task), .metavar = "T",
-         .help = "classify, sentiment, ner, fill-mask or embed (see TASKS)"},
+         .help = "classify, sentiment, ner, fill-mask, embed, rerank or\nzero-shot (see TASKS)"},
         {.names = "--batch-size", CLI_SIZE(&o->batch), .metavar = "N", .min = 1,
          .max = CLI_MAX_BATCH, .help = "lines per forward pass, %r (default 32)"},
         CLI_OPT_THREADS(&o->threads),
@@ -175,7 +191,8 @@ static int parse(int argc, char **argv, opts *o)
 static void usage(FILE *out, const cli_opt *table)
 {
     fputs("NAME\n"
-          "    bert-classify - classify, tag, fill masks in or embed the lines of a text file with BERT\n"
+          "    bert-classify - classify, tag, fill masks in, embed, rerank or zero-shot classify the lines\n"
+          "    of a text file with a BERT-style model\n"
           "\n"
           "SYNOPSIS\n"
           "    bert-classify [OPTIONS] [FILE|-]\n"
@@ -192,7 +209,20 @@ static void usage(FILE *out, const cli_opt *table)
           "    ner         named entities as JSONL: {\"line\", \"entities\": [{\"entity_group\"|\"entity\",\n"
           "                \"score\", \"word\", \"start\", \"end\"}]}; start/end count characters, as Python does\n"
           "    fill-mask   top-k tokens and probabilities for each [MASK], as JSONL\n"
-          "    embed       one vector per line (JSONL \"embedding\", or TSV floats)\n"
+          "    embed       one vector per line (JSONL \"embedding\", or TSV floats); a sentence-transformers\n"
+          "                folder's own pooling, Dense and Normalize, its prompts (--prompt) and its\n"
+          "                max_seq_length; texts are stripped, as sentence-transformers does\n"
+          "    rerank      a cross-encoder on query/passage pairs: TSV query<TAB>passage gives\n"
+          "                SCORE<TAB>QUERY<TAB>PASSAGE per line; JSONL {\"query\", \"passages\": [...]} gives\n"
+          "                {\"line\", \"query\", \"results\": [{\"index\", \"score\", \"passage\"}]} best first\n"
+          "                (index: the passage's place in the list; --text-field names the query's\n"
+          "                field; with --pair-field each JSONL line is one pair). Scores: sigmoid for one label,\n"
+          "                the logits otherwise (or the activation config.json names; --softmax)\n"
+          "    zero-shot   an NLI model against --labels, as Hugging Face's zero-shot pipeline:\n"
+          "                JSONL {\"line\", \"sequence\", \"labels\", \"scores\"}, labels best first\n"
+          "                (--multi-label, --template)\n"
+          "    Inputs longer than --max-length (or a folder's max_seq_length) are truncated, and the\n"
+          "    count is reported on stderr at the end (-q silences it).\n"
           "    In TSV output a backslash, tab, newline, carriage return or NUL inside a text or label is\n"
           "    written \\\\, \\t, \\n, \\r or \\0, so every result is one line of whole fields. A score that is\n"
           "    not a finite number is written null (TSV and JSONL alike).\n"
@@ -214,6 +244,9 @@ static void usage(FILE *out, const cli_opt *table)
           "    bert-classify --pair --format jsonl pairs.tsv\n"
           "    bert-classify --input tsv --header --text-col 1 --label-col 2 SST-2/dev.tsv\n"
           "    bert-classify --model conll-ner --task ner --aggregation first news.txt\n"
+          "    bert-classify --model e5-folder --task embed --prompt query --format jsonl queries.txt\n"
+          "    bert-classify --model reranker --task rerank --input jsonl groups.jsonl\n"
+          "    bert-classify --model nli --task zero-shot --labels sports,politics,tech news.txt\n"
           "    parallel --pipe -k -N 1000 bert-classify -q < big.txt > out.tsv\n",
           out);
 }
@@ -262,8 +295,17 @@ typedef struct job {
     bert_text *texts;
     int32_t *gold;
     size_t n;
+    /* embed with a sentence-transformers folder: each text stripped and prompted, in its own buffer */
+    int st_texts;
+    const char *prompt;
+    char **ptext;
+    size_t *ptext_cap;
+    /* zero-shot: the --labels list */
+    char *labels_buf;
+    const char **labels;
+    size_t n_labels;
     /* totals */
-    size_t done, correct, labelled;
+    size_t done, correct, labelled, inputs, truncated;
 } job;
 
 /* The model's label id for a gold label written as a name or as an id. */
@@ -402,19 +444,225 @@ static void print_embed(job *j, size_t i)
     fputs(j->o->jsonl_out ? "]}\n" : "\n", stdout);
 }
 
+/* rerank, TSV: the pair's scores (one for a one-label cross-encoder), then the pair */
+static void print_pair_scores(job *j, size_t i)
+{
+    const size_t nl = bert_result_n_scores(j->res);
+    const float *sc = bert_result_scores(j->res, i);
+    const bert_text *t = &j->texts[i];
+    if (j->o->jsonl_out) {
+        printf("{\"line\":%zu,\"scores\":[", j->lineno[i]);
+        for (size_t k = 0; k < nl; k++) {
+            if (k)
+                putchar(',');
+            cli_number(stdout, sc[k], 7);
+        }
+        fputs("],\"query\":", stdout);
+        cli_json_string(stdout, t->a, t->a_len);
+        fputs(",\"passage\":", stdout);
+        cli_json_string(stdout, t->b ? t->b : "", t->b_len);
+        fputs("}\n", stdout);
+        return;
+    }
+    if (j->o->line_numbers)
+        printf("%zu\t", j->lineno[i]);
+    for (size_t k = 0; k < nl; k++) {
+        cli_number(stdout, sc[k], 7);
+        putchar('\t');
+    }
+    cli_tsv_text(stdout, t->a, t->a_len);
+    putchar('\t');
+    cli_tsv_text(stdout, t->b ? t->b : "", t->b_len);
+    putchar('\n');
+}
+
+/* zero-shot: the labels best first with their scores, as the pipeline returns them */
+static void print_zero_shot(job *j, size_t i)
+{
+    const float *sc = bert_result_scores(j->res, i);
+    size_t order[256];
+    bert_rank(sc, j->n_labels, order);
+    const bert_text *t = &j->texts[i];
+    if (!j->o->jsonl_out) {
+        if (j->o->line_numbers)
+            printf("%zu\t", j->lineno[i]);
+        for (size_t k = 0; k < j->n_labels; k++) {
+            cli_tsv_text(stdout, j->labels[order[k]], strlen(j->labels[order[k]]));
+            putchar('\t');
+            cli_number(stdout, sc[order[k]], 6);
+            putchar('\t');
+        }
+        cli_tsv_text(stdout, t->a, t->a_len);
+        putchar('\n');
+        return;
+    }
+    printf("{\"line\":%zu,\"sequence\":", j->lineno[i]);
+    cli_json_string(stdout, t->a, t->a_len);
+    fputs(",\"labels\":[", stdout);
+    for (size_t k = 0; k < j->n_labels; k++) {
+        if (k)
+            putchar(',');
+        cli_json_string(stdout, j->labels[order[k]], strlen(j->labels[order[k]]));
+    }
+    fputs("],\"scores\":[", stdout);
+    for (size_t k = 0; k < j->n_labels; k++) {
+        if (k)
+            putchar(',');
+        cli_number(stdout, sc[order[k]], 6);
+    }
+    fputs("]}\n", stdout);
+}
+
+/* Counts the batch's inputs and those truncation cut (overflowing windows are never asked for). */
+static void count_truncated(job *j)
+{
+    const bert_batch_view v = bert_batch_get(j->batch);
+    for (size_t r = 0; r < v.n_rows; r++)
+        j->truncated += v.truncated[r] != 0;
+    j->inputs += v.n_rows;
+}
+
+static int encode_error(job *j, size_t first_line)
+{
+    const char *m = bert_batch_errmsg(j->batch);
+    size_t k = 0;
+    if (sscanf(m, "input %zu", &k) == 1 && k < j->n)
+        fprintf(stderr, "%s: %s:%zu: %s\n", prog, j->in_name, j->lineno[k], m);
+    else
+        fprintf(stderr, "%s: %s:%zu: %s\n", prog, j->in_name, first_line, m);
+    return CLI_ERR_INPUT;
+}
+
+/* sentence-transformers' text: stripped (Python's str.strip: ASCII and Unicode white space), then
+ * the prompt in front, in the slot's own buffer. */
+static size_t ws_at(const unsigned char *s, size_t n) /* bytes of a white-space character at s, else 0 */
+{
+    if (n >= 1 && (s[0] == ' ' || (s[0] >= 0x09 && s[0] <= 0x0D) || (s[0] >= 0x1C && s[0] <= 0x1F)))
+        return 1;
+    if (n >= 2 && s[0] == 0xC2 && (s[1] == 0x85 || s[1] == 0xA0))
+        return 2;
+    if (n >= 3 && s[0] == 0xE1 && s[1] == 0x9A && s[2] == 0x80)
+        return 3;
+    if (n >= 3 && s[0] == 0xE2 && s[1] == 0x80 && (s[2] <= 0x8A || s[2] == 0xA8 || s[2] == 0xA9 || s[2] == 0xAF))
+        return 3;
+    if (n >= 3 && s[0] == 0xE2 && s[1] == 0x81 && s[2] == 0x9F)
+        return 3;
+    if (n >= 3 && s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80)
+        return 3;
+    return 0;
+}
+
+static int st_text(job *j, size_t slot)
+{
+    const unsigned char *a = (const unsigned char *)j->texts[slot].a;
+    size_t n = j->texts[slot].a_len, k;
+    while (n && (k = ws_at(a, n)) > 0) {
+        a += k;
+        n -= k;
+    }
+    /* trailing: scan forward, remembering where the last non-space character ended */
+    size_t end = 0;
+    for (size_t i = 0; i < n;) {
+        k = ws_at(a + i, n - i);
+        if (k) {
+            i += k;
+            continue;
+        }
+        i++;
+        while (i < n && (a[i] & 0xC0) == 0x80)
+            i++;
+        end = i;
+    }
+    const size_t pl = j->prompt ? strlen(j->prompt) : 0;
+    if (pl + end + 1 > j->ptext_cap[slot]) {
+        char *p = realloc(j->ptext[slot], pl + end + 1);
+        if (!p) {
+            fprintf(stderr, "%s: out of memory\n", prog);
+            return CLI_ERR_RUNTIME;
+        }
+        j->ptext[slot] = p;
+        j->ptext_cap[slot] = pl + end + 1;
+    }
+    memcpy(j->ptext[slot], j->prompt ? j->prompt : "", pl);
+    memcpy(j->ptext[slot] + pl, a, end);
+    j->ptext[slot][pl + end] = '\0';
+    j->texts[slot].a = j->ptext[slot];
+    j->texts[slot].a_len = pl + end;
+    return CLI_OK;
+}
+
+/* One JSONL reranking group: the query against each passage, in chunks of --batch-size, then the
+ * passages by descending score with their places in the list. */
+static int run_group(job *j, size_t lineno, const reader_group *g)
+{
+    float *scores = malloc(g->n * sizeof *scores);
+    size_t *order = malloc(g->n * sizeof *order);
+    int rc = CLI_OK;
+    if (!scores || !order) {
+        fprintf(stderr, "%s: %s:%zu: out of memory for %zu passages\n", prog, j->in_name, lineno, g->n);
+        rc = CLI_ERR_RUNTIME;
+        goto done;
+    }
+    for (size_t at = 0; at < g->n && rc == CLI_OK; at += j->o->batch) {
+        const size_t k = g->n - at < j->o->batch ? g->n - at : j->o->batch;
+        for (size_t i = 0; i < k; i++) {
+            j->texts[i] = (bert_text){g->query, g->query_len, g->passages[at + i], g->passage_lens[at + i]};
+            j->lineno[i] = lineno;
+        }
+        j->n = k;
+        if (bert_batch_encode(j->batch, j->tok, j->texts, k, &j->enc) != BERT_OK) {
+            rc = encode_error(j, lineno);
+            break;
+        }
+        count_truncated(j);
+        if (bert_head_run(j->head, j->ctx, j->batch, j->texts, j->res) != BERT_OK) {
+            fprintf(stderr, "%s: %s:%zu: %s\n", prog, j->in_name, lineno, bert_result_errmsg(j->res));
+            rc = CLI_ERR_RUNTIME;
+            break;
+        }
+        if (bert_result_n_scores(j->res) != 1) {
+            fprintf(stderr, "%s: %s:%zu: ranking needs one score per pair; this cross-encoder has %zu labels (use "
+                    "TSV input for every label's score)\n",
+                    prog, j->in_name, lineno, bert_result_n_scores(j->res));
+            rc = CLI_ERR_MODEL;
+            break;
+        }
+        for (size_t i = 0; i < k; i++)
+            scores[at + i] = bert_result_scores(j->res, i)[0];
+    }
+    j->n = 0;
+    if (rc != CLI_OK)
+        goto done;
+    bert_rank(scores, g->n, order);
+    printf("{\"line\":%zu,\"query\":", lineno);
+    cli_json_string(stdout, g->query, g->query_len);
+    fputs(",\"results\":[", stdout);
+    for (size_t i = 0; i < g->n; i++) {
+        printf("%s{\"index\":%zu,\"score\":", i ? "," : "", order[i]);
+        cli_number(stdout, scores[order[i]], 7);
+        fputs(",\"passage\":", stdout);
+        cli_json_string(stdout, g->passages[order[i]], g->passage_lens[order[i]]);
+        putchar('}');
+    }
+    fputs("]}\n", stdout);
+    j->done++;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "%s: write error: %s\n", prog, strerror(errno));
+        rc = CLI_ERR_RUNTIME;
+    }
+done:
+    free(scores);
+    free(order);
+    return rc;
+}
+
 static int run_batch(job *j)
 {
     if (j->n == 0)
         return CLI_OK;
-    if (bert_batch_encode(j->batch, j->tok, j->texts, j->n, &j->enc) != BERT_OK) {
-        const char *m = bert_batch_errmsg(j->batch);
-        size_t k = 0;
-        if (sscanf(m, "input %zu", &k) == 1 && k < j->n)
-            fprintf(stderr, "%s: %s:%zu: %s\n", prog, j->in_name, j->lineno[k], m);
-        else
-            fprintf(stderr, "%s: %s: %s\n", prog, j->in_name, m);
-        return CLI_ERR_INPUT;
-    }
+    if (bert_batch_encode(j->batch, j->tok, j->texts, j->n, &j->enc) != BERT_OK)
+        return encode_error(j, j->lineno[0]);
+    count_truncated(j);
     if (bert_head_run(j->head, j->ctx, j->batch, j->texts, j->res) != BERT_OK) {
         fprintf(stderr, "%s: %s: lines %zu-%zu: %s\n", prog, j->in_name, j->lineno[0], j->lineno[j->n - 1],
                 bert_result_errmsg(j->res));
@@ -432,6 +680,10 @@ static int run_batch(job *j)
             print_ner(j, i);
         } else if (task == BERT_TASK_FILL_MASK) {
             print_fill(j, i);
+        } else if (task == BERT_TASK_RERANK) {
+            print_pair_scores(j, i);
+        } else if (task == BERT_TASK_ZERO_SHOT) {
+            print_zero_shot(j, i);
         } else {
             print_embed(j, i);
         }
@@ -471,6 +723,34 @@ static int setup(job *j, const opts *o)
     hp.pooling = o->pooling;
     hp.normalize = o->normalize;
     hp.top_k = o->top_k_set ? o->top_k : 5;
+    hp.softmax = o->softmax;
+    hp.multi_label = o->multi_label;
+    hp.hypothesis_template = o->template_;
+    if (o->labels) {
+        /* as the pipeline splits a label string: on commas, each stripped, empty ones dropped */
+        j->labels_buf = strdup(o->labels);
+        j->labels = calloc(strlen(o->labels) / 2 + 1, sizeof *j->labels);
+        if (!j->labels_buf || !j->labels) {
+            fprintf(stderr, "%s: out of memory\n", prog);
+            return CLI_ERR_RUNTIME;
+        }
+        for (char *save = NULL, *t = strtok_r(j->labels_buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            while (*t == ' ' || *t == '\t')
+                t++;
+            size_t l = strlen(t);
+            while (l && (t[l - 1] == ' ' || t[l - 1] == '\t'))
+                t[--l] = '\0';
+            if (l)
+                j->labels[j->n_labels++] = t;
+        }
+        if (j->n_labels == 0 || j->n_labels > 256) {
+            fprintf(stderr, "%s: --labels '%s' gives %s (1 to 256 comma-separated labels)\n", prog, o->labels,
+                    j->n_labels ? "too many labels" : "no label");
+            return CLI_ERR_USAGE;
+        }
+        hp.labels = j->labels;
+        hp.n_labels = j->n_labels;
+    }
     if (bert_head_new(j->m, &hp, &j->head, err, sizeof err) != BERT_OK) {
         fprintf(stderr, "%s: %s\n", prog, err);
         return CLI_ERR_MODEL;
@@ -483,9 +763,27 @@ static int setup(job *j, const opts *o)
         return CLI_ERR_RUNTIME;
     }
     const bert_model_info info = bert_model_get_info(j->m);
+    const bert_st_info si = bert_model_st_info(j->m);
     size_t limit = bert_tokenizer_get_config(j->tok).model_max_length;
     if (limit > info.max_positions)
         limit = info.max_positions;
+    if (bert_head_task(j->head) == BERT_TASK_EMBED && si.present) {
+        /* sentence-transformers' Transformer module: its max_seq_length, texts stripped, prompts */
+        if (si.max_seq_length && si.max_seq_length < limit)
+            limit = si.max_seq_length;
+        j->st_texts = 1;
+        const char *name = o->prompt ? o->prompt : si.default_prompt_name;
+        if (name && !(j->prompt = bert_model_prompt(j->m, name))) {
+            fprintf(stderr, "%s: %s: no prompt named '%s' (", prog, dir, name);
+            for (size_t i = 0; i < si.n_prompts; i++)
+                fprintf(stderr, "%s%s", i ? ", " : "", bert_model_prompt_name(j->m, i));
+            fprintf(stderr, "%s)\n", si.n_prompts ? "" : "the folder defines none");
+            return CLI_ERR_USAGE;
+        }
+    } else if (o->prompt) {
+        fprintf(stderr, "%s: --prompt needs --task embed and a sentence-transformers folder with prompts\n", prog);
+        return CLI_ERR_USAGE;
+    }
     j->enc = bert_encode_default_params();
     j->enc.truncation = o->truncation;
     j->enc.max_length = o->max_length ? o->max_length : limit;
@@ -503,7 +801,10 @@ static int setup(job *j, const opts *o)
     j->rec = calloc(B, sizeof *j->rec);
     j->texts = calloc(B, sizeof *j->texts);
     j->gold = calloc(B, sizeof *j->gold);
-    if (!j->line || !j->line_cap || !j->line_len || !j->lineno || !j->rec || !j->texts || !j->gold) {
+    j->ptext = calloc(B, sizeof *j->ptext);
+    j->ptext_cap = calloc(B, sizeof *j->ptext_cap);
+    if (!j->line || !j->line_cap || !j->line_len || !j->lineno || !j->rec || !j->texts || !j->gold || !j->ptext ||
+        !j->ptext_cap) {
         fprintf(stderr, "%s: out of memory\n", prog);
         return CLI_ERR_RUNTIME;
     }
@@ -516,7 +817,13 @@ static void teardown(job *j)
         free(j->line[i]);
         if (j->rec)
             reader_record_free(&j->rec[i]);
+        if (j->ptext)
+            free(j->ptext[i]);
     }
+    free(j->ptext);
+    free(j->ptext_cap);
+    free(j->labels);
+    free(j->labels_buf);
     free(j->line);
     free(j->line_cap);
     free(j->line_len);
@@ -543,9 +850,14 @@ int main(int argc, char **argv)
         for (size_t i = 0; names[i]; i++)
             known |= !strcmp(names[i], o.task);
         if (!known) {
-            fprintf(stderr, "%s: unknown task '%s' (classify, sentiment, ner, fill-mask, embed)\n", prog, o.task);
+            fprintf(stderr, "%s: unknown task '%s' (classify, sentiment, ner, fill-mask, embed, rerank, zero-shot)\n",
+                    prog, o.task);
             return CLI_ERR_USAGE;
         }
+    }
+    if (o.task && !strcmp(o.task, "zero-shot") && !o.labels) {
+        fprintf(stderr, "%s: --task zero-shot needs --labels A,B,... (the candidate labels)\n", prog);
+        return CLI_ERR_USAGE;
     }
     if (o.verbose)
         bert_log_set(cli_log_stderr, (void *)prog, BERT_LOG_DEBUG);
@@ -578,8 +890,24 @@ int main(int argc, char **argv)
     cli_catch_sigbus(prog);
     int rc = setup(&j, &o);
     const bert_task task = j.head ? bert_head_task(j.head) : BERT_TASK_CLASSIFY;
+    /* JSONL with a --pair-field holds one pair per line; without, one {"query", "passages"} group */
+    const int groups = task == BERT_TASK_RERANK && o.rd.format == READER_JSONL && !o.rd.pair_field;
     if (rc == CLI_OK && !o.format_set)
-        o.jsonl_out = task == BERT_TASK_NER || task == BERT_TASK_FILL_MASK;
+        o.jsonl_out = task == BERT_TASK_NER || task == BERT_TASK_FILL_MASK || task == BERT_TASK_ZERO_SHOT || groups;
+    if (rc == CLI_OK && groups && !o.jsonl_out) {
+        fprintf(stderr, "%s: reranking JSONL groups writes JSONL (--format tsv: give TSV query<TAB>passage pairs)\n",
+                prog);
+        rc = CLI_ERR_USAGE;
+    }
+    if (rc == CLI_OK && task == BERT_TASK_RERANK && o.rd.format == READER_TEXT) {
+        fprintf(stderr, "%s: rerank needs pairs: TSV query<TAB>passage (--pair) or JSONL {\"query\", \"passages\"} "
+                "(--input jsonl)\n", prog);
+        rc = CLI_ERR_USAGE;
+    }
+    if (rc == CLI_OK && (o.labels || o.multi_label || o.template_) && task != BERT_TASK_ZERO_SHOT) {
+        fprintf(stderr, "%s: --labels, --multi-label and --template are for --task zero-shot\n", prog);
+        rc = CLI_ERR_USAGE;
+    }
     if (rc == CLI_OK && !o.jsonl_out && (task == BERT_TASK_NER || task == BERT_TASK_FILL_MASK)) {
         fprintf(stderr, "%s: --format tsv is not available for task %s (use jsonl)\n", prog, bert_head_name(j.head));
         rc = CLI_ERR_USAGE;
@@ -647,6 +975,19 @@ int main(int argc, char **argv)
             break;
         }
         char err[512];
+        if (groups) {
+            reader_group g;
+            if (reader_parse_group(line, len, o.rd.text_field ? o.rd.text_field : "query", "passages", &g, err,
+                                   sizeof err) != 0) {
+                fprintf(stderr, "%s: %s:%zu: %s\n", prog, in_name, lineno, err);
+                rc = CLI_ERR_INPUT;
+                break;
+            }
+            rc = run_group(&j, lineno, &g);
+            reader_group_free(&g);
+            progress_draw(&pb, j.done, bytes, 0);
+            continue;
+        }
         reader_record *rec = &j.rec[slot];
         if (reader_parse(&o.rd, line, len, rec, err, sizeof err) != 0) {
             fprintf(stderr, "%s: %s:%zu: %s\n", prog, in_name, lineno, err);
@@ -654,6 +995,10 @@ int main(int argc, char **argv)
             break;
         }
         j.texts[slot] = (bert_text){rec->a, rec->a_len, rec->b, rec->b_len};
+        if (j.st_texts && st_text(&j, slot) != CLI_OK) {
+            rc = CLI_ERR_RUNTIME;
+            break;
+        }
         j.gold[slot] = -1;
         if (rec->label) {
             j.gold[slot] = gold_id(j.m, rec->label, rec->label_len);
@@ -675,6 +1020,10 @@ int main(int argc, char **argv)
         }
     }
     progress_draw(&pb, j.done, bytes, 1);
+    if (rc == CLI_OK && j.truncated && !o.quiet)
+        fprintf(stderr, "%s: %zu of %zu inputs were longer than %zu tokens and were truncated (%s)\n", prog,
+                j.truncated, j.inputs, j.enc.max_length,
+                o.max_length ? "--max-length" : j.st_texts ? "the folder's max_seq_length" : "the model's maximum");
     /* printed even with --quiet: the caller asked for it by giving gold labels */
     if (rc == CLI_OK && j.labelled)
         fprintf(stderr, "%s: accuracy %.10f (%zu of %zu labelled lines correct)\n", prog,

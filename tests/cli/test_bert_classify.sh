@@ -130,7 +130,7 @@ cp "$src/examples/sample.txt" "$tmp/-dash.txt"
 (cd "$tmp" && "$bin" -- -dash.txt) > "$tmp/dd.tsv"; rc=$?
 [ $rc -eq 0 ] && cmp -s "$tmp/dd.tsv" "$tmp/out.tsv"; check "-- then a file named like an option" $?
 "$bin" --pooling avg "$src/examples/sample.txt" > /dev/null 2> "$tmp/err"; rc=$?
-[ $rc -eq 2 ] && grep -q "pooling: 'avg' is not cls, mean or pooler" "$tmp/err"; check "a bad choice names the choices" $?
+[ $rc -eq 2 ] && grep -q "pooling: 'avg' is not cls, mean, pooler, max, mean_sqrt_len, weightedmean or lasttoken" "$tmp/err"; check "a bad choice names the choices" $?
 "$bin" --header=1 "$src/examples/sample.txt" > /dev/null 2> "$tmp/err"; rc=$?
 [ $rc -eq 2 ] && grep -q "header takes no value" "$tmp/err"; check "a flag given a value -> exit 2" $?
 "$bin" --batch-size > /dev/null 2> "$tmp/err"; rc=$?
@@ -179,4 +179,52 @@ printf 'The capital of France is <mask>.\n' | "$bin" -q --model "$shared/models/
 [ $rc -eq 0 ] && grep -q '"token":"ĠJudgment","token_id":44319' "$tmp/fm.out"; check "roberta fill-mask <mask>" $?
 printf 'John lives in Paris.\n' | "$bin" -q --model "$shared/models/tiny-roberta-tokcls" --task ner > "$tmp/ner2.out"; rc=$?
 [ $rc -eq 0 ] && grep -q '^{"line":1,"entities":\[' "$tmp/ner2.out"; check "roberta ner runs" $?
+# Sentence-transformers folders, cross-encoders and zero-shot through the tool. The expected numbers
+# are the references' (fixtures/tiny-sbert-*/embeddings_reference.json, tiny-crossencoder's and
+# tiny-nli-zeroshot's), within the issue's tolerances (1e-5 embeddings, 1e-4 scores).
+near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
+sts="$shared/data/glue/STS-B/dev.tsv"
+printf 'A man with a hard hat is dancing.\n' > "$tmp/st1.txt"
+"$bin" -q --model "$shared/models/tiny-sbert-cls-dense" --task embed "$tmp/st1.txt" > "$tmp/emb.tsv"; rc=$?
+[ $rc -eq 0 ] && [ "$(awk -F'\t' '{print NF}' "$tmp/emb.tsv")" -eq 16 ] && near "$(cut -f1 "$tmp/emb.tsv")" -0.3194508 1e-5 &&
+    near "$(cut -f2 "$tmp/emb.tsv")" 0.1869141 1e-5
+check "embed: the folder's CLS + Dense(32->16, tanh) + Normalize, as sentence-transformers" $?
+printf '  A man with a hard hat is dancing. \n' | "$bin" -q --model "$shared/models/tiny-sbert-max-prompts" --task embed \
+    --prompt query > "$tmp/q.tsv"; rc=$?
+[ $rc -eq 0 ] && near "$(cut -f1 "$tmp/q.tsv")" 0.06345971 1e-5 && near "$(cut -f2 "$tmp/q.tsv")" 0.8999393 1e-5
+check "embed --prompt query: the prompted, stripped text's max pooling" $?
+"$bin" -q --model "$shared/models/tiny-sbert-max-prompts" --task embed --prompt doc "$tmp/st1.txt" > /dev/null 2> "$tmp/err"
+[ $? -eq 2 ] && grep -q "no prompt named 'doc' (query, passage)" "$tmp/err"; check "embed --prompt unknown -> exit 2, the names" $?
+# the 40 sentences of the reference (STS-B dev pairs 0-9 and ten long ones): 20 cut at max_seq_length 16
+awk -F'\t' 'NR > 1 && ($1 <= 9 || $1 == 1023 || $1 == 1054 || $1 == 1059 || $1 == 1063 || $1 == 1096 || $1 == 1140 ||
+    $1 == 1149 || $1 == 1210 || $1 == 1220 || $1 == 1224) { print $8; print $9 }' "$sts" > "$tmp/st40.txt"
+"$bin" --model "$shared/models/tiny-sbert-meansqrt" --task embed "$tmp/st40.txt" > "$tmp/e40.tsv" 2> "$tmp/err"; rc=$?
+[ $rc -eq 0 ] && [ "$(wc -l < "$tmp/e40.tsv")" -eq 40 ] &&
+    grep -q "20 of 40 inputs were longer than 16 tokens and were truncated (the folder's max_seq_length)" "$tmp/err" &&
+    near "$(head -1 "$tmp/e40.tsv" | cut -f1)" 1.842549 1e-5
+check "embed: truncation at max_seq_length counted on stderr (the reference's 20 of 40)" $?
+head -2 "$shared/data/superglue/BoolQ/val.jsonl" > "$tmp/boolq.jsonl"
+"$bin" -q --model "$shared/models/tiny-crossencoder" --task rerank --input jsonl --text-field question \
+    --pair-field passage --format tsv "$tmp/boolq.jsonl" > "$tmp/rr.tsv"; rc=$?
+[ $rc -eq 0 ] && near "$(sed -n 1p "$tmp/rr.tsv" | cut -f1)" 0.7856075 1e-4 && near "$(sed -n 2p "$tmp/rr.tsv" | cut -f1)" 0.8055647 1e-4
+check "rerank: CrossEncoder.predict's sigmoid scores of BoolQ pairs" $?
+printf '{"query": "is it a box", "passages": ["A P.O. box is a box.", "Street addresses come first.", "cats"]}\n' > "$tmp/g.jsonl"
+printf 'is it a box\tA P.O. box is a box.\nis it a box\tStreet addresses come first.\nis it a box\tcats\n' > "$tmp/g.tsv"
+"$bin" -q --model "$shared/models/tiny-crossencoder" --task rerank --input jsonl "$tmp/g.jsonl" > "$tmp/g.out"; rc=$?
+"$bin" -q --model "$shared/models/tiny-crossencoder" --task rerank --pair "$tmp/g.tsv" > "$tmp/g2.out"
+best=$(awk -F'\t' '{ if (NR == 1 || $1 > m) { m = $1; i = NR - 1 } } END { print i }' "$tmp/g2.out")
+[ $rc -eq 0 ] && grep -q "^{\"line\":1,\"query\":\"is it a box\",\"results\":\[{\"index\":$best," "$tmp/g.out"
+check "rerank JSONL group: passages best first with their indices" $?
+printf '{"query": "q", "passages": []}\n' | "$bin" -q --model "$shared/models/tiny-crossencoder" --task rerank --input jsonl \
+    > /dev/null 2> "$tmp/err"
+[ $? -eq 3 ] && grep -q '<stdin>:1: field "passages" is an empty list' "$tmp/err"; check "rerank: an empty passage list names the line" $?
+printf "it 's a charming and often affecting journey . \n" | "$bin" -q --model "$shared/models/tiny-nli-zeroshot" \
+    --task zero-shot --labels "positive, negative" > "$tmp/zs.out"; rc=$?
+sc=$(sed 's/.*"scores":\[\([^,]*\),.*/\1/' "$tmp/zs.out")
+[ $rc -eq 0 ] && grep -q '"labels":\["negative","positive"\]' "$tmp/zs.out" && near "$sc" 0.754782 1e-4
+check "zero-shot: the pipeline's labels and scores" $?
+printf 'x\n' | "$bin" -q --model "$shared/models/tiny-nli-zeroshot" --task zero-shot --labels " , " > /dev/null 2> "$tmp/err"
+[ $? -eq 2 ] && grep -q "gives no label" "$tmp/err"; check "zero-shot: an empty label list -> exit 2" $?
+printf 'x\n' | "$bin" -q --model "$shared/models/tiny-crossencoder" --task zero-shot --labels a,b > /dev/null 2> "$tmp/err"
+[ $? -eq 4 ] && grep -q "needs an NLI model with an entailment label" "$tmp/err"; check "zero-shot without entailment -> exit 4" $?
 [ $fails -eq 0 ] || { echo "$fails check(s) failed"; exit 1; }

@@ -166,3 +166,61 @@ size_t reader_lone_surrogates(char *line, size_t len, int fix)
     }
     return n;
 }
+
+int reader_parse_group(const char *line, size_t len, const char *qfield, const char *pfield, reader_group *g,
+                       char *err, size_t err_size)
+{
+    memset(g, 0, sizeof *g);
+    if (len && line[len - 1] == '\r')
+        len--;
+    json_error_t je;
+    json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        snprintf(err, err_size, "invalid JSON at column %d: %s", je.column, je.text);
+        return -1;
+    }
+    g->owned = root;
+    if (!json_is_object(root)) {
+        snprintf(err, err_size, "a line must be a JSON object {\"%s\": ..., \"%s\": [...]}", qfield, pfield);
+        goto fail;
+    }
+    if (field(root, qfield, &g->query, &g->query_len, err, err_size) != 0)
+        goto fail;
+    json_t *ps = json_object_get(root, pfield);
+    if (!json_is_array(ps)) {
+        snprintf(err, err_size, "field \"%s\" must be a list of strings", pfield);
+        goto fail;
+    }
+    g->n = json_array_size(ps);
+    if (g->n == 0) {
+        snprintf(err, err_size, "field \"%s\" is an empty list: nothing to rank", pfield);
+        goto fail;
+    }
+    g->passages = calloc(g->n, sizeof *g->passages);
+    g->passage_lens = calloc(g->n, sizeof *g->passage_lens);
+    if (!g->passages || !g->passage_lens) {
+        snprintf(err, err_size, "out of memory for %zu passages", g->n);
+        goto fail;
+    }
+    for (size_t i = 0; i < g->n; i++) {
+        json_t *v = json_array_get(ps, i);
+        if (!json_is_string(v)) {
+            snprintf(err, err_size, "field \"%s\"[%zu] must be a string", pfield, i);
+            goto fail;
+        }
+        g->passages[i] = json_string_value(v);
+        g->passage_lens[i] = json_string_length(v);
+    }
+    return 0;
+fail:
+    reader_group_free(g);
+    return -1;
+}
+
+void reader_group_free(reader_group *g)
+{
+    free(g->passages);
+    free(g->passage_lens);
+    json_decref(g->owned);
+    memset(g, 0, sizeof *g);
+}

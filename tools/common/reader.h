@@ -25,6 +25,22 @@ typedef struct reader_record {
  * message in err ("column 3 is missing (the line has 2)", "invalid JSON at column 7: ..."). */
 int reader_parse(const reader_opts *o, const char *line, size_t len, reader_record *rec, char *err, size_t err_size);
 void reader_record_free(reader_record *rec);
+
+/* A reranking group, one JSONL line {"query": "...", "passages": ["...", ...]}: views into `owned`
+ * (a parsed JSON value) that reader_group_free releases. */
+typedef struct reader_group {
+    const char *query;
+    size_t query_len;
+    const char **passages;
+    size_t *passage_lens;
+    size_t n;
+    void *owned;
+} reader_group;
+/* Parses a group line with the fields qfield and pfield; -1 with err naming the field on a
+ * missing or mis-typed field or an empty passage list. */
+int reader_parse_group(const char *line, size_t len, const char *qfield, const char *pfield, reader_group *g,
+                       char *err, size_t err_size);
+void reader_group_free(reader_group *g);
 /* JSON \uXXXX escapes of lone surrogates (\ud800 with no low half after it, or a low half alone)
  * name no character, and the JSON parser refuses the line. Counts them in line[0..len) and, with
  * fix, rewrites each as \ufffd in place (the same length). */
