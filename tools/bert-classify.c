@@ -36,8 +36,8 @@ static const char *const invalid_policies[] = {"error", "replace", "skip", NULL}
 static const char *const output_formats[] = {"tsv", "jsonl", NULL};
 static const char *const aggregations[] = {"none", "simple", "first", "average", "max", NULL};
 /* in bert_pooling's order */
-static const char *const poolings[] = {"cls", "mean", "pooler", "max", "mean_sqrt_len", "weightedmean", "lasttoken",
-                                       NULL};
+static const char *const poolings[] = {"cls",           "mean",         "pooler",    "max",
+                                       "mean_sqrt_len", "weightedmean", "lasttoken", NULL};
 static const char *const truncations[] = {"longest_first", "only_first", "only_second", NULL};
 
 /* --pair: the TSV columns of a sentence pair */
@@ -83,29 +83,55 @@ static int parse(int argc, char **argv, opts *o)
     o->batch = 32;
     o->top_k = 1;
     o->rd.text_col = 1;
-    choices ch = {-1, BERT_AGG_SIMPLE, BERT_POOL_AUTO, BERT_TRUNCATION_LONGEST_FIRST, BERT_PRECISION_F32,
-                  BERT_WEIGHTS_PACKED};
+    choices ch = {
+        -1, BERT_AGG_SIMPLE, BERT_POOL_AUTO, BERT_TRUNCATION_LONGEST_FIRST, BERT_PRECISION_F32, BERT_WEIGHTS_PACKED};
     choices *c = &ch;
     const cli_opt table[] = {
         {.names = "INPUT", .kind = CLI_OPT_TEXT},
-        {.names = "--input", CLI_CHOICE(&c->input), .metavar = "FMT", .choices = input_formats,
+        {.names = "--input",
+         CLI_CHOICE(&c->input),
+         .metavar = "FMT",
+         .choices = input_formats,
          .help = "%r (default text: the whole line is the text)"},
-        {.names = "--pair", .kind = CLI_OPT_CUSTOM, .dest = &o->rd, .parse = set_pair,
+        {.names = "--pair",
+         .kind = CLI_OPT_CUSTOM,
+         .dest = &o->rd,
+         .parse = set_pair,
          .help = "TSV sentence pairs: text_a<TAB>text_b (same as --input tsv\n--text-col 1 --pair-col 2)"},
-        {.names = "--text-col", CLI_SIZE(&o->rd.text_col), .metavar = "N", .min = 1,
-         .max = CLI_MAX_COLUMN, .help = "TSV column of the text, %r (default 1; no quoting)"},
-        {.names = "--pair-col", CLI_SIZE(&o->rd.pair_col), .metavar = "N", .min = 1,
-         .max = CLI_MAX_COLUMN, .help = "TSV column of the second text, %r"},
-        {.names = "--label-col", CLI_SIZE(&o->rd.label_col), .metavar = "N", .min = 1,
-         .max = CLI_MAX_COLUMN, .help = "TSV column of the gold label, %r"},
-        {.names = "--text-field", CLI_STRING(&o->rd.text_field), .metavar = "F",
+        {.names = "--text-col",
+         CLI_SIZE(&o->rd.text_col),
+         .metavar = "N",
+         .min = 1,
+         .max = CLI_MAX_COLUMN,
+         .help = "TSV column of the text, %r (default 1; no quoting)"},
+        {.names = "--pair-col",
+         CLI_SIZE(&o->rd.pair_col),
+         .metavar = "N",
+         .min = 1,
+         .max = CLI_MAX_COLUMN,
+         .help = "TSV column of the second text, %r"},
+        {.names = "--label-col",
+         CLI_SIZE(&o->rd.label_col),
+         .metavar = "N",
+         .min = 1,
+         .max = CLI_MAX_COLUMN,
+         .help = "TSV column of the gold label, %r"},
+        {.names = "--text-field",
+         CLI_STRING(&o->rd.text_field),
+         .metavar = "F",
          .help = "JSONL field of the text (default \"text\")"},
-        {.names = "--pair-field", CLI_STRING(&o->rd.pair_field), .metavar = "F",
+        {.names = "--pair-field",
+         CLI_STRING(&o->rd.pair_field),
+         .metavar = "F",
          .help = "JSONL field of the second text"},
-        {.names = "--label-field", CLI_STRING(&o->rd.label_field), .metavar = "F",
+        {.names = "--label-field",
+         CLI_STRING(&o->rd.label_field),
+         .metavar = "F",
          .help = "JSONL field of the gold label"},
         {.names = "--header", CLI_FLAG(&o->header), .value = 1, .help = "skip the first line"},
-        {.names = "--on-invalid", CLI_CHOICE(&o->on_invalid), .metavar = "P",
+        {.names = "--on-invalid",
+         CLI_CHOICE(&o->on_invalid),
+         .metavar = "P",
          .choices = invalid_policies,
          .help = "malformed UTF-8: %r. error (default) names the line\nand byte; replace: bad bytes become "
                  "U+FFFD; skip: the line,\nwith a warning"},
@@ -115,61 +141,103 @@ static int parse(int argc, char **argv, opts *o)
                   "    error naming it.\n\n"
                   "OUTPUT",
          .kind = CLI_OPT_TEXT},
-        {.names = "--format", CLI_CHOICE(&o->jsonl_out), .metavar = "F", .choices = output_formats,
+        {.names = "--format",
+         CLI_CHOICE(&o->jsonl_out),
+         .metavar = "F",
+         .choices = output_formats,
          .seen = &o->format_set,
          .help = "%r: tsv (default for classify/embed) or jsonl (every\nlabel's score; ner and fill-mask's only "
                  "format)"},
-        {.names = "--top-k", CLI_SIZE(&o->top_k), .metavar = "N", .min = 1, .max = CLI_MAX_TOP_K,
+        {.names = "--top-k",
+         CLI_SIZE(&o->top_k),
+         .metavar = "N",
+         .min = 1,
+         .max = CLI_MAX_TOP_K,
          .seen = &o->top_k_set,
          .help = "classify: N best labels (TSV: LABEL<TAB>SCORE pairs; all of\nthem when N is more); fill-mask: N "
                  "predictions per mask\n(default 5); %r"},
-        {.names = "--aggregation", CLI_CHOICE(&c->aggregation), .metavar = "A",
-         .choices = aggregations, .help = "ner: %r (default simple; Hugging Face's)"},
-        {.names = "--pooling", CLI_CHOICE(&c->pooling), .metavar = "P", .choices = poolings,
+        {.names = "--aggregation",
+         CLI_CHOICE(&c->aggregation),
+         .metavar = "A",
+         .choices = aggregations,
+         .help = "ner: %r (default simple; Hugging Face's)"},
+        {.names = "--pooling",
+         CLI_CHOICE(&c->pooling),
+         .metavar = "P",
+         .choices = poolings,
          .help = "embed: %r (default: a sentence-transformers\nfolder's own Pooling, Dense and Normalize "
                  "modules; mean\nwithout modules.json). P replaces only the folder's Pooling"},
-        {.names = "--normalize", CLI_FLAG(&o->normalize), .value = 1,
-         .help = "embed: L2-normalise the vectors"},
-        {.names = "--prompt", CLI_STRING(&o->prompt), .metavar = "NAME",
+        {.names = "--normalize", CLI_FLAG(&o->normalize), .value = 1, .help = "embed: L2-normalise the vectors"},
+        {.names = "--prompt",
+         CLI_STRING(&o->prompt),
+         .metavar = "NAME",
          .help = "embed: prepend the folder's named prompt (\"query\" ->\n\"query: \") to every text, as "
                  "sentence-transformers'\nprompt_name; default: its default_prompt_name"},
-        {.names = "--softmax", CLI_FLAG(&o->softmax), .value = 1,
+        {.names = "--softmax",
+         CLI_FLAG(&o->softmax),
+         .value = 1,
          .help = "rerank: softmax over the labels instead of the cross-encoder's\nactivation"},
-        {.names = "--labels", CLI_STRING(&o->labels), .metavar = "A,B,...",
+        {.names = "--labels",
+         CLI_STRING(&o->labels),
+         .metavar = "A,B,...",
          .help = "zero-shot: the candidate labels, comma-separated"},
-        {.names = "--multi-label", CLI_FLAG(&o->multi_label), .value = 1,
+        {.names = "--multi-label",
+         CLI_FLAG(&o->multi_label),
+         .value = 1,
          .help = "zero-shot: score each label alone (entailment against\ncontradiction)"},
-        {.names = "--template", CLI_STRING(&o->template_), .metavar = "T",
+        {.names = "--template",
+         CLI_STRING(&o->template_),
+         .metavar = "T",
          .help = "zero-shot: the hypothesis, {} standing for the label\n(default \"This example is {}.\")"},
-        {.names = "--line-numbers", CLI_FLAG(&o->line_numbers), .value = 1,
+        {.names = "--line-numbers",
+         CLI_FLAG(&o->line_numbers),
+         .value = 1,
          .help = "start each TSV line with the input line number (JSONL always\nhas it)"},
         {.names = "    In TSV, a tab, carriage return or backslash inside a text is written \\t, \\r, \\\\.\n\n"
                   "RUNNING",
          .kind = CLI_OPT_TEXT},
-        {.names = "--model", CLI_STRING(&o->model), .metavar = "DIR",
+        {.names = "--model",
+         CLI_STRING(&o->model),
+         .metavar = "DIR",
          .help = "a Hugging Face folder (config.json, model.safetensors,\ntokenizer.json or vocab.txt) of any "
                  "supported family, or a\nsentence-transformers folder. An F32 file's embedding "
                  "tables (and with --weights\nmapped its layer weights) are read in place: do not truncate\nor "
                  "rewrite the file while a run uses it (the run stops with\nexit 4 or reads the new bytes); write a "
                  "new file and rename it\nover the old one instead"},
-        {.names = "--task", CLI_STRING(&o->task), .metavar = "T",
+        {.names = "--task",
+         CLI_STRING(&o->task),
+         .metavar = "T",
          .help = "classify, sentiment, ner, fill-mask, embed, rerank or\nzero-shot (see TASKS)"},
-        {.names = "--batch-size", CLI_SIZE(&o->batch), .metavar = "N", .min = 1,
-         .max = CLI_MAX_BATCH, .help = "lines per forward pass, %r (default 32)"},
+        {.names = "--batch-size",
+         CLI_SIZE(&o->batch),
+         .metavar = "N",
+         .min = 1,
+         .max = CLI_MAX_BATCH,
+         .help = "lines per forward pass, %r (default 32)"},
         CLI_OPT_THREADS(&o->threads),
         CLI_OPT_PRECISION(&c->precision),
         CLI_OPT_WEIGHTS(&c->weights),
-        {.names = "--max-length", CLI_SIZE(&o->max_length), .metavar = "N", .min = 3,
+        {.names = "--max-length",
+         CLI_SIZE(&o->max_length),
+         .metavar = "N",
+         .min = 3,
          .max = CLI_MAX_LENGTH,
          .help = "tokens per input incl. [CLS]/[SEP], %r (default: the\nmodel's, 512; more than the model's "
                  "positions is an error)"},
-        {.names = "--truncation", CLI_CHOICE(&c->truncation), .metavar = "S",
-         .choices = truncations, .value = 1, .help = "%r (default longest_first)"},
-        {.names = "--shard", .kind = CLI_OPT_CUSTOM, .dest = o, .metavar = "I/N", .parse = set_shard,
+        {.names = "--truncation",
+         CLI_CHOICE(&c->truncation),
+         .metavar = "S",
+         .choices = truncations,
+         .value = 1,
+         .help = "%r (default longest_first)"},
+        {.names = "--shard",
+         .kind = CLI_OPT_CUSTOM,
+         .dest = o,
+         .metavar = "I/N",
+         .parse = set_shard,
          .help = "process only data lines I, I+N, I+2N, ... (0 <= I < N), to\nsplit a big file across processes "
                  "or machines; implies\n--line-numbers so the parts can be merged with: sort -n -k1,1 -s"},
-        {.names = "--quiet|-q", CLI_FLAG(&o->quiet), .value = 1,
-         .help = "no progress bar, no warnings"},
+        {.names = "--quiet|-q", CLI_FLAG(&o->quiet), .value = 1, .help = "no progress bar, no warnings"},
         CLI_OPT_VERBOSE(&o->verbose),
         CLI_OPT_END,
     };
@@ -621,7 +689,8 @@ static int run_group(job *j, size_t lineno, const reader_group *g)
             break;
         }
         if (bert_result_n_scores(j->res) != 1) {
-            fprintf(stderr, "%s: %s:%zu: ranking needs one score per pair; this cross-encoder has %zu labels (use "
+            fprintf(stderr,
+                    "%s: %s:%zu: ranking needs one score per pair; this cross-encoder has %zu labels (use "
                     "TSV input for every label's score)\n",
                     prog, j->in_name, lineno, bert_result_n_scores(j->res));
             rc = CLI_ERR_MODEL;
@@ -900,8 +969,10 @@ int main(int argc, char **argv)
         rc = CLI_ERR_USAGE;
     }
     if (rc == CLI_OK && task == BERT_TASK_RERANK && o.rd.format == READER_TEXT) {
-        fprintf(stderr, "%s: rerank needs pairs: TSV query<TAB>passage (--pair) or JSONL {\"query\", \"passages\"} "
-                "(--input jsonl)\n", prog);
+        fprintf(stderr,
+                "%s: rerank needs pairs: TSV query<TAB>passage (--pair) or JSONL {\"query\", \"passages\"} "
+                "(--input jsonl)\n",
+                prog);
         rc = CLI_ERR_USAGE;
     }
     if (rc == CLI_OK && (o.labels || o.multi_label || o.template_) && task != BERT_TASK_ZERO_SHOT) {
@@ -956,8 +1027,8 @@ int main(int argc, char **argv)
         }
         char *line = j.line[slot];
         size_t bad = 0;
-        if (o.rd.format == READER_JSONL && o.on_invalid != 0 &&
-            reader_lone_surrogates(line, len, o.on_invalid == 1) && o.on_invalid == 2) {
+        if (o.rd.format == READER_JSONL && o.on_invalid != 0 && reader_lone_surrogates(line, len, o.on_invalid == 1) &&
+            o.on_invalid == 2) {
             if (!o.quiet)
                 fprintf(stderr, "%s: %s:%zu: warning: a lone UTF-16 surrogate escape, line skipped\n", prog, in_name,
                         lineno);
@@ -1023,7 +1094,9 @@ int main(int argc, char **argv)
     if (rc == CLI_OK && j.truncated && !o.quiet)
         fprintf(stderr, "%s: %zu of %zu inputs were longer than %zu tokens and were truncated (%s)\n", prog,
                 j.truncated, j.inputs, j.enc.max_length,
-                o.max_length ? "--max-length" : j.st_texts ? "the folder's max_seq_length" : "the model's maximum");
+                o.max_length ? "--max-length"
+                : j.st_texts ? "the folder's max_seq_length"
+                             : "the model's maximum");
     /* printed even with --quiet: the caller asked for it by giving gold labels */
     if (rc == CLI_OK && j.labelled)
         fprintf(stderr, "%s: accuracy %.10f (%zu of %zu labelled lines correct)\n", prog,

@@ -1,4 +1,5 @@
-/* libFuzzer target: bert-classify's input record reader (text, TSV columns, JSONL fields). */
+/* libFuzzer target: bert-classify's input record reader (text, TSV columns, JSONL fields) and its
+ * reranking groups ({"query", "passages": [...]}). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (o.format != 2 && rec.a && (rec.a < line || rec.a + rec.a_len > line + size - 1))
             abort();
         reader_record_free(&rec);
+    }
+    /* a reranking group: on success a query and at least one passage, each a string of the
+     * parsed line's own */
+    reader_group g;
+    if (reader_parse_group(line, size - 1, "query", "passages", &g, err, sizeof err) == 0) {
+        if (!g.query || g.n == 0 || !g.passages)
+            abort();
+        for (size_t i = 0; i < g.n; i++)
+            if (!g.passages[i] || strlen(g.passages[i]) > g.passage_lens[i])
+                abort();
+        reader_group_free(&g);
     }
     /* --on-invalid for JSONL: the count and the in-place fix of lone surrogate escapes agree, keep
      * the length, and leave none behind */

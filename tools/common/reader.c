@@ -129,7 +129,10 @@ static long hex4(const char *p, size_t left)
     long v = 0;
     for (int i = 0; i < 4; i++) {
         const char c = p[i];
-        const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        const int d = c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                             : -1;
         if (d < 0)
             return -1;
         v = v * 16 + d;
@@ -167,8 +170,8 @@ size_t reader_lone_surrogates(char *line, size_t len, int fix)
     return n;
 }
 
-int reader_parse_group(const char *line, size_t len, const char *qfield, const char *pfield, reader_group *g,
-                       char *err, size_t err_size)
+int reader_parse_group(const char *line, size_t len, const char *qfield, const char *pfield, reader_group *g, char *err,
+                       size_t err_size)
 {
     memset(g, 0, sizeof *g);
     if (len && line[len - 1] == '\r')

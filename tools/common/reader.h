@@ -9,7 +9,7 @@ typedef enum { READER_TEXT = 0, READER_TSV = 1, READER_JSONL = 2 } reader_format
 
 typedef struct reader_opts {
     reader_format format;
-    size_t text_col, pair_col, label_col;           /* TSV, 1-based; 0 = none */
+    size_t text_col, pair_col, label_col;              /* TSV, 1-based; 0 = none */
     const char *text_field, *pair_field, *label_field; /* JSONL; NULL = none */
 } reader_opts;
 
@@ -38,8 +38,8 @@ typedef struct reader_group {
 } reader_group;
 /* Parses a group line with the fields qfield and pfield; -1 with err naming the field on a
  * missing or mis-typed field or an empty passage list. */
-int reader_parse_group(const char *line, size_t len, const char *qfield, const char *pfield, reader_group *g,
-                       char *err, size_t err_size);
+int reader_parse_group(const char *line, size_t len, const char *qfield, const char *pfield, reader_group *g, char *err,
+                       size_t err_size);
 void reader_group_free(reader_group *g);
 /* JSON \uXXXX escapes of lone surrogates (\ud800 with no low half after it, or a low half alone)
  * name no character, and the JSON parser refuses the line. Counts them in line[0..len) and, with
