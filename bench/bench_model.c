@@ -1,4 +1,4 @@
-/* bert-bench make-model / model: the encoder workloads of issue #8 on our side only (the side-by-side
+/* bert-bench make-model / model: the encoder workloads of docs/performance.md on our side only (the side-by-side
  * comparison with ONNX Runtime and PyTorch is not built yet). Timings are medians and minima of
  * repeated runs, never asserted by tests. */
 #define _POSIX_C_SOURCE 200809L

@@ -344,7 +344,7 @@ static void usage(FILE *out)
                  "                default; bf16 or int8 as bert-bench model --precision).\n"
                  "                --weights mapped: the matmul weights read in place from the file\n"
                  "                (bert_weights); mapped_mib says how much was.\n"
-                 "    model       encoder latency and throughput on the workloads of issue #8: b1_s128,\n"
+                 "    model       encoder latency and throughput on the standard workloads: b1_s128,\n"
                  "                b8_s128, b32_s64_var (32 sequences of 16..64 tokens padded to 64), b1_s512;\n"
                  "                median and min ms, sequences/s, real tokens/s, GFLOP/s of the padded batch\n"
                  "                (default 10 reps after one warm-up run). --inputs DIR reads the peers'\n"

@@ -31,7 +31,7 @@ void *bert__calloc_big(size_t count, size_t size);
 void bert__free_big(void *p, size_t bytes);
 /* Faults a bert__calloc_big block in with one call (advice: nothing happens on old kernels). In a
  * VM every page fault is an exit to the hypervisor: one call instead of one fault per page (or per
- * 2 MiB) halved bert-base's load. */
+ * 2 MiB) is much cheaper. */
 void bert__populate(void *p, size_t bytes);
 
 /* 1 where our own OpenMP regions may run in parallel (their `if` clauses use it). ThreadSanitizer

@@ -324,8 +324,7 @@ QK_KERNEL256(6, 2)
 QK_KERNEL256(1, 2)
 
 /* O[r, 0 .. 8*NV) = sum_j P[r, j] V[j, 0 ..) for MR rows. MASKED: the one vector's lanes limited
- * by m (column tails only: with a masked load in the inner loop a bert-base b8 x 128 layer took
- * 4.0 ms on Zen 3, 3.6 without it and with 6-row tiles) */
+ * by m (column tails only: a masked load in every inner loop costs about a tenth of a layer) */
 #define PV_KERNEL256(MR, NV, MASKED)                                                                               \
     BERT__INLINE_AVX2 void pv256_##MR##x##NV##_##MASKED(const float *P, size_t ldp, size_t n, const float *V,      \
                                                         size_t ldv, float *O, size_t ldo, __m256i m)               \
@@ -457,7 +456,7 @@ BERT__AVX2 static void pack_keys256(const float *K, size_t ld, size_t L, size_t 
 
 /* Values' first dh & ~15 columns into panels of 16: Vp[c / 16][j][c % 16] = V[j, c]. The rows of V
  * are 3H floats apart, and reading 64 bytes of a new row per step stalled the weighted sum on
- * the cache; a panel is one contiguous stream (with the keys' panels: 3.6 -> 2.9 ms a layer). */
+ * the cache; a panel is one contiguous stream (with the keys' panels, a fifth off a layer). */
 BERT__AVX2 static void pack_values256(const float *V, size_t ld, size_t L, size_t dh, float *Vp)
 {
     for (size_t j = 0; j < L; j++)
@@ -476,8 +475,8 @@ BERT__AVX2 static void item_avx2(const float *Q, const float *K, const float *V,
     float *S = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63), *Kp = S + Lp * Lp, *Vp = Kp + ROUND16(dh) * Lp;
     pack_keys256(K, ld, L, Lp, dh, Kp);
     pack_values256(V, ld, L, dh, Vp);
-    /* 6 rows at a time: 12 accumulators keep both FMA pipes of a Zen 3 / Skylake core busy
-     * (latency 4 x 2 pipes needs 8 in flight) with room for the loop's own latencies */
+    /* 6 rows at a time: 12 accumulators keep both FMA pipes of a core busy (latency 4 x 2 pipes
+     * needs 8 in flight) with room for the loop's own latencies */
     for (size_t i = 0, mr; i < L; i += mr) {
         mr = L - i >= 6 ? 6 : 1;
         const size_t cols = causal ? ROUND16(i + mr) : Lp; /* Lp and cols: multiples of 16 */

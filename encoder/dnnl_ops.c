@@ -393,8 +393,8 @@ bert_status bert__pack_desc(dnnl_engine_t eng, size_t K, size_t N, bert_precisio
     }
     if (prec == BERT_PRECISION_F32 && plain_kn(md, (dnnl_dim_t)N) == (dnnl_dim_t)N) {
         /* No blocked layout (below AVX-512): the rows get a 64-byte pad. Rows 3072 or 1024 floats
-         * apart map to the same cache sets and the GEMM's packing of them thrashed: dnnl_sgemm on
-         * 128 x 768 x 3072 went from 78 to 154 GFLOP/s (2 threads, AVX2 EPYC) with the pad. */
+         * apart map to the same cache sets and the GEMM's packing of them thrashed: the pad
+         * doubled dnnl_sgemm's speed on bert-base's FFN shapes. */
         const dnnl_dims_t str = {(dnnl_dim_t)N + 16, 1};
         CHECK(dnnl_memory_desc_init_by_strides(md, 2, wd, dnnl_f32, str), "padded weights desc");
     }
@@ -457,8 +457,8 @@ bert_status bert__pack(dnnl_engine_t eng, dnnl_stream_t stream, const float *w, 
         return reorder(eng, stream, &pmd, w, md, dst, qscale, N, msg, msg_size);
     /* A layout that carries the zero-point compensation (the brgemm kernels'): oneDNN 2.6 has no
      * f32 -> s8 reorder that quantises and sums at once, so quantise into HF's layout first. Its
-     * s8 reorder that also sums (simple:any) took ~10 ms a bert-base weight, more than the rest of
-     * the load together; the blocking alone is a jit reorder (~1 ms), and the sums, N int32 past
+     * s8 reorder that also sums (simple:any) is a slow reference loop, slower per weight than the
+     * rest of the load together; the blocking alone is a jit reorder, and the sums, N int32 past
      * the blocked data, are -sum_k q[n, k] (the tests compare the result with oneDNN's own
      * reorder byte for byte). */
     CHECK(dnnl_memory_desc_init_by_strides(&qmd, 2, dims, dnnl_s8, str), "quantised weights desc");
@@ -544,9 +544,9 @@ fail:
 }
 
 /* dst = act(src . W + b) (+ dst) through dnnl_sgemm on HF's [out, in] weight read transposed, or
- * on a plain packed [in, out] one. On AVX2 (AMD EPYC Zen 3, oneDNN 2.6) the matmul primitive
- * reached 83 GFLOP/s on bert-base's shapes with 2 threads where dnnl_sgemm on the same operands
- * reached 151: bias, residual and activation cost one pass over dst each, far less than that gap. */
+ * on a plain packed [in, out] one. Below AVX-512, oneDNN 2.6's matmul primitive reaches about half
+ * of dnnl_sgemm's speed on bert-base's shapes: bias, residual and activation cost one pass over
+ * dst each, far less than that gap. */
 static bert_status sgemm_linear(bert__dnnl *d, const float *src, size_t M, size_t lds, const bert__linear *lin,
                                 float *dst, size_t ldd, bert__post post, int accumulate, char *msg, size_t msg_size)
 {

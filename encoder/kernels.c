@@ -225,8 +225,8 @@ BERT__CLONES size_t bert__first_nonfinite(const float *p, size_t n)
     return first;
 }
 
-/* per weight row at load (int8 scales): bert-base's 85 M weights took ~60 ms as a scalar loop on
- * one thread */
+/* per weight row at load (int8 scales): over the threads, as a scalar loop on one thread it was a
+ * visible part of an int8 load */
 BERT__NO_NAN_CARE BERT__CLONES void bert__absmax_rows(const float *restrict w, size_t rows, size_t cols,
                                                       float *restrict out)
 {
@@ -297,8 +297,8 @@ static int quantize_row(const float *restrict s, size_t cols, float inv_scale, i
 #if BERT__HAVE_AVX2_CODE
 /* The same 32 values at a time: cvtps rounds to nearest even (as nearbyintf does in the default
  * mode) and the two saturating packs are the clamp to [0, 255]. The compiler's vectorisation of
- * quantize_row clamped in float and narrowed lane by lane: this took 2% of an int8 bert-base run
- * (b8 x 128, AVX2 EPYC), twice its pass over the range. |s * inv_scale| stays below 2^31: the
+ * quantize_row clamped in float and narrowed lane by lane, twice as slow as its pass over the
+ * range. |s * inv_scale| stays below 2^31: the
  * scale comes from the tensor's own range. */
 BERT__AVX2 static int quantize_row_avx2(const float *restrict s, size_t cols, float inv_scale, int32_t zp,
                                         uint8_t *restrict o)

@@ -6,11 +6,8 @@
  * three for every 32 products, with 7-bit weights so that no 16-bit sum saturates. Here the weights
  * have 6 bits (|q| <= 31): two vpmaddubsw results added in 16 bits stay within 4 x 255 x 31 = 31620,
  * so one vpmaddwd and one vpaddd serve 64 products, 3 multiplies per 64 products instead of 4, and
- * the arithmetic is still exact. On an AVX2 AMD EPYC (Zen 3, 2 threads), bert-base's eight product
- * shapes, each interleaved with oneDNN's u8 x s8 matmul (bias, zero point and scales) and
- * dnnl_sgemm: at 128 rows 330-360 GOP/s, 1.31-1.45x oneDNN's speed and 2.4-2.6x sgemm's; at 1024
- * rows 1.06-1.20x oneDNN's and 1.9-2.3x sgemm's (oneDNN: ~1.85x sgemm's). The VM's spells move
- * these by 10-20%. The price is a bit of weight precision: mini-sst2's SST-2 dev accuracy 0.8819
+ * the arithmetic is still exact, and faster than oneDNN's AVX2 u8 x s8 kernels on bert-base's shapes
+ * (docs/performance.md has the measurements). The price is a bit of weight precision: mini-sst2's SST-2 dev accuracy 0.8819
  * against 0.8830 with oneDNN's 7-bit weights and 0.8842 in f32 (test_precision).
  *
  * Layout, per block of 16 output channels (columns), per group of 8 inputs (k), 128 bytes:
@@ -85,7 +82,7 @@ static int32_t pack_tail(const float *row, size_t k0, size_t K, float inv, size_
 
 #if BERT__HAVE_AVX2_CODE
 /* 8 inputs of a channel at a time: rounded, clamped and narrowed in registers, then the two 4-byte
- * halves stored where the group wants them (the byte loop took ~70 ms of a bert-base int8 load) */
+ * halves stored where the group wants them (a byte loop was a large share of an int8 load) */
 static BERT__AVX2 int32_t pack_row_avx2(const float *row, size_t K, float inv, size_t c, int8_t *blk)
 {
     const __m256 s = _mm256_set1_ps(inv), lo = _mm256_set1_ps(-31.f), hi = _mm256_set1_ps(31.f);
@@ -247,8 +244,8 @@ BERT__INLINE_AVX2 void dot_rows(const uint8_t *a, size_t lda, const int8_t *b, s
 /* The loop on its own, not inlined into the block's: the accumulators are named variables, each
  * row's step written out, and nothing else is live, so all eight stay in registers. Inlined into
  * the block with the epilogue's values around (and the accumulators in an array), gcc 12 kept
- * three of them on the stack, a load and a store each per step: whole products at 128 rows ran
- * 280-300 GOP/s on 2 threads against 330-360 now (AVX2 VM, interleaved). */
+ * three of them on the stack, a load and a store each per step, and whole products slowed down
+ * measurably. */
 static BERT__AVX2 __attribute__((noinline)) void dot_tile(const uint8_t *a, size_t lda, const int8_t *b, size_t K8,
                                                           int mr, __m256i *x)
 {
@@ -321,7 +318,7 @@ void bert__qgemm(const uint8_t *a, size_t M, size_t K, int32_t zp, float a_scale
     /* rows in blocks of MC (their u8 source stays in L2 while the columns pass), columns the inner
      * index: a thread's static share is a run of column blocks, of one row block where M <= MC
      * (b1 x 128), else of whole row blocks. Splitting columns over all row blocks instead, or
-     * dynamic scheduling, measured no faster on the AVX2 VM. */
+     * dynamic scheduling, was no faster. */
 #pragma omp parallel for collapse(2) schedule(static) if (BERT__OMP_PARALLEL && M * N * K >= 262144)
     for (size_t mb = 0; mb < MB; mb++)
         for (size_t nb = 0; nb < NB; nb++) {

@@ -1,8 +1,8 @@
 /* The one-time transpose of a linear layer's weight at load. HF stores it [out][in]; dnnl_sgemm
  * reads it fastest as [in][out] with padded rows (see bert__pack_desc), so every F32 weight of a
- * packed model passes through here once. oneDNN's reorder did this at 5-10 GB/s (bert-base: ~70
- * of a 170 ms load on a 2-core AVX2 VM); 8 x 8 blocks through registers in 64 x 64 tiles, written
- * out with streaming stores, take ~18 ms per thread. */
+ * packed model passes through here once. oneDNN's reorder made this a large share of a packed load;
+ * 8 x 8 blocks through registers in 64 x 64 tiles, written out with streaming stores, are several
+ * times faster. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,8 +42,7 @@ BERT__AVX2 static void tile_avx2_any(const float *restrict src, size_t lds, floa
 /* A tile whose sides are multiples of 8 and whose destination rows are 32-byte aligned: transposed
  * into a staging block first, then each destination row written in one run of streaming stores.
  * Whole cache lines are written without being read first, and not kept: the destination is ~340
- * MB of fresh memory nothing reads until the first run (bert-base on the AVX2 VM: 27 -> 18 ms per
- * thread, the reading of the file beside it unchanged). */
+ * MB of fresh memory nothing reads until the first run (a third off the transpose). */
 BERT__AVX2 static void tile_avx2(const float *restrict src, size_t lds, float *restrict dst, size_t ldd, size_t n0,
                                  size_t n1, size_t k0, size_t k1)
 {

@@ -18,7 +18,7 @@
 
 /* The four matmul weights of a layer, packed in one blocked layout each (the same for every layer),
  * and the pooler's, packed in F32 whatever the precision: it runs on B rows read T * H apart, where
- * oneDNN's plain-weights kernel took 0.5 ms a call against tens of microseconds packed. */
+ * oneDNN's plain-weights kernel is an order of magnitude slower than on packed ones. */
 enum { W_QKV, W_ATTN_OUT, W_INTER, W_OUT, W_POOLER, W_KINDS };
 
 typedef struct loader {
@@ -180,9 +180,9 @@ static size_t shard_offset(const loader *L, const bert__tensor *t)
 }
 
 /* Where a copy of t should start in a scratch aligned to 64 bytes, in floats: at the offset the
- * file's bytes have within a 64-byte line. The kernel's copy from the page cache ran at half speed
- * (~3.4 against ~6.5 GB/s a core, AVX2 EPYC) when source and destination were offset differently
- * within their lines; bert-base's tensors start 56 bytes into one. */
+ * file's bytes have within a 64-byte line. The kernel's copy from the page cache runs at about half
+ * speed when source and destination are offset differently within their lines, and checkpoints'
+ * tensors rarely start on a line. */
 #define LINE_SLACK 16
 static size_t line_shift(const loader *L, const bert__tensor *t)
 {
@@ -233,8 +233,8 @@ static bert_status check_finite(loader *L, const bert__tensor *t, const float *v
 
 /* Tensor t as F32 into dst. F32 data is read with pread rather than through the mapping: the
  * kernel copies from the page cache through its own large pages, where touching the mapping costs
- * a fault and TLB misses per 4 KiB page (in a VM, exits to the hypervisor: 2 GB/s against 10+, on
- * the AVX-512 VM where the weights are reordered from this copy). Where packing is a plain
+ * a fault and TLB misses per 4 KiB page (in a VM, each an exit to the hypervisor: several times
+ * slower than pread). Where packing is a plain
  * transpose, transpose_in reads the file in pieces that stay in L2 instead of one whole copy. */
 static bert_status load_f32(loader *L, const bert__tensor *t, float *dst, size_t n)
 {
@@ -249,7 +249,7 @@ static bert_status load_f32(loader *L, const bert__tensor *t, float *dst, size_t
     const size_t off = shard_offset(L, t), want = n * sizeof(float), chunk = (size_t)1 << 20;
     const long n_chunks = (long)((want + chunk - 1) / chunk);
     int err = 0;
-    /* large tensors in 1 MiB pieces over the threads: one core copies at ~10 GB/s, two nearly 2x */
+    /* large tensors in 1 MiB pieces over the threads: one core cannot saturate the copy */
 #pragma omp parallel for schedule(dynamic) if (BERT__OMP_PARALLEL && n_chunks > 1)
     for (long c = 0; c < n_chunks; c++) {
         const size_t at = (size_t)c * chunk;
@@ -330,10 +330,9 @@ static void packed_at_pnext(loader *L, int kind, bert_precision prec, bert__line
 /* Where the packed layout is plain [in][out] (F32 below AVX-512), packing is a transpose. Each
  * thread reads PIECE_ROWS rows of the file's [out][in] weight at a time into its own scratch (F32
  * with pread, F16/BF16 converted from the mapping) and transposes them while they are in its L2:
- * bert-base on a 2-core AVX2 VM, ~50 ms for all 72 matrices (per thread ~29 reading, ~18
- * transposing) where copying each whole (9 MB, out of L2) and transposing it after took ~100, and
- * reading the mapping in place ~95 (a page-table entry per 4 KiB page). part: the first output
- * column this tensor fills (query, key and value share one fused weight). */
+ * about twice as fast as copying each whole weight (out of L2) and transposing it after, or as
+ * reading the mapping in place (a page-table entry per 4 KiB page). part: the first output column
+ * this tensor fills (query, key and value share one fused weight). */
 #define PIECE_ROWS 64
 /* a thread's piece, with room to start where the file's bytes sit within a line (line_shift) */
 static size_t piece_floats(size_t K)

@@ -52,10 +52,10 @@ typedef enum bert_weights {
                                 fastest */
     BERT_WEIGHTS_MAPPED = 1  /* read in place from the checkpoint's read-only mapping, as the file
                                 stores them ([out, in]), by dnnl_sgemm transposing on the fly: the
-                                load is a header parse plus mapping the page cache (bert-base:
-                                20-44 ms against 150-170 packed on a 2-core AVX2 VM), and processes
-                                loading the same file share its pages; the products run 5-12%
-                                slower at 128 rows, the same at 1024 (measured on AVX2).
+                                load is a header parse plus mapping the page cache (several times
+                                faster than packing), and processes loading the same file share
+                                its pages; the products run somewhat slower at small batches and
+                                the same at large ones (docs/performance.md).
                                 Applies to F32 products (precision F32; the pooler in any
                                 precision) when every layer weight in the file is F32, else the
                                 weights are packed as by default. The file must not change while
