@@ -17,7 +17,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bert__config cfg;
         st = bert__config_parse((const char *)data + 1, size - 1, "config.json", &cfg, err, sizeof err);
         if (st == BERT_OK) {
-            if (cfg.info.hidden_size % cfg.info.n_heads)
+            /* what the loader and the run rely on: a family, a projection only narrowing, ALBERT's
+             * groups dividing the layers, positions from padding that leave room */
+            if (cfg.info.hidden_size % cfg.info.n_heads || !cfg.fam || cfg.embedding_size > cfg.info.hidden_size ||
+                cfg.n_groups == 0 || cfg.info.n_layers % cfg.n_groups ||
+                (size_t)cfg.pos_offset >= cfg.info.max_positions || (cfg.discriminator && cfg.info.n_labels != 1))
                 abort();
             bert__config_free(&cfg);
         }
