@@ -176,6 +176,9 @@ static bert_status family_options(const char *path, json_t *root, bert__config *
     }
     cfg->positions = f->positions;
     cfg->pos_offset = f->positions == BERT__POS_FROM_PAD ? cfg->pad_token_id + 1 : 0;
+    in->max_sequence_length = in->max_positions - (f->positions == BERT__POS_FROM_PAD && cfg->pad_token_id >= 0
+                                                        ? (size_t)cfg->pad_token_id + 1
+                                                        : 0);
     if (f->positions == BERT__POS_FROM_PAD && (cfg->pad_token_id < 0 || (size_t)cfg->pos_offset >= in->max_positions))
         return bert__errbuf_set(errbuf, errbuf_size, BERT_E_FORMAT,
                                 "%s: pad_token_id %d leaves no positions below max_position_embeddings %zu", path,

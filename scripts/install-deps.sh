@@ -7,5 +7,6 @@ apt-get update
 apt-get install -y --no-install-recommends \
     build-essential cmake pkg-config \
     libdnnl-dev ocl-icd-opencl-dev \
-    libjansson-dev libcmocka-dev libonig-dev libutf8proc-dev \
+    libjansson-dev libcmocka-dev libonig-dev libutf8proc-dev libmicrohttpd-dev \
+    curl wrk \
     parallel clang libclang-rt-14-dev

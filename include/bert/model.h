@@ -131,6 +131,8 @@ typedef struct bert_model_info {
                                "deberta-v2"); "bert" when the config names none */
     size_t embedding_size;  /* the embedding tables' width: hidden_size, or ELECTRA's and ALBERT's
                                embedding_size (projected to hidden_size) */
+    size_t max_sequence_length; /* tokens a row may hold: max_positions, less the positions a
+                                   family numbers from padding_idx + 1 (RoBERTa, MPNet: 514 -> 512) */
 } bert_model_info;
 
 BERT_API bert_model_info bert_model_get_info(const bert_model *m);
