@@ -153,6 +153,36 @@ echo "overload: $ok answered 200, $busy answered 429"
 kill -TERM "$pid"
 wait "$pid"
 
+# what TEI lacks: /ner, /fill-mask, /zero-shot, and /decode; the references' answers
+start ner --model "$shared/models/mini-conll03-ner" -q
+post /ner '{"inputs": "West Indian all-rounder Phil Simmons took four for 38 on Friday as Leicestershire beat Somerset by an innings and 39 runs in two days to take over at the head of the county championship ."}'
+[ "$code" = 200 ] && grep -q '^\[{"entity_group":"MISC","score":0\.5166[0-9]*,"word":"west indian","start":0,"end":11},{"entity_group":"PER","score":0\.98755[0-9]*,"word":"phil simmons","start":24,"end":36}' "$tmp/r"
+check "POST /ner: the pipeline's simple entities (fixtures/mini-conll03-ner)" $?
+post /ner '{"inputs": "x", "aggregation_strategy": "best"}'
+[ "$code" = 422 ] && grep -q 'aggregation_strategy: expected none, simple' "$tmp/r"; check "/ner: a bad aggregation -> 422" $?
+post /decode '{"ids": [101, 7592, 2088, 102]}'
+[ "$code" = 200 ] && [ "$(cat "$tmp/r")" = '["hello world"]' ]; check "POST /decode" $?
+post /decode '{"ids": [[101], [99999]]}'
+[ "$code" = 422 ] && grep -q 'outside the vocabulary' "$tmp/r"; check "/decode: an id outside the vocabulary -> 422" $?
+kill -TERM "$pid"
+wait "$pid"
+start mlm --model "$shared/models/mini-mlm" -q
+post /fill-mask '{"inputs": "The capital of France is [MASK].", "top_k": 2}'
+[ "$code" = 200 ] && grep -q '"token":3007,"token_str":"capital"' "$tmp/r" && grep -q '"token":2605,"token_str":"france"' "$tmp/r" &&
+    near "$(sed 's/^\[{"position":6,"score":\([^,]*\),.*/\1/' "$tmp/r")" 0.123862 1e-4
+check "POST /fill-mask: the reference's top 2 (fixtures/mini-mlm)" $?
+kill -TERM "$pid"
+wait "$pid"
+start zs --model "$shared/models/tiny-nli-zeroshot" -q
+post /zero-shot "{\"inputs\": \"it 's a charming and often affecting journey . \", \"candidate_labels\": \"positive, negative\"}"
+[ "$code" = 200 ] && grep -q '"labels":\["negative","positive"\]' "$tmp/r" &&
+    near "$(sed 's/.*"scores":\[\([^,]*\),.*/\1/' "$tmp/r")" 0.754782 1e-4
+check "POST /zero-shot: the pipeline's labels and scores" $?
+post /zero-shot '{"inputs": "x", "candidate_labels": []}'
+[ "$code" = 422 ] && grep -q 'candidate_labels: expected a non-empty list' "$tmp/r"; check "/zero-shot: no labels -> 422" $?
+kill -TERM "$pid"
+wait "$pid"
+
 "$bindir/bert-serve" --host example.org > /dev/null 2> "$tmp/err"
 [ $? -eq 2 ] && grep -q "not an IPv4 address" "$tmp/err"; check "--host not an address -> exit 2" $?
 "$bindir/bert-serve" --model /nonexistent > /dev/null 2> "$tmp/err"

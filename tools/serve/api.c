@@ -15,8 +15,9 @@
 #include <bert/bert.h>
 
 /* ---- metrics (Prometheus text format) ---- */
-static const char *const routes[] = {"/embed", "/predict", "/rerank",  "/tokenize",      "/decode",
-                                     "/info",  "/health",  "/metrics", "/v1/embeddings", "other"};
+static const char *const routes[] = {"/embed",     "/predict",   "/rerank",  "/tokenize",      "/decode",
+                                     "/info",      "/health",    "/metrics", "/v1/embeddings", "/ner",
+                                     "/fill-mask", "/zero-shot", "other"};
 enum { N_ROUTES = sizeof routes / sizeof routes[0] };
 static const int statuses[] = {200, 400, 401, 404, 405, 413, 422, 424, 429, 500, 503};
 enum { N_STATUSES = sizeof statuses / sizeof statuses[0] };
@@ -528,6 +529,268 @@ static void route_tokenize(server *s, json_t *req, reply *r)
     free(t);
 }
 
+/* Runs a head on the request's texts (one batch of its own) into res; -1 with the reply set. */
+static int run_head(server *s, const bert_head_params *hp, const bert_text *t, size_t n, size_t tokens,
+                    bert_result *res, reply *r)
+{
+    char err[512];
+    bert_head *h = NULL;
+    if (bert_head_new(s->m, hp, &h, err, sizeof err) != BERT_OK) {
+        reply_error(r, 424, "Backend", "%s", err);
+        return -1;
+    }
+    serve_job j = {.kind = SERVE_HEAD, .texts = t, .n = n, .tokens = tokens, .head = h, .res = res};
+    const int rc = run_job(s, &j, r);
+    free(j.out);
+    bert_head_free(h);
+    return rc;
+}
+
+/* The texts of "inputs" with their token count; NULL with the reply set. */
+static bert_text *head_inputs(server *s, json_t *req, int *single, size_t *n, size_t *tokens, reply *r)
+{
+    int truncate = 0;
+    if (get_bool(req, "truncate", 0, &truncate, r))
+        return NULL;
+    bert_text *t = read_texts(s, json_object_get(req, "inputs"), "inputs", 0, single, n, r);
+    if (t && count_tokens(s, t, *n, truncate, "inputs", tokens, r) != 0) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static json_t *maybe_single(json_t *all, int single)
+{
+    if (!single)
+        return all;
+    json_t *one = json_incref(json_array_get(all, 0));
+    json_decref(all);
+    return one;
+}
+
+/* POST /ner: Hugging Face's token-classification pipeline, entities per input */
+static void route_ner(server *s, json_t *req, reply *r)
+{
+    static const char *const aggs[] = {"none", "simple", "first", "average", "max"};
+    bert_head_params hp = bert_head_default_params();
+    hp.name = "ner";
+    hp.aggregation = BERT_AGG_SIMPLE;
+    json_t *a = json_object_get(req, "aggregation_strategy");
+    if (a && !json_is_null(a)) {
+        size_t k;
+        for (k = 0; k < 5; k++)
+            if (json_is_string(a) && !strcmp(json_string_value(a), aggs[k]))
+                break;
+        if (k == 5) {
+            reply_error(r, 422, "Validation", "aggregation_strategy: expected none, simple, first, average or max");
+            return;
+        }
+        hp.aggregation = (bert_aggregation)k;
+    }
+    int single;
+    size_t n = 0, tokens = 0;
+    bert_text *t = head_inputs(s, req, &single, &n, &tokens, r);
+    char err[256];
+    bert_result *res = NULL;
+    if (!t || bert_result_new(&res, err, sizeof err) != BERT_OK) {
+        if (t)
+            reply_error(r, 500, "Backend", "%s", err);
+        free(t);
+        return;
+    }
+    if (run_head(s, &hp, t, n, tokens, res, r) == 0) {
+        json_t *all = json_array();
+        for (size_t i = 0; i < n; i++) {
+            size_t ne = 0;
+            const bert_entity *e = bert_result_entities(res, i, &ne);
+            json_t *row = json_array();
+            for (size_t k = 0; k < ne; k++) {
+                json_t *o =
+                    json_pack("{s:s, s:f, s:s, s:I, s:I}", hp.aggregation == BERT_AGG_NONE ? "entity" : "entity_group",
+                              e[k].label, "score", (double)e[k].score, "word", e[k].word, "start",
+                              (json_int_t)e[k].chars.begin, "end", (json_int_t)e[k].chars.end);
+                if (e[k].index >= 0)
+                    json_object_set_new(o, "index", json_integer(e[k].index));
+                json_array_append_new(row, o);
+            }
+            json_array_append_new(all, row);
+        }
+        reply_json(r, 200, maybe_single(all, single));
+    }
+    bert_result_free(res);
+    free(t);
+}
+
+/* POST /fill-mask: the top-k tokens for each mask, per input */
+static void route_fill_mask(server *s, json_t *req, reply *r)
+{
+    bert_head_params hp = bert_head_default_params();
+    hp.name = "fill-mask";
+    json_t *k = json_object_get(req, "top_k");
+    if (k && !json_is_null(k)) {
+        if (!json_is_integer(k) || json_integer_value(k) < 1 || json_integer_value(k) > 64) {
+            reply_error(r, 422, "Validation", "top_k: expected an integer from 1 to 64");
+            return;
+        }
+        hp.top_k = (size_t)json_integer_value(k);
+    }
+    int single;
+    size_t n = 0, tokens = 0;
+    bert_text *t = head_inputs(s, req, &single, &n, &tokens, r);
+    char err[256];
+    bert_result *res = NULL;
+    if (!t || bert_result_new(&res, err, sizeof err) != BERT_OK) {
+        if (t)
+            reply_error(r, 500, "Backend", "%s", err);
+        free(t);
+        return;
+    }
+    if (run_head(s, &hp, t, n, tokens, res, r) == 0) {
+        json_t *all = json_array();
+        for (size_t i = 0; i < n; i++) {
+            size_t nf = 0;
+            const bert_fill *f = bert_result_fills(res, i, &nf);
+            json_t *row = json_array();
+            for (size_t q = 0; q < nf; q++)
+                json_array_append_new(row, json_pack("{s:I, s:f, s:I, s:s}", "position", (json_int_t)f[q].position,
+                                                     "score", (double)f[q].score, "token", (json_int_t)f[q].token_id,
+                                                     "token_str", f[q].token));
+            json_array_append_new(all, row);
+        }
+        reply_json(r, 200, maybe_single(all, single));
+    }
+    bert_result_free(res);
+    free(t);
+}
+
+/* POST /zero-shot: HF's zero-shot-classification pipeline, {"sequence", "labels", "scores"} */
+static void route_zero_shot(server *s, json_t *req, reply *r)
+{
+    bert_head_params hp = bert_head_default_params();
+    hp.name = "zero-shot";
+    json_t *cl = json_object_get(req, "candidate_labels"), *tpl = json_object_get(req, "hypothesis_template");
+    const char *labels[256];
+    size_t nl = 0;
+    char *split = NULL;
+    if (json_is_string(cl)) { /* the pipeline's comma-separated string */
+        split = strdup(json_string_value(cl));
+        for (char *save = NULL, *x = split ? strtok_r(split, ",", &save) : NULL; x && nl < 256;
+             x = strtok_r(NULL, ",", &save)) {
+            while (*x == ' ')
+                x++;
+            size_t l = strlen(x);
+            while (l && x[l - 1] == ' ')
+                x[--l] = '\0';
+            if (l)
+                labels[nl++] = x;
+        }
+    } else if (json_is_array(cl)) {
+        for (size_t i = 0; i < json_array_size(cl) && nl < 256; i++) {
+            if (!json_is_string(json_array_get(cl, i))) {
+                reply_error(r, 422, "Validation", "candidate_labels[%zu]: expected a string", i);
+                return;
+            }
+            labels[nl++] = json_string_value(json_array_get(cl, i));
+        }
+    }
+    if (nl == 0) {
+        free(split);
+        reply_error(r, 422, "Validation",
+                    "candidate_labels: expected a non-empty list of labels (or a comma-separated string)");
+        return;
+    }
+    if (tpl && !json_is_null(tpl) && !json_is_string(tpl)) {
+        free(split);
+        reply_error(r, 422, "Validation", "hypothesis_template: expected a string with {}");
+        return;
+    }
+    hp.labels = labels;
+    hp.n_labels = nl;
+    hp.hypothesis_template = json_is_string(tpl) ? json_string_value(tpl) : NULL;
+    int multi = 0, single;
+    size_t n = 0, tokens = 0;
+    bert_text *t = NULL;
+    char err[256];
+    bert_result *res = NULL;
+    if (get_bool(req, "multi_label", 0, &multi, r) == 0 && (hp.multi_label = multi, 1) &&
+        (t = head_inputs(s, req, &single, &n, &tokens, r)) != NULL) {
+        if (bert_result_new(&res, err, sizeof err) != BERT_OK)
+            reply_error(r, 500, "Backend", "%s", err);
+        else if (run_head(s, &hp, t, n, tokens * nl, res, r) == 0) {
+            json_t *all = json_array();
+            size_t order[256];
+            for (size_t i = 0; i < n; i++) {
+                const float *sc = bert_result_scores(res, i);
+                bert_rank(sc, nl, order);
+                json_t *ls = json_array(), *ss = json_array();
+                for (size_t k = 0; k < nl; k++) {
+                    json_array_append_new(ls, json_string(labels[order[k]]));
+                    json_array_append_new(ss, json_real((double)sc[order[k]]));
+                }
+                json_array_append_new(
+                    all, json_pack("{s:s%, s:o, s:o}", "sequence", t[i].a, t[i].a_len, "labels", ls, "scores", ss));
+            }
+            reply_json(r, 200, maybe_single(all, single));
+        }
+    }
+    bert_result_free(res);
+    free(t);
+    free(split);
+}
+
+/* POST /decode: token ids back to text with the tokenizer's decoder */
+static void route_decode(server *s, json_t *req, reply *r)
+{
+    int skip = 1;
+    if (get_bool(req, "skip_special_tokens", 1, &skip, r))
+        return;
+    json_t *ids = json_object_get(req, "ids");
+    const int single = json_is_array(ids) && (json_array_size(ids) == 0 || json_is_integer(json_array_get(ids, 0)));
+    const size_t n = !json_is_array(ids) ? 0 : single ? 1 : json_array_size(ids);
+    if (n == 0) {
+        reply_error(r, 422, "Validation", "ids: expected a list of token ids, or a list of such lists");
+        return;
+    }
+    json_t *all = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *row = single ? ids : json_array_get(ids, i);
+        const size_t m = json_is_array(row) ? json_array_size(row) : 0;
+        int32_t *v = malloc((m ? m : 1) * sizeof *v);
+        if (!json_is_array(row) || !v) {
+            free(v);
+            json_decref(all);
+            reply_error(r, 422, "Validation", "ids[%zu]: expected a list of token ids", i);
+            return;
+        }
+        for (size_t k = 0; k < m; k++) {
+            json_t *e = json_array_get(row, k);
+            if (!json_is_integer(e) || json_integer_value(e) < 0 || json_integer_value(e) > INT32_MAX) {
+                free(v);
+                json_decref(all);
+                reply_error(r, 422, "Validation", "ids%s[%zu]: expected a token id", single ? "" : "[..]", k);
+                return;
+            }
+            v[k] = (int32_t)json_integer_value(e);
+        }
+        size_t need = 0;
+        bert_status st = bert_tokenizer_decode(s->tok, v, m, skip, NULL, 0, &need);
+        char *txt = st == BERT_OK || st == BERT_E_BUFFER_TOO_SMALL ? malloc(need + 1) : NULL;
+        if (!txt || bert_tokenizer_decode(s->tok, v, m, skip, txt, need + 1, &need) != BERT_OK) {
+            free(v);
+            free(txt);
+            json_decref(all);
+            reply_error(r, 422, "Validation", "ids: an id is outside the vocabulary (%zu tokens)",
+                        bert_tokenizer_vocab_size(s->tok));
+            return;
+        }
+        json_array_append_new(all, json_stringn(txt, need));
+        free(v);
+        free(txt);
+    }
+    reply_json(r, 200, all);
+}
+
 static void route_info(server *s, reply *r)
 {
     const bert_model_info in = bert_model_get_info(s->m);
@@ -620,15 +883,16 @@ void serve_dispatch(server *s, const char *url, const char *method, const char *
         }
         return;
     }
-    static const char *const posts[] = {"/embed", "/predict", "/rerank", "/tokenize", "/v1/embeddings"};
+    static const char *const posts[] = {"/embed",  "/predict", "/rerank",    "/tokenize", "/v1/embeddings",
+                                        "/decode", "/ner",     "/fill-mask", "/zero-shot"};
     size_t k;
     for (k = 0; k < sizeof posts / sizeof posts[0]; k++)
         if (!strcmp(url, posts[k]))
             break;
     if (k == sizeof posts / sizeof posts[0]) {
         reply_error(r, 404, "Validation",
-                    "no route %s (POST /embed, /predict, /rerank, /tokenize, /v1/embeddings; GET "
-                    "/info, /health, /metrics)",
+                    "no route %s (POST /embed, /predict, /rerank, /tokenize, /decode, /v1/embeddings, /ner, "
+                    "/fill-mask, /zero-shot; GET /info, /health, /metrics)",
                     url);
         return;
     }
@@ -663,8 +927,20 @@ void serve_dispatch(server *s, const char *url, const char *method, const char *
     case 3:
         route_tokenize(s, req, r);
         break;
-    default:
+    case 4:
         route_embed(s, req, r, 1);
+        break;
+    case 5:
+        route_decode(s, req, r);
+        break;
+    case 6:
+        route_ner(s, req, r);
+        break;
+    case 7:
+        route_fill_mask(s, req, r);
+        break;
+    default:
+        route_zero_shot(s, req, r);
         break;
     }
     json_decref(req);

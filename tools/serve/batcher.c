@@ -73,6 +73,13 @@ static void run_jobs(worker *w, serve_job **jobs, size_t n)
     }
     const float *rows;
     size_t dim;
+    if (jobs[0]->kind == SERVE_HEAD) { /* n is 1: the head fills the request's own result */
+        if (bert_head_run(jobs[0]->head, w->ctx, w->batch, w->texts, jobs[0]->res) != BERT_OK)
+            fail_all(jobs, n, BERT_E_INTERNAL, bert_result_errmsg(jobs[0]->res));
+        else
+            jobs[0]->status = BERT_OK;
+        return;
+    }
     if (jobs[0]->kind == SERVE_EMBED) {
         if (bert_head_run(b->embed, w->ctx, w->batch, w->texts, w->res) != BERT_OK) {
             fail_all(jobs, n, BERT_E_INTERNAL, bert_result_errmsg(w->res));
@@ -119,7 +126,7 @@ static void *work(void *arg)
         /* FIFO: the first job, then those behind it of the same kind while they fit */
         size_t n = 0, tokens = 0;
         const serve_kind kind = b->head->kind;
-        while (b->head && b->head->kind == kind && n < b->lim.max_batch_requests &&
+        while (b->head && b->head->kind == kind && (n == 0 || kind != SERVE_HEAD) && n < b->lim.max_batch_requests &&
                (n == 0 || tokens + b->head->tokens <= b->lim.max_batch_tokens) && jobs) {
             serve_job *j = b->head;
             b->head = j->next;

@@ -10,15 +10,18 @@
 #include <bert/bert.h>
 
 typedef enum serve_kind {
-    SERVE_EMBED = 0, /* the embed head's vectors (the folder's pipeline) */
-    SERVE_LOGITS = 1 /* a sequence classifier's logits (predict, rerank) */
+    SERVE_EMBED = 0,  /* the embed head's vectors (the folder's pipeline) */
+    SERVE_LOGITS = 1, /* a sequence classifier's logits (predict, rerank) */
+    SERVE_HEAD = 2    /* any head into the job's own result (ner, fill-mask, zero-shot): runs alone */
 } serve_kind;
 
 typedef struct serve_job {
     serve_kind kind;
     const bert_text *texts; /* the request's, alive until serve_submit returns */
     size_t n;
-    size_t tokens; /* counted by the request: the budget's unit */
+    size_t tokens;         /* counted by the request: the budget's unit */
+    const bert_head *head; /* SERVE_HEAD: the head, and the request's result it fills */
+    bert_result *res;
     /* results: out[n * dim] (malloc'd by the worker, freed by the request) */
     float *out;
     size_t dim;
