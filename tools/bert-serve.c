@@ -211,6 +211,13 @@ int main(int argc, char **argv)
          .min = 1,
          .max = 1 << 30,
          .help = "request body size before 413, %r (default 2000000)"},
+        {.names = "--request-timeout",
+         CLI_REAL(&o.timeout_s),
+         .metavar = "S",
+         .lo = 0,
+         .hi = 86400,
+         .help = "seconds a request may wait in the queue before 503, %r\n(default 0: no limit; a started batch "
+                 "always finishes)"},
         {.names = "--api-key",
          CLI_STRING(&o.api_key),
          .metavar = "KEY",
@@ -284,7 +291,7 @@ int main(int argc, char **argv)
     bert_encode_params ep = bert_encode_default_params();
     ep.truncation = BERT_TRUNCATION_LONGEST_FIRST;
     ep.max_length = s.max_input;
-    serve_limits lim = {o.workers, o.threads, o.max_batch_tokens, o.max_batch_requests, o.max_concurrent};
+    serve_limits lim = {o.workers, o.threads, o.max_batch_tokens, o.max_batch_requests, o.max_concurrent, o.timeout_s};
     if (serve_batcher_new(&s.b, s.m, &lim, &ep, err, sizeof err) != 0) {
         fprintf(stderr, "%s: %s\n", prog, err);
         bert_model_free(s.m);

@@ -153,6 +153,26 @@ echo "overload: $ok answered 200, $busy answered 429"
 kill -TERM "$pid"
 wait "$pid"
 
+# --request-timeout: requests that waited that long in the queue answer 503, the others 200
+start slow --model "$shared/models/mini-sst2" --max-batch-requests 1 --threads 1 --request-timeout 0.002 -q
+rm -f "$tmp/codes"
+long=$(seq 1 500 | tr '\n' ' ')
+body=$(printf '{"inputs": ["%s", "%s", "%s", "%s", "%s", "%s", "%s", "%s"], "truncate": true}' "$long" "$long" "$long" \
+    "$long" "$long" "$long" "$long" "$long")
+for i in $(seq 1 16); do
+    curl -s -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$port/predict" -d "$body" >> "$tmp/codes" &
+done
+wait_for=0
+while [ "$(wc -l < "$tmp/codes" 2> /dev/null || echo 0)" -lt 16 ] && [ $wait_for -lt 200 ]; do
+    sleep 0.1
+    wait_for=$((wait_for + 1))
+done
+ok=$(grep -c '^200$' "$tmp/codes"); late=$(grep -c '^503$' "$tmp/codes")
+echo "request timeout: $ok answered 200, $late answered 503"
+[ $((ok + late)) -eq 16 ] && [ "$ok" -ge 1 ] && [ "$late" -ge 1 ]; check "--request-timeout -> 503 for those left waiting" $?
+kill -TERM "$pid"
+wait "$pid"
+
 # what TEI lacks: /ner, /fill-mask, /zero-shot, and /decode; the references' answers
 start ner --model "$shared/models/mini-conll03-ner" -q
 post /ner '{"inputs": "West Indian all-rounder Phil Simmons took four for 38 on Friday as Leicestershire beat Somerset by an innings and 39 runs in two days to take over at the head of the county championship ."}'

@@ -171,7 +171,13 @@ static int count_tokens(const server *s, const bert_text *t, size_t n, int trunc
 /* Runs a job through the batcher; -1 with the reply set when it could not. */
 static int run_job(server *s, serve_job *j, reply *r)
 {
-    if (serve_submit(s->b, j) != 0) {
+    const int q = serve_submit(s->b, j);
+    if (q == -2) {
+        reply_error(r, 503, "Overloaded", "the request waited --request-timeout %g s in the queue; retry later",
+                    s->o->timeout_s);
+        return -1;
+    }
+    if (q != 0) {
         reply_error(r, 429, "Overloaded", "the queue is full (--max-concurrent-requests %zu); retry later",
                     s->o->max_concurrent);
         return -1;

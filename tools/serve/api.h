@@ -14,6 +14,7 @@ typedef struct opts {
     const char *model, *host, *api_key;
     size_t port, workers, threads, max_batch_tokens, max_batch_requests, max_concurrent, max_input, max_client_batch,
         payload_limit;
+    double timeout_s;
     int quiet, verbose;
     bert_precision precision;
     bert_weights weights;

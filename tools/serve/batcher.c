@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "batcher.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,7 @@ static void *work(void *arg)
             if (!b->head)
                 b->tail = NULL;
             tokens += j->tokens;
+            j->taken = 1;
             jobs[n++] = j;
         }
         b->running += n;
@@ -214,7 +216,7 @@ int serve_submit(serve_batcher *b, serve_job *j)
         pthread_mutex_unlock(&b->mu);
         return -1;
     }
-    j->done = 0;
+    j->done = j->taken = 0;
     j->next = NULL;
     j->out = NULL;
     j->t_queued = serve_now();
@@ -225,8 +227,33 @@ int serve_submit(serve_batcher *b, serve_job *j)
     b->tail = j;
     b->queued++;
     pthread_cond_signal(&b->work);
-    while (!j->done)
-        pthread_cond_wait(&b->done, &b->mu);
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    const double t = (double)deadline.tv_sec + (double)deadline.tv_nsec * 1e-9 + b->lim.timeout_s;
+    deadline.tv_sec = (time_t)t;
+    deadline.tv_nsec = (long)((t - (double)deadline.tv_sec) * 1e9);
+    while (!j->done) {
+        if (b->lim.timeout_s <= 0 || j->taken) {
+            pthread_cond_wait(&b->done, &b->mu);
+            continue;
+        }
+        if (pthread_cond_timedwait(&b->done, &b->mu, &deadline) == ETIMEDOUT && !j->taken && !j->done) {
+            /* still queued: take it out, the request answers that it timed out */
+            serve_job **p = &b->head, *prev = NULL;
+            while (*p && *p != j) {
+                prev = *p;
+                p = &(*p)->next;
+            }
+            if (*p) {
+                *p = j->next;
+                if (b->tail == j)
+                    b->tail = prev;
+                b->queued--;
+            }
+            pthread_mutex_unlock(&b->mu);
+            return -2;
+        }
+    }
     pthread_mutex_unlock(&b->mu);
     return 0;
 }

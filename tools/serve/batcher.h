@@ -30,7 +30,7 @@ typedef struct serve_job {
     double queued_s, run_s; /* seconds waiting in the queue and in its batch */
     size_t batch_requests;  /* how many requests shared its batch */
     /* private */
-    int done;
+    int done, taken;
     double t_queued;
     struct serve_job *next;
 } serve_job;
@@ -40,6 +40,8 @@ typedef struct serve_limits {
     size_t max_batch_tokens;   /* tokens per batch (a single larger request runs alone) */
     size_t max_batch_requests; /* requests per batch */
     size_t max_queue;          /* queued + running requests; beyond: refused */
+    double timeout_s;          /* the longest a request waits in the queue (0: no limit); a batch
+                                  that started is always finished */
 } serve_limits;
 
 typedef struct serve_batcher serve_batcher;
@@ -47,8 +49,9 @@ typedef struct serve_batcher serve_batcher;
 /* Starts the workers for model m (an embed head always; logits where m is a sequence classifier). */
 int serve_batcher_new(serve_batcher **out, const bert_model *m, const serve_limits *lim, const bert_encode_params *enc,
                       char *err, size_t err_size);
-/* Queues j and waits for its batch: 0 (j->status says how it went), or -1 at once when the queue is
- * full or the batcher is stopping (the request answers 429 / 503). */
+/* Queues j and waits for its batch: 0 (j->status says how it went), -1 at once when the queue is
+ * full or the batcher is stopping (the request answers 429), -2 when it waited timeout_s in the
+ * queue without a worker taking it (it is taken out again: 503). */
 int serve_submit(serve_batcher *b, serve_job *j);
 /* Requests queued or running now. */
 size_t serve_queue_depth(serve_batcher *b);
