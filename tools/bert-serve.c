@@ -38,7 +38,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
                               const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
     (void)version;
-    server *s = cls;
+    serve_group *g = cls;
+    const opts *o = g->s[0].o;
     conn *c = *con_cls;
     if (!c) {
         c = calloc(1, sizeof *c);
@@ -48,7 +49,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
         return MHD_YES;
     }
     if (*upload_size) {
-        if (c->len + *upload_size > s->o->payload_limit) {
+        if (c->len + *upload_size > o->payload_limit) {
             c->too_large = 1;
         } else if (!c->too_large) {
             if (c->len + *upload_size + 1 > c->cap) {
@@ -68,11 +69,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
     const double t0 = serve_now();
     reply r = {0, NULL, NULL};
     const char *auth = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Authorization");
-    if (s->o->api_key && strcmp(url, "/health") != 0 &&
-        (!auth || strncmp(auth, "Bearer ", 7) != 0 || strcmp(auth + 7, s->o->api_key) != 0))
+    if (o->api_key && strcmp(url, "/health") != 0 &&
+        (!auth || strncmp(auth, "Bearer ", 7) != 0 || strcmp(auth + 7, o->api_key) != 0))
         reply_error(&r, 401, "Unauthorized", "a valid \"Authorization: Bearer <key>\" header is needed");
     else
-        serve_dispatch(s, url, method, c->body, c->len, c->too_large, &r);
+        serve_dispatch(g, url, method, MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "model"), c->body, c->len,
+                       c->too_large, &r);
     if (!r.body) {
         r.status = 500;
         r.body = strdup("{\"error\":\"out of memory\",\"error_type\":\"Backend\"}");
@@ -88,7 +90,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *mc, const char *
     const enum MHD_Result ok = MHD_queue_response(mc, (unsigned)r.status, resp);
     MHD_destroy_response(resp);
     serve_count_request(url, r.status);
-    if (!s->o->quiet)
+    if (!o->quiet)
         fprintf(stderr, "%s: %s %s %d %zu bytes in, %.1f ms\n", prog, method, url, r.status, c->len,
                 (serve_now() - t0) * 1e3);
     return ok;
@@ -103,6 +105,18 @@ static void completed(void *cls, struct MHD_Connection *mc, void **con_cls, enum
         free(c);
     }
     *con_cls = NULL;
+}
+
+/* --model [NAME=]DIR, repeatable */
+static int add_model(const char *p, const char *opt, const char *v, void *dest)
+{
+    opts *o = dest;
+    if (o->n_models == SERVE_MAX_MODELS) {
+        fprintf(stderr, "%s: %s: at most %d models\n", p, opt, SERVE_MAX_MODELS);
+        return -1;
+    }
+    o->models[o->n_models++] = v;
+    return 0;
 }
 
 static void usage(FILE *out, const cli_opt *table)
@@ -140,6 +154,54 @@ static void usage(FILE *out, const cli_opt *table)
           out);
 }
 
+/* Loads s->model_id and starts its workers; a CLI exit code. */
+static int open_model(server *s, const opts *o)
+{
+    char err[1024];
+    s->o = o;
+    bert_model_params mp = bert_model_default_params();
+    mp.precision = o->precision;
+    mp.weights = o->weights;
+    if (bert_model_load(s->model_id, &mp, &s->m, err, sizeof err) != BERT_OK) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return CLI_ERR_MODEL;
+    }
+    s->tok = bert_model_tokenizer(s->m);
+    if (!s->tok) {
+        fprintf(stderr, "%s: %s: no tokenizer.json or vocab.txt: the folder needs its tokenizer files\n", prog,
+                s->model_id);
+        return CLI_ERR_MODEL;
+    }
+    const bert_model_info info = bert_model_get_info(s->m);
+    s->classifier = info.arch == BERT_ARCH_SEQUENCE_CLASSIFICATION;
+    size_t limit = bert_tokenizer_get_config(s->tok).model_max_length;
+    limit = limit < info.max_sequence_length ? limit : info.max_sequence_length;
+    if (bert_model_st_info(s->m).max_seq_length && bert_model_st_info(s->m).max_seq_length < limit)
+        limit = bert_model_st_info(s->m).max_seq_length;
+    s->max_input = o->max_input && o->max_input < limit ? o->max_input : limit;
+    bert_encode_params ep = bert_encode_default_params();
+    ep.truncation = BERT_TRUNCATION_LONGEST_FIRST;
+    ep.max_length = s->max_input;
+    serve_limits lim = {o->workers,        o->threads,  o->max_batch_tokens, o->max_batch_requests,
+                        o->max_concurrent, o->timeout_s};
+    if (serve_batcher_new(&s->b, s->m, &lim, &ep, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s: %s\n", prog, s->model_id, err);
+        return CLI_ERR_RUNTIME;
+    }
+    return CLI_OK;
+}
+
+/* Stops the workers and frees the models, the one a failed open_model left too. */
+static void close_models(serve_group *g)
+{
+    for (size_t i = 0; i <= g->n && i < SERVE_MAX_MODELS; i++) {
+        serve_batcher_free(g->s[i].b);
+        bert_model_free(g->s[i].m);
+        g->s[i].b = NULL;
+        g->s[i].m = NULL;
+    }
+}
+
 int main(int argc, char **argv)
 {
     opts o;
@@ -155,9 +217,13 @@ int main(int argc, char **argv)
     int prec = 0, wts = 0;
     const cli_opt table[] = {
         {.names = "--model",
-         CLI_STRING(&o.model),
-         .metavar = "DIR",
-         .help = "the model folder (default: the embedded default model)"},
+         .kind = CLI_OPT_CUSTOM,
+         .dest = &o,
+         .parse = add_model,
+         .metavar = "[NAME=]DIR",
+         .help = "a model folder, named NAME for the requests' \"model\" field\n(default: the folder's name); "
+                 "repeat for several models,\nthe first is the default (without --model: the embedded\ndefault "
+                 "model)"},
         {.names = "--host",
          CLI_STRING(&o.host),
          .metavar = "ADDR",
@@ -262,61 +328,59 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    server s;
-    memset(&s, 0, sizeof s);
-    s.o = &o;
-    s.model_id = o.model ? o.model : cli_default_model();
-    char err[1024];
-    bert_model_params mp = bert_model_default_params();
-    mp.precision = o.precision;
-    mp.weights = o.weights;
-    if (bert_model_load(s.model_id, &mp, &s.m, err, sizeof err) != BERT_OK) {
-        fprintf(stderr, "%s: %s\n", prog, err);
-        return CLI_ERR_MODEL;
+    if (o.n_models == 0)
+        o.models[o.n_models++] = cli_default_model();
+    static server servers[SERVE_MAX_MODELS];
+    serve_group g = {servers, 0};
+    int rc = CLI_OK;
+    for (size_t i = 0; i < o.n_models && rc == CLI_OK; i++) {
+        server *s = &servers[g.n];
+        const char *eq = strchr(o.models[i], '=');
+        static char names[SERVE_MAX_MODELS][128];
+        if (eq) {
+            snprintf(names[i], sizeof names[i], "%.*s", (int)(eq - o.models[i]), o.models[i]);
+            s->model_id = eq + 1;
+        } else {
+            const char *slash = strrchr(o.models[i], '/');
+            s->model_id = o.models[i];
+            snprintf(names[i], sizeof names[i], "%s", slash && slash[1] ? slash + 1 : o.models[i]);
+        }
+        s->name = names[i];
+        for (size_t k = 0; k < g.n; k++)
+            if (!strcmp(servers[k].name, s->name)) {
+                fprintf(stderr, "%s: two models named '%s' (--model NAME=DIR names them)\n", prog, s->name);
+                rc = CLI_ERR_USAGE;
+            }
+        if (rc != CLI_OK)
+            break;
+        rc = open_model(s, &o);
+        if (rc == CLI_OK)
+            g.n++;
     }
-    s.tok = bert_model_tokenizer(s.m);
-    if (!s.tok) {
-        fprintf(stderr, "%s: %s: no tokenizer.json or vocab.txt: the folder needs its tokenizer files\n", prog,
-                s.model_id);
-        bert_model_free(s.m);
-        return CLI_ERR_MODEL;
-    }
-    const bert_model_info info = bert_model_get_info(s.m);
-    s.classifier = info.arch == BERT_ARCH_SEQUENCE_CLASSIFICATION;
-    size_t limit = bert_tokenizer_get_config(s.tok).model_max_length;
-    limit = limit < info.max_sequence_length ? limit : info.max_sequence_length;
-    if (bert_model_st_info(s.m).max_seq_length && bert_model_st_info(s.m).max_seq_length < limit)
-        limit = bert_model_st_info(s.m).max_seq_length;
-    s.max_input = o.max_input && o.max_input < limit ? o.max_input : limit;
-    bert_encode_params ep = bert_encode_default_params();
-    ep.truncation = BERT_TRUNCATION_LONGEST_FIRST;
-    ep.max_length = s.max_input;
-    serve_limits lim = {o.workers, o.threads, o.max_batch_tokens, o.max_batch_requests, o.max_concurrent, o.timeout_s};
-    if (serve_batcher_new(&s.b, s.m, &lim, &ep, err, sizeof err) != 0) {
-        fprintf(stderr, "%s: %s\n", prog, err);
-        bert_model_free(s.m);
-        return CLI_ERR_RUNTIME;
+    if (rc != CLI_OK) {
+        close_models(&g);
+        return rc;
     }
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL,
-        NULL, handle, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+        NULL, handle, &g, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(o.max_concurrent + 64), MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)120, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "%s: cannot listen on %s:%zu: %s\n", prog, o.host, o.port, strerror(errno));
-        serve_batcher_free(s.b);
-        bert_model_free(s.m);
+        close_models(&g);
         return CLI_ERR_RUNTIME;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    fprintf(stderr, "%s: listening on http://%s:%u (%s, %zu worker%s)\n", prog, o.host,
-            di ? (unsigned)di->port : (unsigned)o.port, s.model_id, o.workers, o.workers == 1 ? "" : "s");
+    fprintf(stderr, "%s: listening on http://%s:%u (", prog, o.host, di ? (unsigned)di->port : (unsigned)o.port);
+    for (size_t i = 0; i < g.n; i++)
+        fprintf(stderr, "%s%s=%s", i ? ", " : "", servers[i].name, servers[i].model_id);
+    fprintf(stderr, "; %zu worker%s each)\n", o.workers, o.workers == 1 ? "" : "s");
     int sig = 0;
     sigwait(&sigs, &sig);
     fprintf(stderr, "%s: %s: finishing the requests in flight\n", prog, sig == SIGTERM ? "SIGTERM" : "SIGINT");
     MHD_quiesce_daemon(d);
     MHD_stop_daemon(d); /* joins every connection thread: their requests complete first */
-    serve_batcher_free(s.b);
-    bert_model_free(s.m);
+    close_models(&g);
     return CLI_OK;
 }

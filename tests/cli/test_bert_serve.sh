@@ -105,7 +105,7 @@ if command -v wrk > /dev/null; then
         [ "$((after - before))" -ge "$sent" ] && [ "$((after - before))" -le "$((sent + 8))" ]
     check "wrk load: no failed request, /metrics counted each (up to the 8 in flight at the end)" $?
     curl -s "http://127.0.0.1:$port/metrics" > "$tmp/m.txt"
-    grep -q '^bert_batch_requests_bucket{le="+Inf"} ' "$tmp/m.txt" && grep -q '^bert_queue_depth 0$' "$tmp/m.txt" &&
+    grep -q '^bert_batch_requests_bucket{le="+Inf"} ' "$tmp/m.txt" && grep -q '^bert_queue_depth{model="tiny-sbert-cls-dense"} 0$' "$tmp/m.txt" &&
         grep -q '^bert_inference_seconds_count ' "$tmp/m.txt"
     check "/metrics: batch sizes, queue depth, time histograms" $?
 else
@@ -170,6 +170,20 @@ done
 ok=$(grep -c '^200$' "$tmp/codes"); late=$(grep -c '^503$' "$tmp/codes")
 echo "request timeout: $ok answered 200, $late answered 503"
 [ $((ok + late)) -eq 16 ] && [ "$ok" -ge 1 ] && [ "$late" -ge 1 ]; check "--request-timeout -> 503 for those left waiting" $?
+kill -TERM "$pid"
+wait "$pid"
+
+# several models in one server: the request's "model" picks, the first is the default
+start two --model "$shared/models/tiny-sbert-cls-dense" --model "ce=$shared/models/tiny-crossencoder" -q
+post /embed "{\"inputs\": \"$text\"}"
+[ "$code" = 200 ] && near "$(floats "$tmp/r" | head -1)" -0.3194508 1e-5; check "two models: /embed on the first (default)" $?
+post /rerank "{\"model\": \"ce\", \"query\": $q, \"texts\": [$p]}"
+[ "$code" = 200 ] && near "$(sed 's/.*"score":\([^,}]*\).*/\1/' "$tmp/r")" 0.7856075 1e-4; check "two models: /rerank on \"model\": \"ce\"" $?
+post /embed '{"model": "gpt", "inputs": "x"}'
+[ "$code" = 404 ] && grep -q "model: no model named 'gpt' here (tiny-sbert-cls-dense, ce)" "$tmp/r"
+check "two models: an unknown model -> 404 naming the ones served" $?
+code=$(curl -s -o "$tmp/r" -w '%{http_code}' "http://127.0.0.1:$port/info?model=ce")
+[ "$code" = 200 ] && grep -q '"model_name":"ce"' "$tmp/r" && grep -q '"classifier"' "$tmp/r"; check "two models: GET /info?model=ce" $?
 kill -TERM "$pid"
 wait "$pid"
 

@@ -1,7 +1,8 @@
 /* libFuzzer target: bert-serve's request handling (tools/serve/api.c) on bodies the input gives,
  * through the real routes, batchers and models (a small NLI sequence classifier, a token classifier
  * and a masked LM, written at start), without the HTTP layer. Byte 0 picks the route, byte 1 the
- * model, the method and the payload-limit flag; the rest is the body. Every answer must be one of
+ * model (the ?model= value: a body's "model" field may name another), the method and the
+ * payload-limit flag; the rest is the body. Every answer must be one of
  * the statuses the server documents, with a body; JSON routes answer JSON, errors TEI's
  * {"error", "error_type"}. */
 #define _POSIX_C_SOURCE 200809L
@@ -23,6 +24,8 @@ static const char *const archs[3] = {"BertForSequenceClassification", "BertForTo
 static char dirs[3][64];
 static opts o;
 static server servers[3];
+static serve_group group = {servers, 3};
+static const char *const names[3] = {"nli", "ner", "mlm"};
 
 static void cleanup(void)
 {
@@ -60,7 +63,8 @@ static void setup(void)
         }
         s->o = &o;
         s->tok = bert_model_tokenizer(s->m);
-        s->model_id = "tiny";
+        s->model_id = dirs[k];
+        s->name = names[k];
         s->classifier = k == 0;
         s->max_input = 32;
         bert_encode_params ep = bert_encode_default_params();
@@ -86,10 +90,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!servers[0].m)
         setup();
     const char *url = urls[data[0] % (sizeof urls / sizeof urls[0])];
-    server *s = &servers[data[1] % 3];
+    /* the model by ?model= (bits 0-1: nli, ner, mlm, none) unless the body names one */
+    const char *model = (data[1] & 3) == 3 ? NULL : names[data[1] & 3];
     const char *method = data[1] & 0x40 ? "GET" : "POST";
     reply r = {0, NULL, NULL};
-    serve_dispatch(s, url, method, (const char *)data + 2, size - 2, (data[1] & 0x80) != 0, &r);
+    serve_dispatch(&group, url, method, model, (const char *)data + 2, size - 2, (data[1] & 0x80) != 0, &r);
     static const int ok[] = {200, 404, 405, 413, 422, 424, 429, 500, 503};
     int known = 0;
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)

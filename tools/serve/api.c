@@ -813,15 +813,15 @@ static void route_info(server *s, reply *r)
         type = json_pack("{s:{s:s}}", "embedding", "pooling", bert_model_st_info(s->m).present ? "folder" : "mean");
     }
     reply_json(r, 200,
-               json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:s}", "model_id", s->model_id,
-                         "model_type_name", in.model_type, "model_dtype", in.dtype, "model_type", type,
-                         "max_concurrent_requests", (json_int_t)s->o->max_concurrent, "max_input_length",
+               json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:s}", "model_id", s->model_id,
+                         "model_name", s->name, "model_type_name", in.model_type, "model_dtype", in.dtype, "model_type",
+                         type, "max_concurrent_requests", (json_int_t)s->o->max_concurrent, "max_input_length",
                          (json_int_t)s->max_input, "max_batch_tokens", (json_int_t)s->o->max_batch_tokens,
                          "max_batch_requests", (json_int_t)s->o->max_batch_requests, "max_client_batch_size",
                          (json_int_t)s->o->max_client_batch, "version", bert_version_string()));
 }
 
-static void route_metrics(server *s, reply *r)
+static void route_metrics(serve_group *g, reply *r)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -837,9 +837,9 @@ static void route_metrics(server *s, reply *r)
             if (metrics.requests[i][k])
                 fprintf(f, "bert_requests_total{route=\"%s\",status=\"%d\"} %llu\n", routes[i], statuses[k],
                         metrics.requests[i][k]);
-    fprintf(
-        f, "# HELP bert_queue_depth Requests queued or running.\n# TYPE bert_queue_depth gauge\nbert_queue_depth %zu\n",
-        serve_queue_depth(s->b));
+    fprintf(f, "# HELP bert_queue_depth Requests queued or running, by model.\n# TYPE bert_queue_depth gauge\n");
+    for (size_t i = 0; i < g->n; i++)
+        fprintf(f, "bert_queue_depth{model=\"%s\"} %zu\n", g->s[i].name, serve_queue_depth(g->s[i].b));
     print_histogram(f, "bert_batch_requests", "Requests per batch, per request.", &metrics.batch_requests, size_buckets,
                     N_SB);
     print_histogram(f, "bert_queue_seconds", "Time a request waited for its batch.", &metrics.queue_s, time_buckets,
@@ -869,10 +869,32 @@ void serve_count_request(const char *url, int status)
     pthread_mutex_unlock(&metrics.mu);
 }
 
-void serve_dispatch(server *s, const char *url, const char *method, const char *body, size_t len, int too_large,
-                    reply *r)
+/* The model a request names: by name, the first without one; NULL with the reply set. An OpenAI
+ * request naming a model a one-model server does not know still gets that model: OpenAI's clients
+ * always send a name. */
+static server *pick(serve_group *g, const char *name, int openai, reply *r)
+{
+    if (!name)
+        return &g->s[0];
+    for (size_t i = 0; i < g->n; i++)
+        if (!strcmp(g->s[i].name, name))
+            return &g->s[i];
+    if (openai && g->n == 1)
+        return &g->s[0];
+    char list[512] = "";
+    for (size_t i = 0, k = 0; i < g->n && k < sizeof list; i++)
+        k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "", g->s[i].name);
+    reply_error(r, 404, "Validation", "model: no model named '%s' here (%s)", name, list);
+    return NULL;
+}
+
+void serve_dispatch(serve_group *g, const char *url, const char *method, const char *model, const char *body,
+                    size_t len, int too_large, reply *r)
 {
     const int get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
+    server *s = &g->s[0];
+    if (get && model && !(s = pick(g, model, 0, r)))
+        return;
     if (!strcmp(url, "/health") || !strcmp(url, "/info") || !strcmp(url, "/metrics")) {
         if (!get) {
             reply_error(r, 405, "Validation", "%s takes GET", url);
@@ -885,7 +907,7 @@ void serve_dispatch(server *s, const char *url, const char *method, const char *
         } else if (!strcmp(url, "/info")) {
             route_info(s, r);
         } else {
-            route_metrics(s, r);
+            route_metrics(g, r);
         }
         return;
     }
@@ -917,6 +939,16 @@ void serve_dispatch(server *s, const char *url, const char *method, const char *
             reply_error(r, 422, "Validation", "the body must be a JSON object");
         else
             reply_error(r, 422, "Validation", "invalid JSON at line %d, column %d: %s", je.line, je.column, je.text);
+        json_decref(req);
+        return;
+    }
+    json_t *mf = json_object_get(req, "model");
+    if (mf && !json_is_null(mf) && !json_is_string(mf)) {
+        reply_error(r, 422, "Validation", "model: expected the name of a model");
+        json_decref(req);
+        return;
+    }
+    if (!(s = pick(g, json_is_string(mf) ? json_string_value(mf) : model, k == 4, r))) {
         json_decref(req);
         return;
     }

@@ -10,8 +10,12 @@
 
 #include "batcher.h"
 
+enum { SERVE_MAX_MODELS = 16 };
+
 typedef struct opts {
-    const char *model, *host, *api_key;
+    const char *models[SERVE_MAX_MODELS]; /* --model [NAME=]DIR, in order; none: the default model */
+    size_t n_models;
+    const char *host, *api_key;
     size_t port, workers, threads, max_batch_tokens, max_batch_requests, max_concurrent, max_input, max_client_batch,
         payload_limit;
     double timeout_s;
@@ -26,7 +30,8 @@ typedef struct server {
     bert_model *m;
     const bert_tokenizer *tok;
     serve_batcher *b;
-    const char *model_id;
+    const char *model_id; /* its folder */
+    const char *name;     /* what a request's "model" calls it */
     size_t max_input;
     int classifier; /* a sequence classifier: /predict and /rerank work */
 } server;
@@ -38,10 +43,17 @@ typedef struct reply {
     const char *type;
 } reply;
 
-/* Answers one request: url, method ("GET", "POST") and its body (len bytes; too_large: it was cut
- * at the payload limit). r->body is malloc'd (the caller frees it), NULL when out of memory. */
-void serve_dispatch(server *s, const char *url, const char *method, const char *body, size_t len, int too_large,
-                    reply *r);
+/* The models one server serves; a request's "model" field (or ?model= on GET routes) picks one by
+ * name, the first by default. */
+typedef struct serve_group {
+    server *s;
+    size_t n;
+} serve_group;
+
+/* Answers one request: url, method ("GET", "POST"), the ?model= query value (or NULL) and its body
+ * (len bytes; too_large: it was cut at the payload limit). r->body is malloc'd (the caller frees it). */
+void serve_dispatch(serve_group *g, const char *url, const char *method, const char *model, const char *body,
+                    size_t len, int too_large, reply *r);
 /* TEI's error body {"error": message, "error_type": kind} with the status. */
 void reply_error(reply *r, int status, const char *kind, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Counts a finished request in /metrics. */
