@@ -209,7 +209,7 @@ int main(int argc, char **argv)
     o.host = "127.0.0.1";
     o.port = 8080;
     o.workers = 1;
-    o.max_batch_tokens = 16384;
+    o.max_batch_tokens = 2048;
     o.max_batch_requests = 64;
     o.max_concurrent = 512;
     o.max_client_batch = 64;
@@ -246,7 +246,8 @@ int main(int argc, char **argv)
          .metavar = "N",
          .min = 1,
          .max = 1 << 24,
-         .help = "tokens per batch, %r (default 16384)"},
+         .help =
+             "tokens per batch, %r (default 2048: on CPUs larger batches\nrun slower per token, docs/performance.md)"},
         {.names = "--max-batch-requests",
          CLI_SIZE(&o.max_batch_requests),
          .metavar = "N",
