@@ -484,9 +484,42 @@ static void test_tokenizer_json_unicode_scripts(void **state)
     bert_tokenizer_free(tok);
 }
 
+/* bert_batch_set_ids: rows of ids taken whole, padded with the pad id, specials marked; bad ids
+ * named by input and position. */
+static void test_batch_from_ids(void **state)
+{
+    (void)state;
+    char err[256];
+    bert_batch *b = NULL;
+    assert_int_equal(bert_batch_new(&b, err, sizeof err), BERT_OK);
+    const int32_t r0[4] = {101, 7592, 2088, 102}, r1[2] = {101, 102};
+    const int32_t *rows[2] = {r0, r1};
+    const size_t lens[2] = {4, 2};
+    assert_int_equal(bert_batch_set_ids(b, uncased, rows, lens, 2), BERT_OK);
+    const bert_batch_view v = bert_batch_get(b);
+    assert_int_equal(v.n_rows, 2);
+    assert_int_equal(v.seq_len, 4);
+    assert_int_equal(v.lengths[1], 2);
+    assert_int_equal(v.ids[4 + 2], 0); /* [PAD] */
+    assert_int_equal(v.attention_mask[4 + 2], 0);
+    assert_int_equal(v.attention_mask[4 + 1], 1);
+    assert_int_equal(v.special_tokens_mask[0], 1);
+    assert_int_equal(v.special_tokens_mask[1], 0);
+    assert_int_equal(v.type_ids[1], 0);
+    assert_int_equal(v.truncated[0], 0);
+    const int32_t bad[2] = {101, 30522};
+    const int32_t *brow[1] = {bad};
+    assert_int_equal(bert_batch_set_ids(b, uncased, brow, lens + 1, 1), BERT_E_INVALID_ARG);
+    assert_non_null(strstr(bert_batch_errmsg(b), "input 0, token 1: id 30522 is outside the vocabulary"));
+    const size_t zero = 0;
+    assert_int_equal(bert_batch_set_ids(b, uncased, rows, &zero, 1), BERT_E_INVALID_ARG);
+    bert_batch_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_batch_from_ids),
         cmocka_unit_test(test_pretokenize_splits_whitespace_and_punctuation_with_byte_offsets),
         cmocka_unit_test(test_clean_text_drops_controls_and_maps_whitespace),
         cmocka_unit_test(test_cjk_ideographs_become_words_only_when_enabled),

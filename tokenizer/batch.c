@@ -376,6 +376,17 @@ static bert_status pad(bert_batch *b, const bert_tokenizer *tok, const bert_enco
     return BERT_OK;
 }
 
+/* An empty batch about to be filled from tok. */
+static void start(bert_batch *b, const bert_tokenizer *tok)
+{
+    b->errmsg[0] = '\0';
+    b->n_rows = 0;
+    b->r_n = 0;
+    b->seq_len = 0;
+    b->txt_len = 0;
+    b->tok = tok;
+}
+
 bert_status bert_batch_encode(bert_batch *b, const bert_tokenizer *tok, const bert_text *texts, size_t n,
                               const bert_encode_params *params)
 {
@@ -383,12 +394,7 @@ bert_status bert_batch_encode(bert_batch *b, const bert_tokenizer *tok, const be
         return BERT_E_INVALID_ARG;
     const bert_encode_params def = bert_encode_default_params();
     const bert_encode_params *p = params ? params : &def;
-    b->errmsg[0] = '\0';
-    b->n_rows = 0;
-    b->r_n = 0;
-    b->seq_len = 0;
-    b->txt_len = 0;
-    b->tok = tok;
+    start(b, tok);
     if (!tok || (!texts && n))
         return fail(b, BERT_E_INVALID_ARG, "bert_batch_encode: NULL tokenizer or texts");
     if ((unsigned)p->truncation > BERT_TRUNCATION_ONLY_SECOND || (unsigned)p->padding > BERT_PADDING_MAX_LENGTH ||
@@ -420,6 +426,40 @@ bert_status bert_batch_encode(bert_batch *b, const bert_tokenizer *tok, const be
             return st;
     }
     return pad(b, tok, p);
+}
+
+bert_status bert_batch_set_ids(bert_batch *b, const bert_tokenizer *tok, const int32_t *const *ids, const size_t *lens,
+                               size_t n)
+{
+    if (!b)
+        return BERT_E_INVALID_ARG;
+    start(b, tok);
+    if (!tok || (n && (!ids || !lens)))
+        return fail(b, BERT_E_INVALID_ARG, "bert_batch_set_ids: NULL tokenizer, ids or lengths");
+    const bert_span none = {0, 0};
+    for (size_t i = 0; i < n; i++) {
+        if (lens[i] == 0 || !ids[i])
+            return fail(b, BERT_E_INVALID_ARG, "input %zu: no token ids", i);
+        if (reserve_tokens(b, b->r_n + lens[i]) != BERT_OK || reserve_rows(b, b->n_rows + 1) != BERT_OK)
+            return fail(b, BERT_E_NOMEM, "input %zu: allocating %zu tokens", i, lens[i]);
+        b->row_start[b->n_rows] = b->r_n;
+        b->row_sample[b->n_rows] = i;
+        b->row_trunc[b->n_rows] = 0;
+        for (size_t k = 0; k < lens[i]; k++) {
+            const int32_t id = ids[i][k];
+            if (id < 0 || (size_t)id >= tok->n_tokens)
+                return fail(b, BERT_E_INVALID_ARG, "input %zu, token %zu: id %d is outside the vocabulary (%zu tokens)",
+                            i, k, (int)id, tok->n_tokens);
+            int special = 0;
+            for (int s = 0; s < BERT__N_SPECIAL; s++)
+                special |= tok->special_ids[s] == id;
+            put(b, id, 0, special ? -1 : 0, -1, (uint8_t)special, none);
+        }
+        b->row_len[b->n_rows] = lens[i];
+        b->n_rows++;
+    }
+    const bert_encode_params p = bert_encode_default_params();
+    return pad(b, tok, &p);
 }
 
 bert_batch_view bert_batch_get(const bert_batch *b)

@@ -46,18 +46,18 @@ typedef struct bert_span {
  * HF uses when tokenizer_config.json is missing), then change fields. Strings are borrowed for the
  * duration of the load call only. */
 typedef struct bert_tokenizer_config {
-    int do_lower_case;          /* 1: lower-case (full Unicode) */
-    int strip_accents;          /* -1: follow do_lower_case (HF's null), 0: keep, 1: strip (NFD, drop Mn) */
-    int tokenize_chinese_chars; /* 1: put spaces around CJK ideographs */
-    int clean_text;             /* 1: drop NUL, U+FFFD and control characters, map whitespace to ' ' */
+    int do_lower_case;               /* 1: lower-case (full Unicode) */
+    int strip_accents;               /* -1: follow do_lower_case (HF's null), 0: keep, 1: strip (NFD, drop Mn) */
+    int tokenize_chinese_chars;      /* 1: put spaces around CJK ideographs */
+    int clean_text;                  /* 1: drop NUL, U+FFFD and control characters, map whitespace to ' ' */
     size_t max_input_chars_per_word; /* longer words become [UNK]; HF: 100 */
-    size_t model_max_length;    /* the model's limit, for callers that want it; HF default 512 */
-    const char *unk_token;      /* "[UNK]" */
-    const char *sep_token;      /* "[SEP]" */
-    const char *pad_token;      /* "[PAD]" */
-    const char *cls_token;      /* "[CLS]" */
-    const char *mask_token;     /* "[MASK]" */
-    const char *const *never_split; /* extra strings kept whole (matched like special tokens) */
+    size_t model_max_length;         /* the model's limit, for callers that want it; HF default 512 */
+    const char *unk_token;           /* "[UNK]" */
+    const char *sep_token;           /* "[SEP]" */
+    const char *pad_token;           /* "[PAD]" */
+    const char *cls_token;           /* "[CLS]" */
+    const char *mask_token;          /* "[MASK]" */
+    const char *const *never_split;  /* extra strings kept whole (matched like special tokens) */
     size_t n_never_split;
 } bert_tokenizer_config;
 
@@ -69,8 +69,8 @@ BERT_API bert_tokenizer_config bert_tokenizer_default_config(void);
  * file's. On success *out owns a tokenizer to release with bert_tokenizer_free(). On failure *out
  * is NULL and errbuf (if not NULL) holds a message naming the file and the position.
  * Returns BERT_OK, BERT_E_INVALID_ARG, BERT_E_IO, BERT_E_FORMAT, BERT_E_NOMEM. */
-BERT_API bert_status bert_tokenizer_load(const char *dir, const bert_tokenizer_config *overrides,
-                                         bert_tokenizer **out, char *errbuf, size_t errbuf_size);
+BERT_API bert_status bert_tokenizer_load(const char *dir, const bert_tokenizer_config *overrides, bert_tokenizer **out,
+                                         char *errbuf, size_t errbuf_size);
 
 /* Loads a Hugging Face tokenizer.json (byte-level BPE as RoBERTa's, SentencePiece Unigram as
  * XLM-R's, ALBERT's, DeBERTa-v3's and T5's): its normalizers, pre-tokenizers, model, added tokens
@@ -78,8 +78,7 @@ BERT_API bert_status bert_tokenizer_load(const char *dir, const bert_tokenizer_c
  * supported is BERT_E_UNSUPPORTED with its JSON path in the message; malformed JSON names the line
  * and column. bert_tokenizer_load() uses it for a folder that has no vocab.txt.
  * Returns BERT_OK, BERT_E_INVALID_ARG, BERT_E_IO, BERT_E_FORMAT, BERT_E_UNSUPPORTED, BERT_E_NOMEM. */
-BERT_API bert_status bert_tokenizer_load_json(const char *path, bert_tokenizer **out, char *errbuf,
-                                              size_t errbuf_size);
+BERT_API bert_status bert_tokenizer_load_json(const char *path, bert_tokenizer **out, char *errbuf, size_t errbuf_size);
 
 /* The same from tokenizer.json bytes held in memory (copied as needed); name is used in messages. */
 BERT_API bert_status bert_tokenizer_new_from_json(const char *json, size_t len, const char *name, bert_tokenizer **out,
@@ -152,11 +151,11 @@ typedef enum bert_invalid_utf8 {
 } bert_invalid_utf8;
 
 typedef struct bert_encode_params {
-    int add_special_tokens;       /* 1: [CLS] A [SEP] (B [SEP]) */
-    bert_truncation truncation;   /* NONE: no limit */
-    size_t max_length;            /* with truncation: the total length including special tokens */
-    size_t stride;                /* overlap between overflowing windows (HF's stride) */
-    int return_overflowing;       /* 1: overflowing windows become extra rows of the batch */
+    int add_special_tokens;     /* 1: [CLS] A [SEP] (B [SEP]) */
+    bert_truncation truncation; /* NONE: no limit */
+    size_t max_length;          /* with truncation: the total length including special tokens */
+    size_t stride;              /* overlap between overflowing windows (HF's stride) */
+    int return_overflowing;     /* 1: overflowing windows become extra rows of the batch */
     bert_padding padding;
     bert_invalid_utf8 on_invalid_utf8;
 } bert_encode_params;
@@ -206,16 +205,23 @@ typedef struct bert_batch_view {
     const int32_t *type_ids;
     const uint8_t *attention_mask;
     const uint8_t *special_tokens_mask;
-    const bert_span *offsets;     /* bytes into the text the token came from; {0,0} for specials */
-    const int32_t *sequence_ids;  /* 0 (text a), 1 (text b), -1 (special or padding) */
-    const int32_t *word_ids;      /* index of the word within its sequence, -1 for specials/padding */
-    const size_t *lengths;        /* [n_rows] tokens before padding */
-    const size_t *sample_index;   /* [n_rows] index of the input the row came from */
-    const uint8_t *truncated;     /* [n_rows] 1 when the row holds less than its input: truncation
-                                     cut it (every overflowing window is 1) */
+    const bert_span *offsets;    /* bytes into the text the token came from; {0,0} for specials */
+    const int32_t *sequence_ids; /* 0 (text a), 1 (text b), -1 (special or padding) */
+    const int32_t *word_ids;     /* index of the word within its sequence, -1 for specials/padding */
+    const size_t *lengths;       /* [n_rows] tokens before padding */
+    const size_t *sample_index;  /* [n_rows] index of the input the row came from */
+    const uint8_t *truncated;    /* [n_rows] 1 when the row holds less than its input: truncation
+                                    cut it (every overflowing window is 1) */
 } bert_batch_view;
 
 BERT_API bert_batch_view bert_batch_get(const bert_batch *b);
+
+/* Fills b with rows of token ids the caller already has (ids[i][0..lens[i]), taken as the whole
+ * sequence: nothing is added or truncated), right-padded with tok's pad id: type ids 0, the ids of
+ * tok's special tokens marked special, offsets {0, 0}. Ids outside tok's vocabulary and empty rows
+ * are BERT_E_INVALID_ARG naming the input and position. */
+BERT_API bert_status bert_batch_set_ids(bert_batch *b, const bert_tokenizer *tok, const int32_t *const *ids,
+                                        const size_t *lens, size_t n);
 
 /* HF's token string of row `row`, position i (before padding): the vocabulary string of its id,
  * except for an [UNK] of a Unigram model and an added token, whose string is the (normalized) text

@@ -61,6 +61,14 @@ sed 's/.*"embedding":"\([^"]*\)".*/\1/' "$tmp/r" | base64 -d | od -An -v -t f4 |
 [ "$code" = 200 ] && [ "$(wc -l < "$tmp/b64.txt")" -eq 16 ] &&
     paste "$tmp/cli.txt" "$tmp/b64.txt" | awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1e-6) bad = 1 } END { exit bad }'
 check "POST /v1/embeddings (base64): little-endian float32, the same vector" $?
+post /v1/embeddings '{"input": "hello world"}'
+sed 's/.*"embedding":\[\([^]]*\)\].*/\1/' "$tmp/r" > "$tmp/t1.txt"
+post /v1/embeddings '{"input": [[101, 7592, 2088, 102]]}'
+sed 's/.*"embedding":\[\([^]]*\)\].*/\1/' "$tmp/r" > "$tmp/t2.txt"
+[ "$code" = 200 ] && [ -s "$tmp/t1.txt" ] && cmp -s "$tmp/t1.txt" "$tmp/t2.txt"
+check "POST /v1/embeddings with token ids: the text's vector" $?
+post /v1/embeddings '{"input": [101, 99999]}'
+[ "$code" = 422 ] && grep -q 'id 99999 is outside the vocabulary' "$tmp/r"; check "token ids outside the vocabulary -> 422" $?
 post /tokenize '{"inputs": "Hello world"}'
 [ "$code" = 200 ] && grep -q '^\[\[{"id":101,"text":"\[CLS\]","special":true,"start":null,"stop":null},{"id":7592,"text":"hello","special":false,"start":0,"stop":5}' "$tmp/r"
 check "POST /tokenize: TEI's token objects" $?

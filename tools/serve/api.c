@@ -229,6 +229,63 @@ static json_t *vectors(const serve_job *j, int normalize)
     return all;
 }
 
+/* OpenAI's token input: [id, ...] (one sequence) or [[id, ...], ...]; each row whole (nothing added:
+ * the client sends what the model reads), at most the maximum length. -1 with the reply set. */
+static int read_ids(const server *s, json_t *in, int32_t ***ids_out, size_t **lens_out, size_t *n_out, size_t *tokens,
+                    reply *r)
+{
+    const int flat = json_is_integer(json_array_get(in, 0));
+    const size_t n = flat ? 1 : json_array_size(in);
+    if (n > s->o->max_client_batch) {
+        reply_error(r, 413, "Validation", "input: batch size %zu is over --max-client-batch-size %zu", n,
+                    s->o->max_client_batch);
+        return -1;
+    }
+    int32_t **ids = calloc(n, sizeof *ids);
+    size_t *lens = calloc(n, sizeof *lens);
+    *tokens = 0;
+    for (size_t i = 0; ids && lens && i < n; i++) {
+        json_t *row = flat ? in : json_array_get(in, i);
+        const size_t m = json_is_array(row) ? json_array_size(row) : 0;
+        if (m == 0 || m > s->max_input) {
+            if (m > s->max_input)
+                reply_error(r, 413, "Validation", "input[%zu]: %zu tokens, more than the %zu allowed", i, m,
+                            s->max_input);
+            else
+                reply_error(r, 422, "Validation", "input[%zu]: expected a non-empty list of token ids", i);
+            goto fail;
+        }
+        ids[i] = malloc(m * sizeof **ids);
+        if (!ids[i])
+            break;
+        for (size_t k = 0; k < m; k++) {
+            json_t *e = json_array_get(row, k);
+            if (!json_is_integer(e) || json_integer_value(e) < 0 || json_integer_value(e) > INT32_MAX) {
+                reply_error(r, 422, "Validation", "input%s[%zu]: expected a token id (a non-negative integer)",
+                            flat ? "" : "[..]", k);
+                goto fail;
+            }
+            ids[i][k] = (int32_t)json_integer_value(e);
+        }
+        lens[i] = m;
+        *tokens += m;
+    }
+    if (!ids || !lens || (n && !ids[n - 1])) {
+        reply_error(r, 500, "Backend", "out of memory");
+        goto fail;
+    }
+    *ids_out = ids;
+    *lens_out = lens;
+    *n_out = n;
+    return 0;
+fail:
+    for (size_t i = 0; ids && i < n; i++)
+        free(ids[i]);
+    free(ids);
+    free(lens);
+    return -1;
+}
+
 /* The prompt named by the request (or the folder's default), prepended into owned copies. */
 static int apply_prompt(server *s, json_t *req, bert_text *t, size_t n, char ***owned, reply *r)
 {
@@ -284,21 +341,34 @@ static void route_embed(server *s, json_t *req, reply *r, int openai)
             }
             base64 = !strcmp(json_string_value(ef), "base64");
         }
-        if (json_is_array(in) && json_array_size(in) && !json_is_string(json_array_get(in, 0))) {
-            reply_error(r, 422, "Validation", "input: token ids are not supported; send the text");
-            return;
-        }
     } else if (get_bool(req, "normalize", 1, &normalize, r) || get_bool(req, "truncate", 0, &truncate, r)) {
         return;
     }
-    bert_text *t = read_texts(s, in, field, 0, &single, &n, r);
+    /* OpenAI's token input: a list of ids (one sequence) or a list of such lists */
+    int32_t **ids = NULL;
+    size_t *lens = NULL;
+    const int token_input =
+        openai && json_is_array(in) && json_array_size(in) && !json_is_string(json_array_get(in, 0));
+    bert_text *t = NULL;
     char **owned = NULL;
-    if (!t || apply_prompt(s, req, t, n, &owned, r) != 0 || count_tokens(s, t, n, truncate, field, &tokens, r) != 0) {
-        free_owned(owned, n);
-        free(t);
-        return;
+    if (token_input) {
+        if (read_ids(s, in, &ids, &lens, &n, &tokens, r) != 0)
+            return;
+    } else {
+        t = read_texts(s, in, field, 0, &single, &n, r);
+        if (!t || apply_prompt(s, req, t, n, &owned, r) != 0 ||
+            count_tokens(s, t, n, truncate, field, &tokens, r) != 0) {
+            free_owned(owned, n);
+            free(t);
+            return;
+        }
     }
-    serve_job j = {.kind = SERVE_EMBED, .texts = t, .n = n, .tokens = tokens};
+    serve_job j = {.kind = token_input ? SERVE_EMBED_IDS : SERVE_EMBED,
+                   .texts = t,
+                   .ids = (const int32_t *const *)ids,
+                   .id_lens = lens,
+                   .n = n,
+                   .tokens = tokens};
     if (run_job(s, &j, r) == 0) {
         if (!openai) {
             reply_json(r, 200, vectors(&j, normalize));
@@ -354,6 +424,10 @@ static void route_embed(server *s, json_t *req, reply *r, int openai)
     free(j.out);
     free_owned(owned, n);
     free(t);
+    for (size_t i = 0; ids && i < n; i++)
+        free(ids[i]);
+    free(ids);
+    free(lens);
 }
 
 /* Scores of logits row l: raw, sigmoid (one label) or softmax, as TEI's /predict and /rerank. */

@@ -18,6 +18,9 @@ typedef struct worker {
     bert_result *res;
     bert_text *texts;
     size_t texts_cap;
+    const int32_t **ids;
+    size_t *id_lens;
+    size_t ids_cap;
     int started;
 } worker;
 
@@ -65,10 +68,36 @@ static void run_jobs(worker *w, serve_job **jobs, size_t n)
         w->texts = t;
         w->texts_cap = total;
     }
-    for (size_t i = 0, k = 0; i < n; i++)
-        for (size_t t = 0; t < jobs[i]->n; t++)
-            w->texts[k++] = jobs[i]->texts[t];
-    if (bert_batch_encode(w->batch, bert_model_tokenizer(b->m), w->texts, total, &b->enc) != BERT_OK) {
+    if (jobs[0]->kind == SERVE_EMBED_IDS) {
+        if (total > w->ids_cap) {
+            const int32_t **ip = realloc(w->ids, total * sizeof *ip);
+            if (ip)
+                w->ids = ip;
+            size_t *lp = realloc(w->id_lens, total * sizeof *lp);
+            if (lp)
+                w->id_lens = lp;
+            if (!ip || !lp) {
+                fail_all(jobs, n, BERT_E_NOMEM, "out of memory for the batch");
+                return;
+            }
+            w->ids_cap = total;
+        }
+        for (size_t i = 0, k = 0; i < n; i++)
+            for (size_t t = 0; t < jobs[i]->n; t++, k++) {
+                w->ids[k] = jobs[i]->ids[t];
+                w->id_lens[k] = jobs[i]->id_lens[t];
+            }
+        if (bert_batch_set_ids(w->batch, bert_model_tokenizer(b->m), w->ids, w->id_lens, total) != BERT_OK) {
+            fail_all(jobs, n, BERT_E_INVALID_ARG, bert_batch_errmsg(w->batch));
+            return;
+        }
+    } else {
+        for (size_t i = 0, k = 0; i < n; i++)
+            for (size_t t = 0; t < jobs[i]->n; t++)
+                w->texts[k++] = jobs[i]->texts[t];
+    }
+    if (jobs[0]->kind != SERVE_EMBED_IDS &&
+        bert_batch_encode(w->batch, bert_model_tokenizer(b->m), w->texts, total, &b->enc) != BERT_OK) {
         fail_all(jobs, n, BERT_E_INVALID_ARG, bert_batch_errmsg(w->batch));
         return;
     }
@@ -81,8 +110,9 @@ static void run_jobs(worker *w, serve_job **jobs, size_t n)
             jobs[0]->status = BERT_OK;
         return;
     }
-    if (jobs[0]->kind == SERVE_EMBED) {
-        if (bert_head_run(b->embed, w->ctx, w->batch, w->texts, w->res) != BERT_OK) {
+    if (jobs[0]->kind == SERVE_EMBED || jobs[0]->kind == SERVE_EMBED_IDS) {
+        if (bert_head_run(b->embed, w->ctx, w->batch, jobs[0]->kind == SERVE_EMBED ? w->texts : NULL, w->res) !=
+            BERT_OK) {
             fail_all(jobs, n, BERT_E_INTERNAL, bert_result_errmsg(w->res));
             return;
         }
@@ -282,6 +312,8 @@ void serve_batcher_free(serve_batcher *b)
         bert_batch_free(w->batch);
         bert_ctx_free(w->ctx);
         free(w->texts);
+        free(w->ids);
+        free(w->id_lens);
     }
     free(b->workers);
     bert_head_free(b->embed);

@@ -10,14 +10,17 @@
 #include <bert/bert.h>
 
 typedef enum serve_kind {
-    SERVE_EMBED = 0,  /* the embed head's vectors (the folder's pipeline) */
-    SERVE_LOGITS = 1, /* a sequence classifier's logits (predict, rerank) */
-    SERVE_HEAD = 2    /* any head into the job's own result (ner, fill-mask, zero-shot): runs alone */
+    SERVE_EMBED = 0,    /* the embed head's vectors (the folder's pipeline) */
+    SERVE_LOGITS = 1,   /* a sequence classifier's logits (predict, rerank) */
+    SERVE_HEAD = 2,     /* any head into the job's own result (ner, fill-mask, zero-shot): runs alone */
+    SERVE_EMBED_IDS = 3 /* the embed head on token ids the request gives (OpenAI's token input) */
 } serve_kind;
 
 typedef struct serve_job {
     serve_kind kind;
-    const bert_text *texts; /* the request's, alive until serve_submit returns */
+    const bert_text *texts;    /* the request's, alive until serve_submit returns */
+    const int32_t *const *ids; /* SERVE_EMBED_IDS: n rows of token ids, and their lengths */
+    const size_t *id_lens;
     size_t n;
     size_t tokens;         /* counted by the request: the budget's unit */
     const bert_head *head; /* SERVE_HEAD: the head, and the request's result it fills */
