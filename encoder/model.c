@@ -139,6 +139,12 @@ bert_st_info bert_model_st_info(const bert_model *m)
     i.n_dense = m->st.n_dense;
     i.n_prompts = m->st.n_prompts;
     i.default_prompt_name = m->st.default_prompt;
+    static const char *const pools[] = {"cls", "max", "mean", "mean_sqrt_len", "weightedmean", "lasttoken"};
+    for (unsigned b = 0; b < 6 && m->st.present; b++)
+        if (m->st.modes & (1u << b)) {
+            i.pooling = pools[b];
+            break;
+        }
     return i;
 }
 

@@ -75,8 +75,8 @@ BERT_API bert_model_params bert_model_default_params(void);
  * Returns BERT_OK, BERT_E_IO, BERT_E_FORMAT (corrupt or inconsistent files; the message names the
  * file, the tensor and the byte offset or shape), BERT_E_SHAPE, BERT_E_UNSUPPORTED (a feature we do
  * not implement, with what to do instead), BERT_E_NOMEM, BERT_E_INVALID_ARG. */
-BERT_API bert_status bert_model_load(const char *dir, const bert_model_params *params, bert_model **out,
-                                     char *errbuf, size_t errbuf_size);
+BERT_API bert_status bert_model_load(const char *dir, const bert_model_params *params, bert_model **out, char *errbuf,
+                                     size_t errbuf_size);
 BERT_API void bert_model_free(bert_model *m);
 
 typedef enum bert_activation {
@@ -119,18 +119,18 @@ typedef struct bert_model_info {
     bert_arch arch;
     const char *arch_name; /* config "architectures"[0], or "BertModel" */
     bert_problem problem;
-    size_t n_labels;       /* classifier outputs; 0 without a classifier */
-    const char *dtype;     /* stored weight type: "F32", "F16" or "BF16" */
-    size_t weight_bytes;   /* bytes of weights the model holds: converted, packed (in the
-                              precision's type) and F32 tables read in place from the file */
-    size_t mapped_bytes;   /* of weight_bytes, those read in place from the file's mapping (the
-                              embedding tables when F32; with BERT_WEIGHTS_MAPPED, the matmul
-                              weights too) */
-    const char *model_type; /* the family: config "model_type" ("bert", "roberta", "xlm-roberta",
-                               "camembert", "distilbert", "electra", "albert", "mpnet",
-                               "deberta-v2"); "bert" when the config names none */
-    size_t embedding_size;  /* the embedding tables' width: hidden_size, or ELECTRA's and ALBERT's
-                               embedding_size (projected to hidden_size) */
+    size_t n_labels;            /* classifier outputs; 0 without a classifier */
+    const char *dtype;          /* stored weight type: "F32", "F16" or "BF16" */
+    size_t weight_bytes;        /* bytes of weights the model holds: converted, packed (in the
+                                   precision's type) and F32 tables read in place from the file */
+    size_t mapped_bytes;        /* of weight_bytes, those read in place from the file's mapping (the
+                                   embedding tables when F32; with BERT_WEIGHTS_MAPPED, the matmul
+                                   weights too) */
+    const char *model_type;     /* the family: config "model_type" ("bert", "roberta", "xlm-roberta",
+                                   "camembert", "distilbert", "electra", "albert", "mpnet",
+                                   "deberta-v2"); "bert" when the config names none */
+    size_t embedding_size;      /* the embedding tables' width: hidden_size, or ELECTRA's and ALBERT's
+                                   embedding_size (projected to hidden_size) */
     size_t max_sequence_length; /* tokens a row may hold: max_positions, less the positions a
                                    family numbers from padding_idx + 1 (RoBERTa, MPNet: 514 -> 512) */
 } bert_model_info;
@@ -154,6 +154,8 @@ typedef struct bert_st_info {
     size_t n_dense;                  /* Dense modules */
     size_t n_prompts;                /* named prompts (config_sentence_transformers.json) */
     const char *default_prompt_name; /* NULL when none */
+    const char *pooling;             /* the Pooling module's (first) mode: "cls", "max", "mean",
+                                        "mean_sqrt_len", "weightedmean", "lasttoken"; NULL without */
 } bert_st_info;
 
 BERT_API bert_st_info bert_model_st_info(const bert_model *m);
@@ -168,7 +170,7 @@ BERT_API const char *bert_model_prompt_name(const bert_model *m, size_t i);
  * ---------------------------------------------------------------------------------------------- */
 
 typedef enum bert_attn_mode {
-    BERT_ATTN_AUTO = 0,          /* causal when the config says is_decoder, else bidirectional */
+    BERT_ATTN_AUTO = 0, /* causal when the config says is_decoder, else bidirectional */
     BERT_ATTN_BIDIRECTIONAL = 1,
     BERT_ATTN_CAUSAL = 2
 } bert_attn_mode;

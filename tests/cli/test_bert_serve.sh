@@ -37,7 +37,7 @@ start embed --model "$shared/models/tiny-sbert-cls-dense" --payload-limit 100000
 code=$(curl -s -o "$tmp/r" -w '%{http_code}' "http://127.0.0.1:$port/health")
 [ "$code" = 200 ]; check "GET /health -> 200" $?
 code=$(curl -s -o "$tmp/r" -w '%{http_code}' "http://127.0.0.1:$port/info")
-[ "$code" = 200 ] && grep -q '"max_input_length":256' "$tmp/r" && grep -q '"model_type":{"embedding"' "$tmp/r"
+[ "$code" = 200 ] && grep -q '"max_input_length":256' "$tmp/r" && grep -q '"model_type":{"embedding":{"pooling":"cls"}}' "$tmp/r" && grep -q '"model_sha":null' "$tmp/r"
 check "GET /info: TEI's fields (max_input_length = the folder's max_seq_length)" $?
 
 text='A man with a hard hat is dancing.'
@@ -191,7 +191,7 @@ post /embed '{"model": "gpt", "inputs": "x"}'
 [ "$code" = 404 ] && grep -q "model: no model named 'gpt' here (tiny-sbert-cls-dense, ce)" "$tmp/r"
 check "two models: an unknown model -> 404 naming the ones served" $?
 code=$(curl -s -o "$tmp/r" -w '%{http_code}' "http://127.0.0.1:$port/info?model=ce")
-[ "$code" = 200 ] && grep -q '"model_name":"ce"' "$tmp/r" && grep -q '"classifier"' "$tmp/r"; check "two models: GET /info?model=ce" $?
+[ "$code" = 200 ] && grep -q '"model_name":"ce"' "$tmp/r" && grep -q '"model_type":{"reranker":{"id2label":{"0":"LABEL_0"}' "$tmp/r"; check "two models: GET /info?model=ce" $?
 kill -TERM "$pid"
 wait "$pid"
 

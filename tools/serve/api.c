@@ -871,28 +871,39 @@ static void route_decode(server *s, json_t *req, reply *r)
     reply_json(r, 200, all);
 }
 
+/* TEI's /info: its fields (model_type a classifier, a reranker for one label, or an embedding with
+ * its pooling), and ours (model_name, model_family). */
 static void route_info(server *s, reply *r)
 {
     const bert_model_info in = bert_model_get_info(s->m);
     json_t *type;
     if (s->classifier) {
-        json_t *id2label = json_object();
+        json_t *id2label = json_object(), *label2id = json_object();
         for (size_t i = 0; i < in.n_labels; i++) {
             char k[32];
             snprintf(k, sizeof k, "%zu", i);
             json_object_set_new(id2label, k, json_string(bert_model_label(s->m, i)));
+            json_object_set_new(label2id, bert_model_label(s->m, i), json_integer((json_int_t)i));
         }
-        type = json_pack("{s:{s:o}}", "classifier", "id2label", id2label);
+        type = json_pack("{s:{s:o, s:o}}", in.n_labels == 1 ? "reranker" : "classifier", "id2label", id2label,
+                         "label2id", label2id);
     } else {
-        type = json_pack("{s:{s:s}}", "embedding", "pooling", bert_model_st_info(s->m).present ? "folder" : "mean");
+        const char *pool = bert_model_st_info(s->m).pooling;
+        type = json_pack("{s:{s:s}}", "embedding", "pooling", pool ? pool : "mean");
     }
-    reply_json(r, 200,
-               json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:s}", "model_id", s->model_id,
-                         "model_name", s->name, "model_type_name", in.model_type, "model_dtype", in.dtype, "model_type",
-                         type, "max_concurrent_requests", (json_int_t)s->o->max_concurrent, "max_input_length",
-                         (json_int_t)s->max_input, "max_batch_tokens", (json_int_t)s->o->max_batch_tokens,
-                         "max_batch_requests", (json_int_t)s->o->max_batch_requests, "max_client_batch_size",
-                         (json_int_t)s->o->max_client_batch, "version", bert_version_string()));
+    static const char *const dtypes[] = {"float32", "bfloat16", "int8"};
+    json_t *v = json_pack("{s:s, s:n, s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:s, s:n, s:n}", "model_id",
+                          s->model_id, "model_sha", "model_dtype", dtypes[s->o->precision % 3], "model_type", type,
+                          "max_concurrent_requests", (json_int_t)s->o->max_concurrent, "max_input_length",
+                          (json_int_t)s->max_input, "max_batch_tokens", (json_int_t)s->o->max_batch_tokens,
+                          "max_batch_requests", (json_int_t)s->o->max_batch_requests, "max_client_batch_size",
+                          (json_int_t)s->o->max_client_batch, "tokenization_workers", (json_int_t)s->o->workers,
+                          "auto_truncate", 0, "version", bert_version_string(), "sha", "docker_label");
+    if (v) {
+        json_object_set_new(v, "model_name", json_string(s->name));
+        json_object_set_new(v, "model_family", json_string(in.model_type));
+    }
+    reply_json(r, 200, v);
 }
 
 static void route_metrics(serve_group *g, reply *r)
