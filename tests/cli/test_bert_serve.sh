@@ -29,6 +29,18 @@ start() {
 post() {
     code=$(curl -s -o "$tmp/r" -w '%{http_code}' -H 'Content-Type: application/json' "http://127.0.0.1:$port$1" -d "$2")
 }
+# fire N PATH BODY: N requests at once; their statuses, one per line, in $tmp/codes when all are back
+fire() {
+    rm -f "$tmp/codes"
+    for _ in $(seq 1 "$1"); do
+        curl -s -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$port$2" -d "$3" >> "$tmp/codes" &
+    done
+    waited=0
+    while [ "$(wc -l < "$tmp/codes" 2> /dev/null || echo 0)" -lt "$1" ] && [ $waited -lt 300 ]; do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+}
 near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 # the floats of a JSON reply's first list, one per line
 floats() { tr -d '[]' < "$1" | tr ',' '\n' | grep -E '^-?[0-9]' ; }
@@ -147,14 +159,7 @@ wait "$pid"
 # overload: one worker, a queue of one, many clients at once -> some 429, no crash
 start busy --model "$shared/models/tiny-sbert-meanpool" --max-concurrent-requests 1 --max-batch-requests 1 -q
 body=$(printf '{"inputs": ["%s"]}' "$(seq 1 60 | tr '\n' ' ')")
-for i in $(seq 1 24); do
-    curl -s -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$port/embed" -d "$body" >> "$tmp/codes" &
-done
-wait_for=0
-while [ "$(wc -l < "$tmp/codes" 2> /dev/null || echo 0)" -lt 24 ] && [ $wait_for -lt 100 ]; do
-    sleep 0.1
-    wait_for=$((wait_for + 1))
-done
+fire 24 /embed "$body"
 ok=$(grep -c '^200$' "$tmp/codes"); busy=$(grep -c '^429$' "$tmp/codes")
 echo "overload: $ok answered 200, $busy answered 429"
 [ $((ok + busy)) -eq 24 ] && [ "$ok" -ge 1 ] && kill -0 "$pid"; check "overload -> 429 or 200 for each, the server alive" $?
@@ -163,18 +168,10 @@ wait "$pid"
 
 # --request-timeout: requests that waited that long in the queue answer 503, the others 200
 start slow --model "$shared/models/mini-sst2" --max-batch-requests 1 --threads 1 --request-timeout 0.002 -q
-rm -f "$tmp/codes"
 long=$(seq 1 500 | tr '\n' ' ')
 body=$(printf '{"inputs": ["%s", "%s", "%s", "%s", "%s", "%s", "%s", "%s"], "truncate": true}' "$long" "$long" "$long" \
     "$long" "$long" "$long" "$long" "$long")
-for i in $(seq 1 16); do
-    curl -s -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$port/predict" -d "$body" >> "$tmp/codes" &
-done
-wait_for=0
-while [ "$(wc -l < "$tmp/codes" 2> /dev/null || echo 0)" -lt 16 ] && [ $wait_for -lt 200 ]; do
-    sleep 0.1
-    wait_for=$((wait_for + 1))
-done
+fire 16 /predict "$body"
 ok=$(grep -c '^200$' "$tmp/codes"); late=$(grep -c '^503$' "$tmp/codes")
 echo "request timeout: $ok answered 200, $late answered 503"
 [ $((ok + late)) -eq 16 ] && [ "$ok" -ge 1 ] && [ "$late" -ge 1 ]; check "--request-timeout -> 503 for those left waiting" $?

@@ -640,6 +640,22 @@ static bert_text *head_inputs(server *s, json_t *req, int *single, size_t *n, si
     return t;
 }
 
+/* The "inputs" of a request through head hp into *res: the texts (the caller frees them and *res),
+ * or NULL with the reply set. */
+static bert_text *head_on_inputs(server *s, json_t *req, const bert_head_params *hp, int *single, size_t *n,
+                                 bert_result **res, reply *r)
+{
+    size_t tokens = 0;
+    char err[256];
+    bert_text *t = head_inputs(s, req, single, n, &tokens, r);
+    if (t && bert_result_new(res, err, sizeof err) != BERT_OK)
+        reply_error(r, 500, "Backend", "%s", err);
+    else if (t && run_head(s, hp, t, *n, tokens, *res, r) == 0)
+        return t;
+    free(t);
+    return NULL;
+}
+
 static json_t *maybe_single(json_t *all, int single)
 {
     if (!single)
@@ -669,17 +685,10 @@ static void route_ner(server *s, json_t *req, reply *r)
         hp.aggregation = (bert_aggregation)k;
     }
     int single;
-    size_t n = 0, tokens = 0;
-    bert_text *t = head_inputs(s, req, &single, &n, &tokens, r);
-    char err[256];
+    size_t n = 0;
     bert_result *res = NULL;
-    if (!t || bert_result_new(&res, err, sizeof err) != BERT_OK) {
-        if (t)
-            reply_error(r, 500, "Backend", "%s", err);
-        free(t);
-        return;
-    }
-    if (run_head(s, &hp, t, n, tokens, res, r) == 0) {
+    bert_text *t = head_on_inputs(s, req, &hp, &single, &n, &res, r);
+    if (t) {
         json_t *all = json_array();
         for (size_t i = 0; i < n; i++) {
             size_t ne = 0;
@@ -716,17 +725,10 @@ static void route_fill_mask(server *s, json_t *req, reply *r)
         hp.top_k = (size_t)json_integer_value(k);
     }
     int single;
-    size_t n = 0, tokens = 0;
-    bert_text *t = head_inputs(s, req, &single, &n, &tokens, r);
-    char err[256];
+    size_t n = 0;
     bert_result *res = NULL;
-    if (!t || bert_result_new(&res, err, sizeof err) != BERT_OK) {
-        if (t)
-            reply_error(r, 500, "Backend", "%s", err);
-        free(t);
-        return;
-    }
-    if (run_head(s, &hp, t, n, tokens, res, r) == 0) {
+    bert_text *t = head_on_inputs(s, req, &hp, &single, &n, &res, r);
+    if (t) {
         json_t *all = json_array();
         for (size_t i = 0; i < n; i++) {
             size_t nf = 0;
