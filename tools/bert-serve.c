@@ -142,7 +142,8 @@ static void usage(FILE *out, const cli_opt *table)
           "    the maximum length 413 unless the request says \"truncate\": true. SIGTERM or SIGINT stops\n"
           "    taking connections, finishes the requests in flight and exits 0. One log line per request\n"
           "    on stderr (-q: none).\n"
-          "\n",
+          "\n"
+          "OPTIONS\n",
           out);
     cli_print_options(out, table);
     fputs("\nEXIT STATUS\n"
