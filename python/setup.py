@@ -1,6 +1,10 @@
 """libbert for Python: a pure-Python package over the installed C library (ctypes), so installing
 it compiles nothing: `pip install ./python` (offline; numpy from the system, e.g. Debian's
-python3-numpy in a venv made with --system-site-packages). docs/python.md."""
+python3-numpy in a venv made with --system-site-packages). docs/python.md.
+There is deliberately no pyproject.toml: with one, pip builds in an isolated environment whose
+setuptools it downloads, which fails offline; with setup.py alone, pip uses the setuptools and wheel
+already installed (Debian's python3-setuptools and python3-wheel).
+"""
 
 from setuptools import setup
 

@@ -9,4 +9,5 @@ apt-get install -y --no-install-recommends \
     libdnnl-dev ocl-icd-opencl-dev \
     libjansson-dev libcmocka-dev libonig-dev libutf8proc-dev libmicrohttpd-dev \
     curl wrk \
+    python3 python3-numpy python3-pytest python3-distributed python3-venv python3-pip man-db \
     parallel clang libclang-rt-14-dev

@@ -113,3 +113,16 @@ def test_ctypes_layout_is_the_c_layout():
             assert getattr(cls, fld).offset == int(value), f"{struct}.{fld}"
         n += 1
     assert n > 50
+
+
+def test_calls_release_the_gil():
+    """The library is loaded with ctypes.CDLL, whose foreign calls release the GIL (a PyDLL's would
+    hold it): every function the package calls, the long-running ones included."""
+    import ctypes
+
+    from libbert import _capi as C
+
+    assert type(C.lib) is ctypes.CDLL
+    for name in C._FUNCTIONS:
+        fn = getattr(C.lib, name)
+        assert not fn._flags_ & ctypes._FUNCFLAG_PYTHONAPI, name

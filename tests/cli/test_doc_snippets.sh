@@ -1,7 +1,8 @@
 #!/bin/sh
-# Every C block of the README and the manual is a piece of a program the tests build and run: each
-# ```c block must follow a marker line <!-- snippet: docs/examples/FILE.c NAME --> and equal, once
-# dedented, the lines between the two /* [snippet:NAME] */ comments of that file.
+# Every C and Python block of the README and the manual is a piece of a program the tests build and
+# run: each ```c or ```python block must follow a marker line <!-- snippet: docs/examples/FILE NAME -->
+# and equal, once dedented, the lines between the two [snippet:NAME] comments of that file
+# (/* [snippet:NAME] */ in C, # [snippet:NAME] in Python).
 # usage: test_doc_snippets.sh SOURCE_DIR
 set -eu
 src=$1
@@ -28,7 +29,7 @@ for md in "$src/README.md" "$src"/docs/*.md; do
     rm -f "$tmp"/b.*
     awk -v dir="$tmp" '
         /^<!-- snippet: .* -->$/ { ref = $3 " " $4; next }
-        /^```c$/ { n++; inblock = 1; out = dir "/b." n; printf "%s\n", (ref == "" ? "-" : ref) > (out ".ref"); ref = ""; next }
+        /^```(c|python)$/ { n++; inblock = 1; out = dir "/b." n; printf "%s\n", (ref == "" ? "-" : ref) > (out ".ref"); ref = ""; next }
         /^```/ && inblock { inblock = 0; close(out); next }
         inblock { print > out; next }
         { if ($0 !~ /^[ \t]*$/) ref = "" }
@@ -38,7 +39,7 @@ for md in "$src/README.md" "$src"/docs/*.md; do
         block=${ref%.ref}
         set -- $(cat "$ref")
         if [ "$1" = "-" ]; then
-            echo "FAIL: $md: a \`\`\`c block with no <!-- snippet: docs/examples/FILE.c NAME --> marker before it"
+            echo "FAIL: $md: a code block with no <!-- snippet: docs/examples/FILE NAME --> marker before it"
             fail=1
             continue
         fi
@@ -62,5 +63,5 @@ for md in "$src/README.md" "$src"/docs/*.md; do
         checked=$((checked + 1))
     done
 done
-echo "$checked C blocks of the README and docs/ equal their programs' snippets"
+echo "$checked C and Python blocks of the README and docs/ equal their programs' snippets"
 [ "$fail" = 0 ] && [ "$checked" -gt 0 ]
