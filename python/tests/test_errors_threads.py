@@ -126,3 +126,13 @@ def test_calls_release_the_gil():
     for name in C._FUNCTIONS:
         fn = getattr(C.lib, name)
         assert not fn._flags_ & ctypes._FUNCFLAG_PYTHONAPI, name
+
+
+def test_a_missing_library_is_an_import_error_saying_what_to_do():
+    import sys
+
+    env = dict(os.environ, LIBBERT_LIBRARY="/nonexistent/libbert.so")
+    r = subprocess.run([sys.executable, "-c", "import libbert"], capture_output=True, text=True, env=env)
+    assert r.returncode != 0
+    assert "ImportError: libbert: cannot load the shared library (/nonexistent/libbert.so:" in r.stderr
+    assert "set LIBBERT_LIBRARY to the file" in r.stderr
