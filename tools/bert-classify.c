@@ -285,7 +285,8 @@ static void usage(FILE *out, const cli_opt *table)
           "                {\"line\", \"query\", \"results\": [{\"index\", \"score\", \"passage\"}]} best first\n"
           "                (index: the passage's place in the list; --text-field names the query's\n"
           "                field; with --pair-field each JSONL line is one pair). Scores: sigmoid for one label,\n"
-          "                the logits otherwise (or the activation config.json names; --softmax)\n"
+          "                the logits otherwise (or the activation config.json names; --softmax).\n"
+          "                Both texts are stripped first, as sentence-transformers' CrossEncoder does\n"
           "    zero-shot   an NLI model against --labels, as Hugging Face's zero-shot pipeline:\n"
           "                JSONL {\"line\", \"sequence\", \"labels\", \"scores\"}, labels best first\n"
           "                (--multi-label, --template)\n"
@@ -361,8 +362,11 @@ typedef struct job {
     size_t *line_cap, *line_len, *lineno;
     reader_record *rec;
     bert_text *texts;
+    bert_text *shown; /* the texts as read, for the output (texts may be stripped) */
     int32_t *gold;
     size_t n;
+    /* rerank: both texts stripped, as sentence-transformers' CrossEncoder does */
+    int ce_texts;
     /* embed with a sentence-transformers folder: each text stripped and prompted, in its own buffer */
     int st_texts;
     const char *prompt;
@@ -517,7 +521,7 @@ static void print_pair_scores(job *j, size_t i)
 {
     const size_t nl = bert_result_n_scores(j->res);
     const float *sc = bert_result_scores(j->res, i);
-    const bert_text *t = &j->texts[i];
+    const bert_text *t = &j->shown[i]; /* as read: the model saw them stripped */
     if (j->o->jsonl_out) {
         printf("{\"line\":%zu,\"scores\":[", j->lineno[i]);
         for (size_t k = 0; k < nl; k++) {
@@ -601,46 +605,13 @@ static int encode_error(job *j, size_t first_line)
     return CLI_ERR_INPUT;
 }
 
-/* sentence-transformers' text: stripped (Python's str.strip: ASCII and Unicode white space), then
- * the prompt in front, in the slot's own buffer. */
-static size_t ws_at(const unsigned char *s, size_t n) /* bytes of a white-space character at s, else 0 */
-{
-    if (n >= 1 && (s[0] == ' ' || (s[0] >= 0x09 && s[0] <= 0x0D) || (s[0] >= 0x1C && s[0] <= 0x1F)))
-        return 1;
-    if (n >= 2 && s[0] == 0xC2 && (s[1] == 0x85 || s[1] == 0xA0))
-        return 2;
-    if (n >= 3 && s[0] == 0xE1 && s[1] == 0x9A && s[2] == 0x80)
-        return 3;
-    if (n >= 3 && s[0] == 0xE2 && s[1] == 0x80 && (s[2] <= 0x8A || s[2] == 0xA8 || s[2] == 0xA9 || s[2] == 0xAF))
-        return 3;
-    if (n >= 3 && s[0] == 0xE2 && s[1] == 0x81 && s[2] == 0x9F)
-        return 3;
-    if (n >= 3 && s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80)
-        return 3;
-    return 0;
-}
-
+/* sentence-transformers' text: stripped (cli_strip: Python's str.strip), then the prompt in front,
+ * in the slot's own buffer. */
 static int st_text(job *j, size_t slot)
 {
-    const unsigned char *a = (const unsigned char *)j->texts[slot].a;
-    size_t n = j->texts[slot].a_len, k;
-    while (n && (k = ws_at(a, n)) > 0) {
-        a += k;
-        n -= k;
-    }
-    /* trailing: scan forward, remembering where the last non-space character ended */
-    size_t end = 0;
-    for (size_t i = 0; i < n;) {
-        k = ws_at(a + i, n - i);
-        if (k) {
-            i += k;
-            continue;
-        }
-        i++;
-        while (i < n && (a[i] & 0xC0) == 0x80)
-            i++;
-        end = i;
-    }
+    const char *a = j->texts[slot].a;
+    size_t end = j->texts[slot].a_len;
+    cli_strip(&a, &end);
     const size_t pl = j->prompt ? strlen(j->prompt) : 0;
     if (pl + end + 1 > j->ptext_cap[slot]) {
         char *p = realloc(j->ptext[slot], pl + end + 1);
@@ -674,7 +645,10 @@ static int run_group(job *j, size_t lineno, const reader_group *g)
     for (size_t at = 0; at < g->n && rc == CLI_OK; at += j->o->batch) {
         const size_t k = g->n - at < j->o->batch ? g->n - at : j->o->batch;
         for (size_t i = 0; i < k; i++) {
-            j->texts[i] = (bert_text){g->query, g->query_len, g->passages[at + i], g->passage_lens[at + i]};
+            bert_text *t = &j->texts[i];
+            *t = (bert_text){g->query, g->query_len, g->passages[at + i], g->passage_lens[at + i]};
+            cli_strip(&t->a, &t->a_len); /* as CrossEncoder.predict */
+            cli_strip(&t->b, &t->b_len);
             j->lineno[i] = lineno;
         }
         j->n = k;
@@ -836,6 +810,7 @@ static int setup(job *j, const opts *o)
     size_t limit = bert_tokenizer_get_config(j->tok).model_max_length;
     if (limit > info.max_positions)
         limit = info.max_positions;
+    j->ce_texts = bert_head_task(j->head) == BERT_TASK_RERANK;
     if (bert_head_task(j->head) == BERT_TASK_EMBED && si.present) {
         /* sentence-transformers' Transformer module: its max_seq_length, texts stripped, prompts */
         if (si.max_seq_length && si.max_seq_length < limit)
@@ -869,11 +844,12 @@ static int setup(job *j, const opts *o)
     j->lineno = calloc(B, sizeof *j->lineno);
     j->rec = calloc(B, sizeof *j->rec);
     j->texts = calloc(B, sizeof *j->texts);
+    j->shown = calloc(B, sizeof *j->shown);
     j->gold = calloc(B, sizeof *j->gold);
     j->ptext = calloc(B, sizeof *j->ptext);
     j->ptext_cap = calloc(B, sizeof *j->ptext_cap);
-    if (!j->line || !j->line_cap || !j->line_len || !j->lineno || !j->rec || !j->texts || !j->gold || !j->ptext ||
-        !j->ptext_cap) {
+    if (!j->line || !j->line_cap || !j->line_len || !j->lineno || !j->rec || !j->texts || !j->shown || !j->gold ||
+        !j->ptext || !j->ptext_cap) {
         fprintf(stderr, "%s: out of memory\n", prog);
         return CLI_ERR_RUNTIME;
     }
@@ -899,6 +875,7 @@ static void teardown(job *j)
     free(j->lineno);
     free(j->rec);
     free(j->texts);
+    free(j->shown);
     free(j->gold);
     bert_result_free(j->res);
     bert_batch_free(j->batch);
@@ -1065,7 +1042,12 @@ int main(int argc, char **argv)
             rc = CLI_ERR_INPUT;
             break;
         }
-        j.texts[slot] = (bert_text){rec->a, rec->a_len, rec->b, rec->b_len};
+        j.texts[slot] = j.shown[slot] = (bert_text){rec->a, rec->a_len, rec->b, rec->b_len};
+        if (j.ce_texts) {
+            cli_strip(&j.texts[slot].a, &j.texts[slot].a_len);
+            if (j.texts[slot].b)
+                cli_strip(&j.texts[slot].b, &j.texts[slot].b_len);
+        }
         if (j.st_texts && st_text(&j, slot) != CLI_OK) {
             rc = CLI_ERR_RUNTIME;
             break;

@@ -435,10 +435,14 @@ class Model:
         return out
 
     def score_pairs(self, pairs, *, softmax=False, batch_size=32, max_length=None):
-        """A cross-encoder's scores of (query, passage) pairs, as CrossEncoder.predict: float32 [n]
-        for a one-label model (sigmoid, or config.json's activation), [n, labels] otherwise
-        (identity, or softmax=True)."""
+        """A cross-encoder's scores of (query, passage) pairs, as CrossEncoder.predict (both texts
+        stripped): float32 [n] for a one-label model (sigmoid, or config.json's activation),
+        [n, labels] otherwise (identity, or softmax=True)."""
         items, _ = _as_list(pairs, "pairs")
+        for i, p in enumerate(items):
+            if not (isinstance(p, (tuple, list)) and len(p) == 2 and all(isinstance(s, str) for s in p)):
+                raise TypeError(f"pairs[{i}]: expected a (str, str) pair, got {type(p).__name__}")
+        items = [(a.strip(), b.strip()) for a, b in items]  # as CrossEncoder.predict
         head = self._head("rerank", softmax=int(bool(softmax)))
         out = None
         for s, at, k in self._runs(head, items, batch_size, self._encode_params(max_length, "longest_first"), "pairs"):

@@ -77,6 +77,18 @@ def test_three_way_cross_encoder_gives_every_label():
         m.rerank("q", ["a", "b"])
 
 
+def test_pairs_are_stripped_as_crossencoder_does():
+    """CrossEncoder.predict strips both texts: with RoBERTa's byte-level BPE white space changes the
+    tokens, so padded pairs must score as the bare ones (and differently when classified as they are),
+    as bert-classify --task rerank scores them."""
+    m = libbert.Model(model("tiny-roberta-seqcls"))
+    bare, padded = [("a query", "a passage")], [("  a query ", " a passage  ")]
+    assert np.array_equal(m.score_pairs(bare), m.score_pairs(padded))
+    assert np.abs(m.classify(bare).scores - m.classify(padded).scores).max() > 1e-3
+    with pytest.raises(TypeError, match=r"pairs\[0\]"):
+        m.score_pairs(["not a pair"])
+
+
 def test_zero_shot_matches_the_pipeline():
     ref = fixture("tiny-nli-zeroshot", "zeroshot_reference.json")
     m = libbert.Model(model("tiny-nli-zeroshot"))

@@ -204,6 +204,18 @@ printf 'is it a box\tA P.O. box is a box.\nis it a box\tStreet addresses come fi
 best=$(awk -F'\t' '{ if (NR == 1 || $1 > m) { m = $1; i = NR - 1 } } END { print i }' "$tmp/g2.out")
 [ $rc -eq 0 ] && grep -q "^{\"line\":1,\"query\":\"is it a box\",\"results\":\[{\"index\":$best," "$tmp/g.out"
 check "rerank JSONL group: passages best first with their indices" $?
+# CrossEncoder.predict strips both texts; with byte-level BPE (RoBERTa) white space changes the
+# tokens, so padded pairs score as the bare ones under rerank, and differently under classify
+ro="$shared/models/tiny-roberta-seqcls"
+printf 'a query\ta passage\n' > "$tmp/bare.tsv"
+printf '  a query \t a passage  \n' > "$tmp/padded.tsv"
+"$bin" -q --model "$ro" --task rerank --pair "$tmp/bare.tsv" | cut -f1-3 > "$tmp/bare.out"
+"$bin" -q --model "$ro" --task rerank --pair "$tmp/padded.tsv" > "$tmp/padded.out"; rc=$?
+"$bin" -q --model "$ro" --pair --format jsonl "$tmp/bare.tsv" | sed 's/"text".*//' > "$tmp/cb.out"
+"$bin" -q --model "$ro" --pair --format jsonl "$tmp/padded.tsv" | sed 's/"text".*//' > "$tmp/cp.out"
+[ $rc -eq 0 ] && [ "$(cut -f1-3 "$tmp/padded.out")" = "$(cat "$tmp/bare.out")" ] && ! cmp -s "$tmp/cb.out" "$tmp/cp.out" &&
+    [ "$(cut -f4- "$tmp/padded.out")" = "$(printf '  a query \t a passage  ')" ]
+check "rerank strips both texts as CrossEncoder does (and prints them as read)" $?
 printf '{"query": "q", "passages": []}\n' | "$bin" -q --model "$shared/models/tiny-crossencoder" --task rerank --input jsonl \
     > /dev/null 2> "$tmp/err"
 [ $? -eq 3 ] && grep -q '<stdin>:1: field "passages" is an empty list' "$tmp/err"; check "rerank: an empty passage list names the line" $?

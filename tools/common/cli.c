@@ -135,11 +135,13 @@ int cli_check_specials(const char *prog, const bert_tokenizer *tok, const char *
     const bert_tokenizer_config c = bert_tokenizer_get_config(tok);
     const char *missing = bert_tokenizer_special_id(tok, BERT_SPECIAL_CLS) < 0   ? c.cls_token
                           : bert_tokenizer_special_id(tok, BERT_SPECIAL_SEP) < 0 ? c.sep_token
-                                                                                  : NULL;
+                                                                                 : NULL;
     if (!missing)
         return CLI_OK;
-    fprintf(stderr, "%s: %s: the vocabulary has no '%s' token, which every input needs (a vocabulary made for "
-            "another model?)\n", prog, source, missing);
+    fprintf(stderr,
+            "%s: %s: the vocabulary has no '%s' token, which every input needs (a vocabulary made for "
+            "another model?)\n",
+            prog, source, missing);
     return CLI_ERR_MODEL;
 }
 
@@ -243,8 +245,8 @@ int cli_parse_real(const char *prog, const char *opt, const char *s, double lo, 
     const double v = s && *s ? strtod(s, &end) : NAN;
     /* NaN fails every comparison below, inf the upper bound */
     if (!s || !*s || *end || errno || !(lo_open ? v > lo : v >= lo) || !(v <= hi)) {
-        fprintf(stderr, "%s: %s: '%s' is not a number in %c%g, %g]\n", prog, opt, s ? s : "", lo_open ? '(' : '[',
-                lo, hi);
+        fprintf(stderr, "%s: %s: '%s' is not a number in %c%g, %g]\n", prog, opt, s ? s : "", lo_open ? '(' : '[', lo,
+                hi);
         return -1;
     }
     *out = v;
@@ -334,4 +336,47 @@ int cli_parse_weights(const char *prog, const char *opt, const char *s, bert_wei
     }
     fprintf(stderr, "%s: %s: '%s' is not packed or mapped\n", prog, opt, s);
     return -1;
+}
+
+/* bytes of a white-space character at s (Python's str.isspace: ASCII and Unicode white space), else 0 */
+static size_t ws_at(const unsigned char *s, size_t n)
+{
+    if (n >= 1 && (s[0] == ' ' || (s[0] >= 0x09 && s[0] <= 0x0D) || (s[0] >= 0x1C && s[0] <= 0x1F)))
+        return 1;
+    if (n >= 2 && s[0] == 0xC2 && (s[1] == 0x85 || s[1] == 0xA0))
+        return 2;
+    if (n >= 3 && s[0] == 0xE1 && s[1] == 0x9A && s[2] == 0x80)
+        return 3;
+    if (n >= 3 && s[0] == 0xE2 && s[1] == 0x80 && (s[2] <= 0x8A || s[2] == 0xA8 || s[2] == 0xA9 || s[2] == 0xAF))
+        return 3;
+    if (n >= 3 && s[0] == 0xE2 && s[1] == 0x81 && s[2] == 0x9F)
+        return 3;
+    if (n >= 3 && s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80)
+        return 3;
+    return 0;
+}
+
+void cli_strip(const char **s, size_t *n)
+{
+    const unsigned char *a = (const unsigned char *)*s;
+    size_t len = *n, k;
+    while (len && (k = ws_at(a, len)) > 0) {
+        a += k;
+        len -= k;
+    }
+    /* trailing: scan forward, remembering where the last non-space character ended */
+    size_t end = 0;
+    for (size_t i = 0; i < len;) {
+        k = ws_at(a + i, len - i);
+        if (k) {
+            i += k;
+            continue;
+        }
+        i++;
+        while (i < len && (a[i] & 0xC0) == 0x80)
+            i++;
+        end = i;
+    }
+    *s = (const char *)a;
+    *n = end;
 }

@@ -42,6 +42,9 @@ void cli_json_string(FILE *out, const char *s, size_t n);
 /* Writes s[0..n) as one TSV field: backslash, tab, newline, carriage return and NUL become \\, \t,
  * \n, \r and \0, so a text (a JSONL input's may hold any of them) never splits a row or a field. */
 void cli_tsv_text(FILE *out, const char *s, size_t n);
+/* Narrows s[0..n) to the text without leading and trailing white space, as Python's str.strip()
+ * (what sentence-transformers does to each text before tokenizing it). */
+void cli_strip(const char **s, size_t *n);
 /* Writes v with `digits` significant digits (printf's %g) for a JSON or TSV number; NaN and the
  * infinities, which JSON has no number for, are written as null. A float, not a double: rounded to
  * fewer digits, a double near DBL_MAX would print past it (1.7e308 with one digit is 2e+308, which
@@ -67,10 +70,10 @@ int cli_parse_size(const char *s, size_t *out);
 /* The ranges of the tools' numeric options, listed in their --help. Threads beyond a few thousand
  * crashed inside libgomp; a column, batch or k beyond these is a typo, not a request. */
 #define CLI_MAX_THREADS 1024
-#define CLI_MAX_COLUMN 65535
-#define CLI_MAX_BATCH 4096
-#define CLI_MAX_TOP_K 1000
-#define CLI_MAX_LENGTH 1048576
+#define CLI_MAX_COLUMN  65535
+#define CLI_MAX_BATCH   4096
+#define CLI_MAX_TOP_K   1000
+#define CLI_MAX_LENGTH  1048576
 /* An integer option value in [min, max] -> *out; -1, with "PROG: OPT: 'S' is not an integer from
  * MIN to MAX" on stderr, for anything else (signs, trailing text, overflow, out of range). */
 int cli_parse_range(const char *prog, const char *opt, const char *s, size_t min, size_t max, size_t *out);
