@@ -3,7 +3,7 @@
  * repair, the lone-surrogate fix of JSONL lines, and JSON string output (which must parse back to
  * the very bytes written), TSV field output (which must unescape to them and hold no separator),
  * numbers as JSON (which must parse back near the value, or be null when it is not finite), and the
- * table-driven option parser over argv made of the bytes. */
+ * table-driven option parser over argv made of the bytes, and stripping (Python's str.strip). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -167,6 +167,31 @@ static void number_roundtrip(const uint8_t *data, size_t size)
     free(out);
 }
 
+/* 7. stripping (Python's str.strip): a sub-range of the input, what it cut is all white space (it
+ * strips to nothing), and stripping the result changes nothing */
+static void strip_invariants(const uint8_t *data, size_t size)
+{
+    const char *s = (const char *)data;
+    size_t n = size;
+    cli_strip(&s, &n);
+    const size_t head = (size_t)(s - (const char *)data);
+    if (head > size || n > size - head)
+        abort();
+    const char *t = s;
+    size_t m = n;
+    cli_strip(&t, &m);
+    if (t != s || m != n)
+        abort();
+    const char *p = (const char *)data;
+    size_t pn = head;
+    cli_strip(&p, &pn);
+    const char *q = s + n;
+    size_t qn = size - head - n;
+    cli_strip(&q, &qn);
+    if (pn != 0 || qn != 0)
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -228,5 +253,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(s);
     tsv_roundtrip(data, size);
     number_roundtrip(data, size);
+    strip_invariants(data, size);
     return 0;
 }
