@@ -251,6 +251,11 @@ class Model:
             limit = min(limit, _lib.bert_tokenizer_get_config(self._tok).model_max_length)
         self.max_length = limit
 
+    def __reduce__(self):
+        raise TypeError("a libbert.Model holds native memory and cannot be pickled or sent to another process: "
+                        "load it where it runs (with Dask: client.register_worker_plugin("
+                        "libbert.dask.ModelPlugin(path)), then libbert.dask.model() in the task)")
+
     def __repr__(self):
         return f"libbert.Model({self.path!r}, {self.info['model_type']}, {self.info['arch_name']}, {self.precision})"
 

@@ -136,3 +136,10 @@ def test_a_missing_library_is_an_import_error_saying_what_to_do():
     assert r.returncode != 0
     assert "ImportError: libbert: cannot load the shared library (/nonexistent/libbert.so:" in r.stderr
     assert "set LIBBERT_LIBRARY to the file" in r.stderr
+
+
+def test_a_model_cannot_be_pickled_and_says_what_to_do(sst2_model):
+    import pickle
+
+    with pytest.raises(TypeError, match="ModelPlugin"):
+        pickle.dumps(sst2_model)
