@@ -11,7 +11,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import List, Sequence, Tuple
+from typing import List, Tuple
 
 import numpy as np
 
@@ -83,8 +83,8 @@ class _Inputs:
                 self.keep.append(bb)
                 t.b, t.b_len = bb, len(bb)
 
-    def slice(self, start, stop):
-        """A pointer to rows [start, stop) of the array."""
+    def rows_from(self, start):
+        """A pointer to the array's rows from start on."""
         return ctypes.cast(ctypes.byref(self.arr, start * ctypes.sizeof(C.Text)), ctypes.POINTER(C.Text))
 
 
@@ -92,11 +92,11 @@ def _as_list(texts, what="texts"):
     """texts as a list: a str is one input; any other iterable is a batch (a pair goes inside one:
     [("question", "passage")])."""
     if isinstance(texts, str):
-        return [texts], True
+        return [texts]
     if isinstance(texts, (bytes, bytearray)):
         raise TypeError(f"{what}: expected str (decode bytes as UTF-8 first), got {type(texts).__name__}")
     try:
-        return list(texts), False
+        return list(texts)
     except TypeError:
         raise TypeError(f"{what}: expected a str or a list of them, got {type(texts).__name__}") from None
 
@@ -327,7 +327,7 @@ class Model:
         s = self._state()
         for at in range(0, inp.n, batch_size):
             k = min(batch_size, inp.n - at)
-            ptr = inp.slice(at, at + k)
+            ptr = inp.rows_from(at)
             st = _lib.bert_batch_encode(s.batch, self._tok, ptr, k, ctypes.byref(ep))
             if st != C.BERT_OK:
                 _raise(st, _shift_input(_lib.bert_batch_errmsg(s.batch), at, what))
@@ -341,7 +341,7 @@ class Model:
     def classify(self, texts, *, batch_size=32, max_length=None, truncation="longest_first"):
         """Sequence classification of each text (or (text, pair) tuple): a Classification with
         the predicted labels, their ids and every label's scores (numpy)."""
-        items, _ = _as_list(texts)
+        items = _as_list(texts)
         head = self._head("classify")
         n_labels = max(len(self.labels), 1)
         scores = np.zeros((len(items), n_labels), dtype=np.float32)
@@ -360,7 +360,7 @@ class Model:
         or its default_prompt_name; or a literal prompt) and truncates at its max_seq_length, as
         SentenceTransformer.encode does. pooling ("cls", "mean", "max", "pooler", "mean_sqrt_len",
         "weightedmean", "lasttoken") replaces only the Pooling module; normalize L2-normalises."""
-        items, _ = _as_list(texts)
+        items = _as_list(texts)
         if pooling not in C.POOLINGS:
             raise ValueError(f"pooling: {pooling!r} is not one of {', '.join(k for k in C.POOLINGS if k)} or None")
         head = self._head("embed", pooling=C.POOLINGS[pooling], normalize=int(bool(normalize)))
@@ -399,7 +399,7 @@ class Model:
         """Named entities of each text, as Hugging Face's token-classification pipeline gives them:
         a list per text of {"entity_group" (or "entity" with aggregation "none"), "score", "word",
         "start", "end"} (+ "index" with "none"); start/end count characters."""
-        items, _ = _as_list(texts)
+        items = _as_list(texts)
         if aggregation not in C.AGGREGATIONS:
             raise ValueError(f"aggregation: {aggregation!r} is not one of {', '.join(C.AGGREGATIONS)}")
         head = self._head("ner", aggregation=C.AGGREGATIONS[aggregation])
@@ -421,7 +421,7 @@ class Model:
     def fill_mask(self, texts, *, top_k=5, batch_size=32, max_length=None):
         """For each text, a list per mask token (in order) of the top_k predictions, best first:
         {"score", "token" (id), "token_str"}, as the fill-mask pipeline's entries."""
-        items, _ = _as_list(texts)
+        items = _as_list(texts)
         if not isinstance(top_k, int) or not 1 <= top_k <= 1000:
             raise ValueError(f"top_k: {top_k!r} is not an int in 1..1000")
         head = self._head("fill-mask", top_k=top_k)
@@ -443,7 +443,7 @@ class Model:
         """A cross-encoder's scores of (query, passage) pairs, as CrossEncoder.predict (both texts
         stripped): float32 [n] for a one-label model (sigmoid, or config.json's activation),
         [n, labels] otherwise (identity, or softmax=True)."""
-        items, _ = _as_list(pairs, "pairs")
+        items = _as_list(pairs, "pairs")
         for i, p in enumerate(items):
             if not (isinstance(p, (tuple, list)) and len(p) == 2 and all(isinstance(s, str) for s in p)):
                 raise TypeError(f"pairs[{i}]: expected a (str, str) pair, got {type(p).__name__}")
@@ -465,7 +465,7 @@ class Model:
         CrossEncoder.rank: [{"corpus_id", "score"(, "text")}]; ties in Hugging Face's order."""
         if not isinstance(query, str):
             raise TypeError(f"query: expected a str, got {type(query).__name__}")
-        docs, _ = _as_list(documents, "documents")
+        docs = _as_list(documents, "documents")
         for i, d in enumerate(docs):
             if not isinstance(d, str):
                 raise TypeError(f"documents[{i}]: expected a str, got {type(d).__name__}")
@@ -488,7 +488,7 @@ class Model:
                   max_length=None):
         """Zero-shot classification with an NLI model, as Hugging Face's pipeline: per text
         {"sequence", "labels", "scores"} with the labels best first."""
-        items, _ = _as_list(texts)
+        items = _as_list(texts)
         if isinstance(labels, str):
             labels = [s.strip() for s in labels.split(",") if s.strip()]
         labels = list(labels)
@@ -530,7 +530,7 @@ def _shift_input(msg, at, what):
 
 
 def _tokenize(tok, texts, add_special_tokens, max_length, truncation, padding, batch):
-    items, _ = _as_list(texts)
+    items = _as_list(texts)
     ep = _lib.bert_encode_default_params()
     ep.add_special_tokens = int(bool(add_special_tokens))
     if truncation is None and max_length is not None:
