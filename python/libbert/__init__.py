@@ -13,7 +13,7 @@ from . import _capi
 from .errors import Error, InvalidInputError, ModelFileError, OutOfMemoryError, UnsupportedError
 from .model import Classification, Model, Tokenizer, default_model_dir
 
-__version__ = "0.1.0"
+__version__ = ".".join(map(str, _capi.VERSION))
 
 library_path = _capi.path
 library_version = _capi.text(_capi.lib.bert_version_string())

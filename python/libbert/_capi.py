@@ -12,6 +12,9 @@ import os
 
 # the shared object's major version (the C library's SOVERSION)
 SONAME = "libbert.so.0"
+# the C library this package mirrors (include/bert/version.h; a test checks they agree): its
+# structures stay the same within a minor version, so the library loaded must have this MAJOR.MINOR
+VERSION = (0, 1, 0)
 
 c_size = ctypes.c_size_t
 c_float_p = ctypes.POINTER(ctypes.c_float)
@@ -170,6 +173,7 @@ _ERR = [ctypes.c_char_p, c_size]  # errbuf, errbuf_size
 # name: (restype, argtypes)
 _FUNCTIONS = {
     "bert_version_string": (ctypes.c_char_p, []),
+    "bert_version_number": (ctypes.c_uint, []),
     "bert_status_str": (ctypes.c_char_p, [_S]),
     "bert_status_name": (ctypes.c_char_p, [_S]),
     "bert_model_default_params": (ModelParams, []),
@@ -252,6 +256,11 @@ def _load():
                                   "install the matching library or point LIBBERT_LIBRARY at it") from None
             fn.restype = res
             fn.argtypes = args
+        have = lib.bert_version_number()
+        if have // 100 != VERSION[0] * 100 + VERSION[1]:
+            tried.append(f"{path}: libbert {lib.bert_version_string().decode()}, not the "
+                         f"{VERSION[0]}.{VERSION[1]}.x this package is for")
+            continue
         return lib, path
     hint = ("set LIBBERT_LIBRARY to the file" if os.environ.get("LIBBERT_LIBRARY") else
             "install it (cmake --install build; ldconfig) or set LIBBERT_LIBRARY to build/libbert.so")

@@ -143,3 +143,15 @@ def test_a_model_cannot_be_pickled_and_says_what_to_do(sst2_model):
 
     with pytest.raises(TypeError, match="ModelPlugin"):
         pickle.dumps(sst2_model)
+
+
+def test_versions_agree():
+    """The package, its setup.py and the C headers say the same version, and the library loaded is it."""
+    import re
+
+    import libbert
+
+    h = open(os.path.join(REPO, "include", "bert", "version.h")).read()
+    c = ".".join(re.search(rf"#define BERT_VERSION_{p} +(\d+)", h).group(1) for p in ("MAJOR", "MINOR", "PATCH"))
+    setup = re.search(r'version="([^"]+)"', open(os.path.join(REPO, "python", "setup.py")).read()).group(1)
+    assert libbert.__version__ == setup == c == libbert.library_version
