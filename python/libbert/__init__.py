@@ -11,7 +11,8 @@ libbert.so.0, after `cmake --install` and `ldconfig`). See docs/python.md.
 
 from . import _capi
 from .errors import Error, InvalidInputError, ModelFileError, OutOfMemoryError, UnsupportedError
-from .model import Classification, Model, Tokenizer, default_model_dir
+from .model import Classification, Model, default_model_dir
+from .tokenizer import Tokenizer
 
 __version__ = ".".join(map(str, _capi.VERSION))
 
