@@ -10,12 +10,11 @@ from .errors import error
 _lib = C.lib
 
 
-def _raise(status, message):
+def raise_status(status, message):
     raise error(C.text(_lib.bert_status_name(status)), C.text(message) or C.text(_lib.bert_status_str(status)))
 
 
-
-class _Inputs:
+class Inputs:
     """Python texts (str, or (str, str) pairs) as a C bert_text array; the bytes stay alive with it."""
 
     def __init__(self, items, what="texts"):
@@ -44,7 +43,7 @@ class _Inputs:
         return ctypes.cast(ctypes.byref(self.arr, start * ctypes.sizeof(C.Text)), ctypes.POINTER(C.Text))
 
 
-def _as_list(texts, what="texts"):
+def as_list(texts, what="texts"):
     """texts as a list: a str is one input; any other iterable is a batch (a pair goes inside one:
     [("question", "passage")])."""
     if isinstance(texts, str):
@@ -57,7 +56,7 @@ def _as_list(texts, what="texts"):
         raise TypeError(f"{what}: expected a str or a list of them, got {type(texts).__name__}") from None
 
 
-def _shift_input(msg, at, what):
+def shift_input(msg, at, what):
     """The library numbers inputs within the chunk it was given ("input 3: ..."): name the caller's."""
     m = C.text(msg) or ""
     mt = re.match(r"input (\d+)(.*)", m, re.S)

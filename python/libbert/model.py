@@ -15,8 +15,8 @@ from typing import List, Tuple
 import numpy as np
 
 from . import _capi as C
-from ._inputs import _Inputs, _as_list, _raise, _shift_input
-from .tokenizer import _decode, _tokenize
+from ._inputs import Inputs, as_list, raise_status, shift_input
+from .tokenizer import decode_ids, encode_texts
 
 _lib = C.lib
 
@@ -75,7 +75,7 @@ class _Head:
         err = ctypes.create_string_buffer(1024)
         st = _lib.bert_head_new(mh.ptr, ctypes.byref(params), ctypes.byref(p), err, len(err))
         if st != C.BERT_OK:
-            _raise(st, err.value)
+            raise_status(st, err.value)
         self.ptr = p.value
         self.task = _lib.bert_head_task(self.ptr)
 
@@ -104,7 +104,7 @@ class _ThreadState:
             st = _lib.bert_result_new(ctypes.byref(res), err, len(err))
             self.res = res.value
         if st != C.BERT_OK:
-            _raise(st, err.value)
+            raise_status(st, err.value)
 
     def __del__(self):
         if self.res:
@@ -179,7 +179,7 @@ class Model:
         err = ctypes.create_string_buffer(2048)
         st = _lib.bert_model_load(path.encode(), ctypes.byref(mp), ctypes.byref(p), err, len(err))
         if st != C.BERT_OK:
-            _raise(st, err.value)
+            raise_status(st, err.value)
         self._mh = _ModelHandle(p.value)
         self.path = path
         self.precision = precision
@@ -274,17 +274,17 @@ class Model:
         self._need_tokenizer()
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size: {batch_size!r} is not a positive int")
-        inp = _Inputs(items, what)
+        inp = Inputs(items, what)
         s = self._state()
         for at in range(0, inp.n, batch_size):
             k = min(batch_size, inp.n - at)
             ptr = inp.rows_from(at)
             st = _lib.bert_batch_encode(s.batch, self._tok, ptr, k, ctypes.byref(ep))
             if st != C.BERT_OK:
-                _raise(st, _shift_input(_lib.bert_batch_errmsg(s.batch), at, what))
+                raise_status(st, shift_input(_lib.bert_batch_errmsg(s.batch), at, what))
             st = _lib.bert_head_run(head.ptr, s.ctx, s.batch, ptr, s.res)
             if st != C.BERT_OK:
-                _raise(st, _lib.bert_result_errmsg(s.res))
+                raise_status(st, _lib.bert_result_errmsg(s.res))
             yield s, at, k
 
     # -- tasks --
@@ -292,7 +292,7 @@ class Model:
     def classify(self, texts, *, batch_size=32, max_length=None, truncation="longest_first"):
         """Sequence classification of each text (or (text, pair) tuple): a Classification with
         the predicted labels, their ids and every label's scores (numpy)."""
-        items = _as_list(texts)
+        items = as_list(texts)
         head = self._head("classify")
         n_labels = max(len(self.labels), 1)
         scores = np.zeros((len(items), n_labels), dtype=np.float32)
@@ -311,7 +311,7 @@ class Model:
         or its default_prompt_name; or a literal prompt) and truncates at its max_seq_length, as
         SentenceTransformer.encode does. pooling ("cls", "mean", "max", "pooler", "mean_sqrt_len",
         "weightedmean", "lasttoken") replaces only the Pooling module; normalize L2-normalises."""
-        items = _as_list(texts)
+        items = as_list(texts)
         if pooling not in C.POOLINGS:
             raise ValueError(f"pooling: {pooling!r} is not one of {', '.join(k for k in C.POOLINGS if k)} or None")
         head = self._head("embed", pooling=C.POOLINGS[pooling], normalize=int(bool(normalize)))
@@ -350,7 +350,7 @@ class Model:
         """Named entities of each text, as Hugging Face's token-classification pipeline gives them:
         a list per text of {"entity_group" (or "entity" with aggregation "none"), "score", "word",
         "start", "end"} (+ "index" with "none"); start/end count characters."""
-        items = _as_list(texts)
+        items = as_list(texts)
         if aggregation not in C.AGGREGATIONS:
             raise ValueError(f"aggregation: {aggregation!r} is not one of {', '.join(C.AGGREGATIONS)}")
         head = self._head("ner", aggregation=C.AGGREGATIONS[aggregation])
@@ -372,7 +372,7 @@ class Model:
     def fill_mask(self, texts, *, top_k=5, batch_size=32, max_length=None):
         """For each text, a list per mask token (in order) of the top_k predictions, best first:
         {"score", "token" (id), "token_str"}, as the fill-mask pipeline's entries."""
-        items = _as_list(texts)
+        items = as_list(texts)
         if not isinstance(top_k, int) or not 1 <= top_k <= 1000:
             raise ValueError(f"top_k: {top_k!r} is not an int in 1..1000")
         head = self._head("fill-mask", top_k=top_k)
@@ -394,7 +394,7 @@ class Model:
         """A cross-encoder's scores of (query, passage) pairs, as CrossEncoder.predict (both texts
         stripped): float32 [n] for a one-label model (sigmoid, or config.json's activation),
         [n, labels] otherwise (identity, or softmax=True)."""
-        items = _as_list(pairs, "pairs")
+        items = as_list(pairs, "pairs")
         for i, p in enumerate(items):
             if not (isinstance(p, (tuple, list)) and len(p) == 2 and all(isinstance(s, str) for s in p)):
                 raise TypeError(f"pairs[{i}]: expected a (str, str) pair, got {type(p).__name__}")
@@ -416,7 +416,7 @@ class Model:
         CrossEncoder.rank: [{"corpus_id", "score"(, "text")}]; ties in Hugging Face's order."""
         if not isinstance(query, str):
             raise TypeError(f"query: expected a str, got {type(query).__name__}")
-        docs = _as_list(documents, "documents")
+        docs = as_list(documents, "documents")
         for i, d in enumerate(docs):
             if not isinstance(d, str):
                 raise TypeError(f"documents[{i}]: expected a str, got {type(d).__name__}")
@@ -439,7 +439,7 @@ class Model:
                   max_length=None):
         """Zero-shot classification with an NLI model, as Hugging Face's pipeline: per text
         {"sequence", "labels", "scores"} with the labels best first."""
-        items = _as_list(texts)
+        items = as_list(texts)
         if isinstance(labels, str):
             labels = [s.strip() for s in labels.split(",") if s.strip()]
         labels = list(labels)
@@ -463,9 +463,9 @@ class Model:
         attention_mask (int32 [n, seq]), offset_mapping (int64 [n, seq, 2], characters), tokens
         (HF's token strings per row, without padding) and lengths."""
         self._need_tokenizer()
-        return _tokenize(self._tok, texts, add_special_tokens, max_length, truncation, padding, self._state().batch)
+        return encode_texts(self._tok, texts, add_special_tokens, max_length, truncation, padding, self._state().batch)
 
     def decode(self, ids, *, skip_special_tokens=False):
         """The text the model's tokenizer decoder makes of token ids."""
         self._need_tokenizer()
-        return _decode(self._tok, ids, skip_special_tokens)
+        return decode_ids(self._tok, ids, skip_special_tokens)

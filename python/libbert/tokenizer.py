@@ -8,13 +8,13 @@ import threading
 import numpy as np
 
 from . import _capi as C
-from ._inputs import _Inputs, _as_list, _raise, _shift_input
+from ._inputs import Inputs, as_list, raise_status, shift_input
 
 _lib = C.lib
 
 
-def _tokenize(tok, texts, add_special_tokens, max_length, truncation, padding, batch):
-    items = _as_list(texts)
+def encode_texts(tok, texts, add_special_tokens, max_length, truncation, padding, batch):
+    items = as_list(texts)
     ep = _lib.bert_encode_default_params()
     ep.add_special_tokens = int(bool(add_special_tokens))
     if truncation is None and max_length is not None:
@@ -29,10 +29,10 @@ def _tokenize(tok, texts, add_special_tokens, max_length, truncation, padding, b
     if padding not in ("longest", "max_length"):
         raise ValueError(f"padding: {padding!r} is not 'longest' or 'max_length'")
     ep.padding = 1 if padding == "max_length" else 0
-    inp = _Inputs(items)
+    inp = Inputs(items)
     st = _lib.bert_batch_encode(batch, tok, inp.arr, inp.n, ctypes.byref(ep))
     if st != C.BERT_OK:
-        _raise(st, _shift_input(_lib.bert_batch_errmsg(batch), 0, "texts"))
+        raise_status(st, shift_input(_lib.bert_batch_errmsg(batch), 0, "texts"))
     v = _lib.bert_batch_get(batch)
     n, L = v.n_rows, v.seq_len
 
@@ -60,7 +60,7 @@ def _tokenize(tok, texts, add_special_tokens, max_length, truncation, padding, b
                 spans = (C.Span * len(sel))(*[(v.offsets[r * L + i].begin, v.offsets[r * L + i].end) for i in sel])
                 st = _lib.bert_spans_to_codepoints(buf, blen, spans, len(sel), spans)
                 if st != C.BERT_OK:
-                    _raise(st, b"offsets of row %d" % r)
+                    raise_status(st, b"offsets of row %d" % r)
                 for j, i in enumerate(sel):
                     offs[r, i] = (spans[j].begin, spans[j].end)
     return {
@@ -87,7 +87,7 @@ class Tokenizer:
         else:
             st = _lib.bert_tokenizer_load_json(path.encode(), ctypes.byref(p), err, len(err))
         if st != C.BERT_OK:
-            _raise(st, err.value)
+            raise_status(st, err.value)
         self._ptr = p.value
         self._local = threading.local()
         self.path = path
@@ -110,11 +110,11 @@ class Tokenizer:
 
     def __call__(self, texts, *, add_special_tokens=True, max_length=None, truncation=None, padding="longest"):
         """See Model.tokenize."""
-        return _tokenize(self._ptr, texts, add_special_tokens, max_length, truncation, padding, self._batch())
+        return encode_texts(self._ptr, texts, add_special_tokens, max_length, truncation, padding, self._batch())
 
     def decode(self, ids, *, skip_special_tokens=False):
         """The text the tokenizer's decoder makes of token ids."""
-        return _decode(self._ptr, ids, skip_special_tokens)
+        return decode_ids(self._ptr, ids, skip_special_tokens)
 
     def token_to_id(self, token):
         b = token.encode()
@@ -133,7 +133,7 @@ class _Batch:
         err = ctypes.create_string_buffer(256)
         st = _lib.bert_batch_new(ctypes.byref(p), err, len(err))
         if st != C.BERT_OK:
-            _raise(st, err.value)
+            raise_status(st, err.value)
         self.ptr = p.value
 
     def __del__(self):
@@ -142,7 +142,7 @@ class _Batch:
             self.ptr = None
 
 
-def _decode(tok, ids, skip_special_tokens):
+def decode_ids(tok, ids, skip_special_tokens):
     a = np.ascontiguousarray(np.asarray(ids, dtype=np.int64).ravel())
     if a.size and (a.min() < -(2 ** 31) or a.max() >= 2 ** 31):
         raise ValueError("ids: a value is outside int32")
@@ -157,6 +157,6 @@ def _decode(tok, ids, skip_special_tokens):
             cap = need.value + 1
             continue
         if st != C.BERT_OK:
-            _raise(st, b"decode: an id is outside the vocabulary")
+            raise_status(st, b"decode: an id is outside the vocabulary")
         return buf.raw[: need.value].decode("utf-8", "replace")
-    _raise(st, b"decode: the text did not fit")
+    raise_status(st, b"decode: the text did not fit")
