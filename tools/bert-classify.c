@@ -362,7 +362,6 @@ typedef struct job {
     size_t *line_cap, *line_len, *lineno;
     reader_record *rec;
     bert_text *texts;
-    bert_text *shown; /* the texts as read, for the output (texts may be stripped) */
     int32_t *gold;
     size_t n;
     /* rerank: both texts stripped, as sentence-transformers' CrossEncoder does */
@@ -521,7 +520,7 @@ static void print_pair_scores(job *j, size_t i)
 {
     const size_t nl = bert_result_n_scores(j->res);
     const float *sc = bert_result_scores(j->res, i);
-    const bert_text *t = &j->shown[i]; /* as read: the model saw them stripped */
+    const reader_record *t = &j->rec[i]; /* the texts as read: the model saw them stripped */
     if (j->o->jsonl_out) {
         printf("{\"line\":%zu,\"scores\":[", j->lineno[i]);
         for (size_t k = 0; k < nl; k++) {
@@ -844,12 +843,11 @@ static int setup(job *j, const opts *o)
     j->lineno = calloc(B, sizeof *j->lineno);
     j->rec = calloc(B, sizeof *j->rec);
     j->texts = calloc(B, sizeof *j->texts);
-    j->shown = calloc(B, sizeof *j->shown);
     j->gold = calloc(B, sizeof *j->gold);
     j->ptext = calloc(B, sizeof *j->ptext);
     j->ptext_cap = calloc(B, sizeof *j->ptext_cap);
-    if (!j->line || !j->line_cap || !j->line_len || !j->lineno || !j->rec || !j->texts || !j->shown || !j->gold ||
-        !j->ptext || !j->ptext_cap) {
+    if (!j->line || !j->line_cap || !j->line_len || !j->lineno || !j->rec || !j->texts || !j->gold || !j->ptext ||
+        !j->ptext_cap) {
         fprintf(stderr, "%s: out of memory\n", prog);
         return CLI_ERR_RUNTIME;
     }
@@ -875,7 +873,6 @@ static void teardown(job *j)
     free(j->lineno);
     free(j->rec);
     free(j->texts);
-    free(j->shown);
     free(j->gold);
     bert_result_free(j->res);
     bert_batch_free(j->batch);
@@ -1042,7 +1039,7 @@ int main(int argc, char **argv)
             rc = CLI_ERR_INPUT;
             break;
         }
-        j.texts[slot] = j.shown[slot] = (bert_text){rec->a, rec->a_len, rec->b, rec->b_len};
+        j.texts[slot] = (bert_text){rec->a, rec->a_len, rec->b, rec->b_len};
         if (j.ce_texts) {
             cli_strip(&j.texts[slot].a, &j.texts[slot].a_len);
             if (j.texts[slot].b)
