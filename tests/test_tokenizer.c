@@ -373,6 +373,21 @@ static void test_tokenizer_json_refusals(void **state)
     snprintf(buf, sizeof buf, "{%s, \"post_processor\": {\"type\": \"Nope\"}}", model);
     assert_int_equal(load_json_text(buf, err, sizeof err), BERT_E_UNSUPPORTED);
     assert_non_null(strstr(err, "post_processor.type \"Nope\""));
+    /* ids far past the number of tokens (a few bytes that would take gigabytes of dense tables) */
+    assert_int_equal(load_json_text("{\"model\": {\"type\": \"WordLevel\", \"unk_token\": \"a\", \"vocab\": "
+                                    "{\"a\": 0, \"b\": 2000000000}}}",
+                                    err, sizeof err),
+                     BERT_E_UNSUPPORTED);
+    assert_non_null(strstr(err, "model.vocab: token ids reach 2000000000 with 2 tokens"));
+    assert_int_equal(load_json_text("{\"model\": {\"type\": \"WordLevel\", \"unk_token\": \"a\", \"vocab\": "
+                                    "{\"a\": 0}}, \"added_tokens\": [{\"id\": 100000, \"content\": \"[X]\"}]}",
+                                    err, sizeof err),
+                     BERT_E_UNSUPPORTED);
+    /* a few holes are fine */
+    assert_int_equal(load_json_text("{\"model\": {\"type\": \"WordLevel\", \"unk_token\": \"a\", \"vocab\": "
+                                    "{\"a\": 0, \"b\": 60000}}}",
+                                    err, sizeof err),
+                     BERT_OK);
     snprintf(buf, sizeof buf, "{%s, \"pre_tokenizer\": {\"type\": \"WhitespaceSplit\"}}", model);
     assert_int_equal(load_json_text(buf, err, sizeof err), BERT_OK);
 }

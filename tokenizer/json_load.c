@@ -22,6 +22,9 @@ typedef struct ld {
     size_t *nlen;
 } ld;
 
+/* ids a tokenizer.json may leave without a token, past as many as it has tokens */
+#define BERT__VOCAB_MAX_HOLES 65536
+
 static bert_status bad(ld *l, bert_status st, const char *fmt, ...) BERT__PRINTF(3, 4);
 static bert_status bad(ld *l, bert_status st, const char *fmt, ...)
 {
@@ -94,6 +97,14 @@ static bert_status build_vocab(ld *l, json_t *model, json_t *added, int unigram)
     }
     if (n == 0)
         return bad(l, BERT_E_FORMAT, "model.vocab is empty");
+    /* The id tables are dense (a model's embedding table is too): a few ids without a token are
+     * fine, but ids far past the number of tokens would make a small file take gigabytes. */
+    const size_t n_tokens = (unigram ? json_array_size(vocab) : json_object_size(vocab)) + json_array_size(added);
+    if (n > 2 * n_tokens + BERT__VOCAB_MAX_HOLES)
+        return bad(l, BERT_E_UNSUPPORTED,
+                   "model.vocab: token ids reach %zu with %zu tokens: ids must run from 0 with at most %d missing "
+                   "beyond as many as there are tokens",
+                   n - 1, n_tokens, BERT__VOCAB_MAX_HOLES);
     char **names = bert__calloc(n, sizeof *names);
     size_t *lens = bert__calloc(n, sizeof *lens);
     bert_status st = BERT_OK;
