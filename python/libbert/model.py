@@ -138,7 +138,7 @@ class Classification:
     def __iter__(self):
         """(label, score of that label) per input."""
         for i, lab in enumerate(self.labels):
-            yield lab, float(self.scores[i, self.label_ids[i]]) if self.scores.shape[1] > 1 else float(self.scores[i, 0])
+            yield lab, float(self.scores[i, self.label_ids[i]])  # regression: label id 0, its value
 
     def __repr__(self):
         return "Classification(" + repr([(lab, round(s, 6)) for lab, s in self]) + ")"
@@ -194,9 +194,8 @@ class Model:
         self.labels = tuple(C.text(_lib.bert_model_label(p.value, i)) for i in range(info.n_labels))
         st_info = _lib.bert_model_st_info(p.value)
         self._st = st_info
-        self.prompts = {C.text(_lib.bert_model_prompt_name(p.value, i)):
-                        C.text(_lib.bert_model_prompt(p.value, _lib.bert_model_prompt_name(p.value, i)))
-                        for i in range(st_info.n_prompts)}
+        names = [_lib.bert_model_prompt_name(p.value, i) for i in range(st_info.n_prompts)]
+        self.prompts = {C.text(k): C.text(_lib.bert_model_prompt(p.value, k)) for k in names}
         limit = info.max_positions
         if self._tok:
             limit = min(limit, _lib.bert_tokenizer_get_config(self._tok).model_max_length)
